@@ -1,0 +1,125 @@
+package dev.idshift.config.annotations;
+
+import dev.idshift.config.json.JsonInputException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/**
+ * The {@code dev.idshift.*} annotations, checked. These checks are the same rules as
+ * {@code idshift-annotations.schema.json} (a test holds them to it); they are hand-written because
+ * loading a JSON Schema validator costs ~190 ms and the hook runs on every container start.
+ *
+ * @param disable        {@code dev.idshift.disable=true}: leave this container alone
+ * @param enable         {@code dev.idshift.enable=true}: the podman hooks.d trigger
+ * @param fsIdMap        {@code dev.idshift.fsidmap}: on-disk layout for uids and gids, {@code C:D:N[,...]}
+ * @param fsUidMap       {@code dev.idshift.fs-uidmap}: on-disk layout for uids only (wins over fsidmap)
+ * @param fsGidMap       {@code dev.idshift.fs-gidmap}: on-disk layout for gids only (wins over fsidmap)
+ * @param backend        {@code dev.idshift.backend}: auto, kernel or fuse
+ * @param mounts         {@code dev.idshift.mounts}: bind-mount destinations to shift too ("*" = all)
+ */
+public record IdshiftAnnotations(
+        boolean disable,
+        boolean enable,
+        Optional<String> fsIdMap,
+        Optional<String> fsUidMap,
+        Optional<String> fsGidMap,
+        Backend backend,
+        List<String> mounts) {
+
+    public static final String PREFIX = "dev.idshift.";
+    public static final String DISABLE = "dev.idshift.disable";
+    public static final String ENABLE = "dev.idshift.enable";
+    public static final String FSIDMAP = "dev.idshift.fsidmap";
+    public static final String FS_UIDMAP = "dev.idshift.fs-uidmap";
+    public static final String FS_GIDMAP = "dev.idshift.fs-gidmap";
+    public static final String BACKEND = "dev.idshift.backend";
+    public static final String MOUNTS = "dev.idshift.mounts";
+    public static final List<String> KNOWN = List.of(DISABLE, ENABLE, FSIDMAP, FS_UIDMAP, FS_GIDMAP, BACKEND, MOUNTS);
+
+    /** Same pattern as the schema's "idMapList". */
+    public static final Pattern MAP_LIST = Pattern.compile("^[0-9]{1,10}:[0-9]{1,10}:[0-9]{1,10}(,[0-9]{1,10}:[0-9]{1,10}:[0-9]{1,10})*$");
+    private static final Pattern MOUNT_LIST = Pattern.compile("^(\\*|/[^,]*(,/[^,]*)*)$");
+
+    public static final IdshiftAnnotations NONE = new IdshiftAnnotations(false, false, Optional.empty(),
+            Optional.empty(), Optional.empty(), Backend.AUTO, List.of());
+
+    /**
+     * Reads and checks the annotations. Unknown {@code dev.idshift.*} keys are errors: a typo must
+     * not silently fall back to defaults.
+     *
+     * @param source names the document in errors, e.g. "config.json"
+     */
+    public static IdshiftAnnotations from(Map<String, String> annotations, String source) {
+        boolean any = false;
+        for (String key : annotations.keySet()) {
+            if (key.startsWith(PREFIX)) {
+                any = true;
+                if (!KNOWN.contains(key)) {
+                    throw error(source, key, "unknown idshift annotation; known ones are " + String.join(", ", KNOWN));
+                }
+            }
+        }
+        if (!any) {
+            return NONE;
+        }
+        String backendWord = annotations.getOrDefault(BACKEND, "auto");
+        Backend backend = Backend.fromWord(backendWord);
+        if (backend == null) {
+            throw error(source, BACKEND, "\"" + backendWord + "\" is not a backend; expected auto, kernel or fuse");
+        }
+        return new IdshiftAnnotations(
+                bool(annotations, DISABLE, source),
+                bool(annotations, ENABLE, source),
+                mapList(annotations, FSIDMAP, source),
+                mapList(annotations, FS_UIDMAP, source),
+                mapList(annotations, FS_GIDMAP, source),
+                backend,
+                mountList(annotations, source));
+    }
+
+    private static boolean bool(Map<String, String> annotations, String key, String source) {
+        String value = annotations.get(key);
+        if (value == null) {
+            return false;
+        }
+        if (!value.equals("true") && !value.equals("false")) {
+            throw error(source, key, "\"" + value + "\" is not a boolean; expected true or false");
+        }
+        return value.equals("true");
+    }
+
+    private static Optional<String> mapList(Map<String, String> annotations, String key, String source) {
+        String value = annotations.get(key);
+        if (value == null) {
+            return Optional.empty();
+        }
+        if (!MAP_LIST.matcher(value).matches()) {
+            throw error(source, key, "\"" + value + "\" is not an id map; expected C:D:N[,C:D:N...]"
+                    + " (container id C is stored on disk as id D, for N ids), e.g. 0:300000:65536");
+        }
+        return Optional.of(value);
+    }
+
+    private static List<String> mountList(Map<String, String> annotations, String source) {
+        String value = annotations.get(MOUNTS);
+        if (value == null) {
+            return List.of();
+        }
+        if (!MOUNT_LIST.matcher(value).matches()) {
+            throw error(source, MOUNTS, "\"" + value + "\" is not a mount list; expected * or absolute"
+                    + " destinations separated by commas, e.g. /data,/var/lib/app");
+        }
+        List<String> destinations = new ArrayList<>();
+        for (String destination : value.split(",")) {
+            destinations.add(destination);
+        }
+        return destinations;
+    }
+
+    private static JsonInputException error(String source, String key, String problem) {
+        return new JsonInputException(source, "$.annotations[\"" + key + "\"]", problem);
+    }
+}

@@ -1,0 +1,12 @@
+package dev.idshift.config.oci;
+
+import java.util.List;
+import java.util.Optional;
+
+/** A {@code mounts[]} entry. */
+public record MountEntry(String destination, Optional<String> type, Optional<String> source, List<String> options) {
+    /** A bind mount in OCI terms: type "bind", or any type with a "bind"/"rbind" option. */
+    public boolean isBind() {
+        return type.map("bind"::equals).orElse(false) || options.contains("bind") || options.contains("rbind");
+    }
+}

@@ -1,0 +1,65 @@
+package dev.idshift.cli.commands;
+
+import dev.idshift.cli.ExitCode;
+import dev.idshift.mount.kernel.IdmapProbe;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "doctor", mixinStandardHelpOptions = true,
+        description = {"Checks what idshift needs on this machine: kernel, user namespaces, idmapped-mount support",
+            "of PATH's filesystem (default /), /dev/fuse, and the runtimes. Exit 0 when the kernel backend can",
+            "shift PATH, 5 when it cannot."})
+public final class DoctorCommand implements Callable<Integer> {
+    @Parameters(arity = "0..1", paramLabel = "PATH", defaultValue = "/", description = "A directory to probe (e.g. where your images live).")
+    Path path;
+
+    @Override
+    public Integer call() {
+        PrintStream out = System.out;
+        out.println("kernel:          " + read("/proc/sys/kernel/osrelease"));
+        String maxUserns = read("/proc/sys/user/max_user_namespaces");
+        out.println("user namespaces: " + ("0".equals(maxUserns) ? "DISABLED (user.max_user_namespaces=0)" : "enabled (max " + maxUserns + ")"));
+        IdmapProbe.Result probe = IdmapProbe.probe(path.toAbsolutePath().toString());
+        out.println("idmapped mounts: " + (probe.supported() ? "yes - " : "NO - ") + probe.detail());
+        out.println("/dev/fuse:       " + (Files.exists(Path.of("/dev/fuse")) ? "present" : "missing (FUSE backend unavailable)"));
+        out.println("runc:            " + version("runc"));
+        out.println("crun:            " + version("crun"));
+        out.println("java:            " + System.getProperty("java.version") + " (" + System.getProperty("java.home") + ")");
+        return probe.supported() ? ExitCode.OK : ExitCode.UNSUPPORTED;
+    }
+
+    private static String read(String file) {
+        try {
+            return Files.readString(Path.of(file), StandardCharsets.US_ASCII).trim();
+        } catch (IOException e) {
+            return "unknown (" + file + " unreadable)";
+        }
+    }
+
+    private static String version(String runtime) {
+        for (String dir : new String[] {"/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"}) {
+            Path binary = Path.of(dir, runtime);
+            if (Files.isExecutable(binary)) {
+                try {
+                    Process process = new ProcessBuilder(binary.toString(), "--version").redirectErrorStream(true).start();
+                    String first = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).split("\n")[0];
+                    process.waitFor(5, TimeUnit.SECONDS);
+                    return first + " (" + binary + ")";
+                } catch (IOException e) {
+                    return binary + " (cannot run: " + e.getMessage() + ")";
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return binary + " (interrupted)";
+                }
+            }
+        }
+        return "not installed";
+    }
+}

@@ -1,0 +1,72 @@
+package dev.idshift.cli.commands;
+
+import dev.idshift.cli.BadInputException;
+import dev.idshift.cli.ExitCode;
+import dev.idshift.config.annotations.Backend;
+import dev.idshift.mount.kernel.ShiftedMounts;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "mount",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Mounts SRC at DST with ids shifted, like shiftfs: a file owned by on-disk id D appears owned by the",
+            "host id the map gives for D; files created through DST are stored with the on-disk ids they map",
+            "back to. Ids the map does not cover show as 65534 (nobody) and cannot be written.",
+            "",
+            "Examples:",
+            "  idshift mount --uidmap 0:100000:65536 /srv/image /srv/shifted     (uids and gids alike)",
+            "  idshift mount -o uidmap=0:100000:1000,1000:1000:1,gidmap=0:100000:1000 /srv/image /mnt",
+            "  ls -ln /srv/shifted; idshift umount /srv/shifted"})
+public final class MountCommand implements Callable<Integer> {
+    @Option(names = "--uidmap", paramLabel = "DISK:HOST:COUNT",
+            description = "On-disk uids DISK..DISK+COUNT-1 appear as HOST..; repeat or comma-separate for more extents.")
+    List<String> uidMaps = new ArrayList<>();
+
+    @Option(names = "--gidmap", paramLabel = "DISK:HOST:COUNT", description = "The same for gids (default: as --uidmap).")
+    List<String> gidMaps = new ArrayList<>();
+
+    @Option(names = "-o", paramLabel = "OPTIONS", description = "shiftfs-style options: uidmap=D:H:N[,D:H:N...],gidmap=...,ro|rw")
+    String options;
+
+    @Option(names = "--backend", paramLabel = "auto|kernel|fuse", defaultValue = "auto",
+            description = "auto (default): the kernel's idmapped mounts. fuse: not available yet.")
+    String backend;
+
+    @Parameters(index = "0", paramLabel = "SRC", description = "Directory to shift.")
+    Path source;
+
+    @Parameters(index = "1", paramLabel = "DST", description = "Existing directory to mount the shifted view on.")
+    Path target;
+
+    @Override
+    public Integer call() throws Exception {
+        Backend chosen = Backend.fromWord(backend);
+        if (chosen == null) {
+            throw new BadInputException("--backend: \"" + backend + "\" is not a backend; expected auto, kernel or fuse");
+        }
+        if (chosen == Backend.FUSE) {
+            throw new UnsupportedOperationException("--backend fuse: the FUSE backend is not built yet; use auto or kernel");
+        }
+        MapOptions maps = MapOptions.from(uidMaps, gidMaps, options);
+        Path realSource = directory(source, "SRC");
+        Path realTarget = directory(target, "DST");
+        ShiftedMounts.mount(realSource.toString(), realTarget.toString(), maps.uidMap(), maps.gidMap(), maps.readonly());
+        System.out.println("idshift: mounted " + realSource + " on " + realTarget + " (kernel idmapped mount; uids "
+                + maps.uidMap() + ", gids " + maps.gidMap() + (maps.readonly() ? ", read-only" : "") + ")");
+        return ExitCode.OK;
+    }
+
+    static Path directory(Path path, String label) throws java.io.IOException {
+        if (!Files.isDirectory(path)) {
+            throw new BadInputException(label + " " + path + " is not an existing directory");
+        }
+        return path.toRealPath();
+    }
+}

@@ -1,0 +1,39 @@
+package dev.idshift.cli.commands;
+
+import dev.idshift.cli.BadInputException;
+import dev.idshift.cli.ExitCode;
+import dev.idshift.mount.kernel.ShiftedMounts;
+import dev.idshift.sys.Errno;
+import dev.idshift.sys.SyscallException;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "umount", mixinStandardHelpOptions = true,
+        description = "Removes a shifted mount made by `idshift mount`.")
+public final class UmountCommand implements Callable<Integer> {
+    @Option(names = {"-l", "--lazy"}, description = "Detach now even if busy; it goes away when no longer used.")
+    boolean lazy;
+
+    @Parameters(index = "0", paramLabel = "DST", description = "Where the shifted view is mounted.")
+    Path target;
+
+    @Override
+    public Integer call() {
+        String path = target.toAbsolutePath().normalize().toString();
+        try {
+            ShiftedMounts.unmount(path, lazy);
+        } catch (SyscallException e) {
+            if (e.errno() == Errno.EINVAL) {
+                throw new BadInputException(path + " is not a mount point");
+            }
+            if (e.errno() == Errno.EBUSY) {
+                throw new IllegalStateException(path + " is busy (a process uses it); retry with --lazy to detach it anyway");
+            }
+            throw e;
+        }
+        return ExitCode.OK;
+    }
+}

@@ -1,0 +1,38 @@
+package dev.idshift.hook;
+
+import dev.idshift.config.oci.IdMapping;
+import dev.idshift.idmap.IdMap;
+import dev.idshift.idmap.IdMapParser;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * The container's uid and gid maps (container id -> host id). The running init's
+ * /proc/PID/uid_map is the truth (it also covers a joined user namespace); config.json's mappings
+ * are used when there is no process to ask.
+ */
+public record ContainerIds(IdMap uids, IdMap gids, String origin) {
+
+    public static ContainerIds of(long pid, List<IdMapping> configUids, List<IdMapping> configGids) {
+        if (pid > 0) {
+            try {
+                IdMap uids = IdMapParser.parseProcMap(read(pid, "uid_map"));
+                IdMap gids = IdMapParser.parseProcMap(read(pid, "gid_map"));
+                return new ContainerIds(uids, gids, "/proc/" + pid + "/{uid,gid}_map");
+            } catch (NoSuchFileException e) {
+                throw new IllegalStateException("container process " + pid + " is gone");
+            } catch (IOException e) {
+                throw new IllegalStateException("cannot read the id maps of container process " + pid + ": " + e.getMessage());
+            }
+        }
+        return new ContainerIds(IdMap.fromOci(configUids), IdMap.fromOci(configGids), "config.json linux.uidMappings/gidMappings");
+    }
+
+    private static String read(long pid, String file) throws IOException {
+        return Files.readString(Path.of("/proc/" + pid + "/" + file), StandardCharsets.US_ASCII);
+    }
+}

@@ -1,0 +1,47 @@
+package dev.idshift.hook;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Which runtime ran this hook, from our parent process's name. It matters because runtimes differ
+ * in what they do to the rootfs after the hook: runc 1.1 applies maskedPaths/readonlyPaths by path
+ * after pivot_root (they reach the tree we stacked); crun applies them through a rootfs fd it
+ * opened before the hooks (they do not).
+ */
+public enum ParentRuntime {
+    RUNC, CRUN, UNKNOWN;
+
+    public static ParentRuntime detect() {
+        try {
+            String stat = Files.readString(Path.of("/proc/self/stat"), StandardCharsets.US_ASCII);
+            // "pid (comm) state ppid ...": comm may contain spaces and parentheses; ppid follows the last ')'.
+            String afterComm = stat.substring(stat.lastIndexOf(')') + 2);
+            String ppid = afterComm.split(" ", 3)[1];
+            String comm = Files.readString(Path.of("/proc/" + ppid + "/comm"), StandardCharsets.US_ASCII).trim();
+            return fromName(comm);
+        } catch (IOException | RuntimeException e) {
+            return UNKNOWN;
+        }
+    }
+
+    static ParentRuntime fromName(String comm) {
+        if (comm.equals("runc")) {
+            return RUNC;
+        }
+        if (comm.equals("crun")) {
+            return CRUN;
+        }
+        return UNKNOWN;
+    }
+
+    /**
+     * Whether we must re-apply masked and read-only paths ourselves. Unknown runtimes get them too:
+     * a path masked twice looks the same from inside; a path not masked is a hole.
+     */
+    public boolean needsProtectedPathsReapplied() {
+        return this != RUNC;
+    }
+}

@@ -1,0 +1,61 @@
+package dev.idshift.hook;
+
+import dev.idshift.config.annotations.Backend;
+import dev.idshift.config.annotations.IdshiftAnnotations;
+import dev.idshift.config.oci.Namespace;
+import dev.idshift.config.oci.OciConfig;
+import dev.idshift.layout.ShiftPlan;
+import dev.idshift.layout.ShiftPlanner;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Decides what the hook does for a bundle: skip (and why), or shift with which plan. Shared by the
+ * hook and by {@code idshift maps}, so the dry run says exactly what the hook would do.
+ *
+ * @param plan   empty when skipping
+ * @param reason one line: why skip, or what the plan is based on
+ */
+public record ShiftDecision(Optional<ShiftPlan> plan, ContainerIds ids, IdshiftAnnotations annotations, String reason) {
+
+    /**
+     * @param stateAnnotations annotations from the runtime's state (they win over config.json's)
+     * @param pid              the container's init, or 0 when there is none (then config.json's maps are used)
+     */
+    public static ShiftDecision decide(Bundle bundle, Map<String, String> stateAnnotations, long pid) {
+        OciConfig config = bundle.config();
+        Map<String, String> merged = new LinkedHashMap<>(config.annotations());
+        merged.putAll(stateAnnotations);
+        IdshiftAnnotations annotations = IdshiftAnnotations.from(merged, bundle.directory().resolve("config.json").toString());
+        if (annotations.disable()) {
+            return skip(annotations, IdshiftAnnotations.DISABLE + "=true: leaving the container untouched");
+        }
+        Optional<Namespace> userns = config.linux().namespace(Namespace.USER);
+        if (userns.isEmpty()) {
+            return skip(annotations, "the container has no user namespace: its ids are the host's, nothing to shift");
+        }
+        if (pid <= 0 && config.linux().uidMappings().isEmpty()) {
+            return skip(annotations, "the container joins an existing user namespace and has no process yet: maps unknown");
+        }
+        ContainerIds ids = ContainerIds.of(pid, config.linux().uidMappings(), config.linux().gidMappings());
+        Optional<String> explicitUid = annotations.fsUidMap().or(annotations::fsIdMap);
+        Optional<String> explicitGid = annotations.fsGidMap().or(annotations::fsIdMap);
+        ShiftPlan plan = ShiftPlanner.plan(ids.uids(), ids.gids(), bundle.rootUid(), bundle.rootGid(),
+                explicitUid, explicitGid, "annotation");
+        if (plan.isNoop()) {
+            return new ShiftDecision(Optional.empty(), ids, annotations,
+                    "the rootfs is already owned by the container's host ids (" + plan.uid().layout().reason() + "): nothing to shift");
+        }
+        if (annotations.backend() == Backend.FUSE) {
+            throw new UnsupportedOperationException(IdshiftAnnotations.BACKEND + "=fuse: the FUSE backend is not built yet;"
+                    + " use auto or kernel");
+        }
+        return new ShiftDecision(Optional.of(plan), ids, annotations, "uid: " + plan.uid().layout().reason()
+                + "; gid: " + plan.gid().layout().reason());
+    }
+
+    private static ShiftDecision skip(IdshiftAnnotations annotations, String reason) {
+        return new ShiftDecision(Optional.empty(), null, annotations, reason);
+    }
+}

@@ -1,0 +1,45 @@
+package dev.idshift.mount.kernel;
+
+import dev.idshift.sys.Errno;
+import dev.idshift.sys.Linux;
+import dev.idshift.sys.SyscallException;
+import dev.idshift.sys.Syscalls;
+
+/**
+ * Detached idmapped clones of a tree: the kernel only sets an idmap on a detached clone
+ * (open_tree with OPEN_TREE_CLONE), once. Until attached with move_mount, closing the fd discards
+ * the clone, so a failure part-way leaves nothing mounted.
+ */
+public final class IdmappedTrees {
+    private IdmappedTrees() {
+    }
+
+    /**
+     * Clones {@code path} (with its submounts when {@code recursive}) and idmaps the top mount only:
+     * procfs, sysfs and overlayfs cannot be idmapped, and a recursive idmap fails as a whole.
+     */
+    public static Fd cloneIdmapped(String path, int usernsFd, boolean recursive, boolean readonly) {
+        Syscalls sys = Syscalls.get();
+        int flags = Linux.OPEN_TREE_CLONE | Linux.OPEN_TREE_CLOEXEC | (recursive ? Linux.AT_RECURSIVE : 0);
+        Fd tree = new Fd(sys.openTree(Linux.AT_FDCWD, path, flags, path));
+        try {
+            long attrs = Linux.MOUNT_ATTR_IDMAP | (readonly ? Linux.MOUNT_ATTR_RDONLY : 0);
+            sys.mountSetattr(tree.get(), "", Linux.AT_EMPTY_PATH, attrs, 0, 0, usernsFd, path);
+            return tree;
+        } catch (SyscallException e) {
+            tree.close();
+            if (e.errno() == Errno.EINVAL || e.errno() == Errno.EPERM || e.errno() == Errno.EOPNOTSUPP) {
+                throw new IdmapUnsupportedException(path, e);
+            }
+            throw e;
+        } catch (RuntimeException e) {
+            tree.close();
+            throw e;
+        }
+    }
+
+    /** Attaches a detached tree on top of whatever is mounted at {@code target}. */
+    public static void attach(Fd tree, String target) {
+        Syscalls.get().moveMount(tree.get(), "", Linux.AT_FDCWD, target, Linux.MOVE_MOUNT_F_EMPTY_PATH, target);
+    }
+}

@@ -1,0 +1,62 @@
+package dev.idshift.sys;
+
+/** Constants from the Linux UAPI headers that our syscalls take. */
+public final class Linux {
+    private Linux() {
+    }
+
+    public static final int AT_FDCWD = -100;
+    public static final int AT_SYMLINK_NOFOLLOW = 0x100;
+    public static final int AT_RECURSIVE = 0x8000;
+    public static final int AT_EMPTY_PATH = 0x1000;
+
+    public static final int O_RDONLY = 0;
+    public static final int O_WRONLY = 1;
+    public static final int O_DIRECTORY = 0x10000;
+    public static final int O_NOFOLLOW = 0x20000;
+    public static final int O_CLOEXEC = 0x80000;
+    public static final int O_PATH = 0x200000;
+
+    public static final long RESOLVE_NO_XDEV = 0x01;
+    public static final long RESOLVE_NO_MAGICLINKS = 0x02;
+    public static final long RESOLVE_NO_SYMLINKS = 0x04;
+    public static final long RESOLVE_BENEATH = 0x08;
+    public static final long RESOLVE_IN_ROOT = 0x10;
+
+    public static final int OPEN_TREE_CLONE = 1;
+    public static final int OPEN_TREE_CLOEXEC = O_CLOEXEC;
+
+    public static final int MOVE_MOUNT_F_SYMLINKS = 0x1;
+    public static final int MOVE_MOUNT_F_EMPTY_PATH = 0x4;
+    public static final int MOVE_MOUNT_T_SYMLINKS = 0x10;
+    public static final int MOVE_MOUNT_T_EMPTY_PATH = 0x40;
+
+    public static final long MOUNT_ATTR_RDONLY = 0x1;
+    public static final long MOUNT_ATTR_NOSUID = 0x2;
+    public static final long MOUNT_ATTR_NODEV = 0x4;
+    public static final long MOUNT_ATTR_NOEXEC = 0x8;
+    public static final long MOUNT_ATTR_IDMAP = 0x0010_0000L;
+
+    public static final int FSOPEN_CLOEXEC = 1;
+    public static final int FSMOUNT_CLOEXEC = 1;
+    public static final int FSCONFIG_SET_STRING = 1;
+    public static final int FSCONFIG_CMD_CREATE = 6;
+
+    public static final long MS_RDONLY = 1;
+    public static final long MS_NOSUID = 2;
+    public static final long MS_NODEV = 4;
+    public static final long MS_NOEXEC = 8;
+    public static final long MS_REMOUNT = 32;
+    public static final long MS_BIND = 4096;
+    public static final long MS_REC = 16384;
+    public static final long MS_PRIVATE = 1 << 18;
+    public static final long MS_SLAVE = 1 << 19;
+    public static final long MS_SHARED = 1 << 20;
+    public static final long MS_UNBINDABLE = 1 << 17;
+
+    public static final int MNT_DETACH = 2;
+
+    public static final int CLONE_FS = 0x200;
+    public static final int CLONE_NEWNS = 0x20000;
+    public static final int CLONE_NEWUSER = 0x1000_0000;
+}

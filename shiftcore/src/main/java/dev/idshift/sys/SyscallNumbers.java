@@ -1,0 +1,30 @@
+package dev.idshift.sys;
+
+/**
+ * Syscall numbers per architecture. The new mount API (428+) and openat2 share numbers across
+ * architectures; the old calls differ.
+ */
+record SyscallNumbers(long openat, long close, long mount, long umount2, long setns, long unshare, long getpid, long gettid) {
+    static final long OPEN_TREE = 428;
+    static final long MOVE_MOUNT = 429;
+    static final long FSOPEN = 430;
+    static final long FSCONFIG = 431;
+    static final long FSMOUNT = 432;
+    static final long PIDFD_OPEN = 434;
+    static final long OPENAT2 = 437;
+    static final long MOUNT_SETATTR = 442;
+
+    private static final SyscallNumbers X86_64 = new SyscallNumbers(257, 3, 165, 166, 308, 272, 39, 186);
+    private static final SyscallNumbers AARCH64 = new SyscallNumbers(56, 57, 40, 39, 268, 97, 172, 178);
+
+    static SyscallNumbers forThisMachine() {
+        String arch = System.getProperty("os.arch");
+        if (arch.equals("amd64") || arch.equals("x86_64")) {
+            return X86_64;
+        }
+        if (arch.equals("aarch64") || arch.equals("arm64")) {
+            return AARCH64;
+        }
+        throw new UnsupportedOperationException("idshift knows the syscall numbers of x86_64 and aarch64, not " + arch);
+    }
+}

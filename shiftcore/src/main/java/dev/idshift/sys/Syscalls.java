@@ -1,0 +1,229 @@
+package dev.idshift.sys;
+
+import com.kenai.jffi.CallContext;
+import com.kenai.jffi.CallingConvention;
+import com.kenai.jffi.Invoker;
+import com.kenai.jffi.LastError;
+import com.kenai.jffi.Library;
+import com.kenai.jffi.MemoryIO;
+import com.kenai.jffi.Type;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Every syscall idshift makes, in one place. Calls go through libc's {@code syscall(2)} via jffi,
+ * the native layer of jnr-ffi, called directly: jnr-ffi's proxy generation costs ~20 ms of start-up
+ * and the hook pays start-up on every container start. Failures throw {@link SyscallException}
+ * naming the call, its subject and the errno.
+ *
+ * <p>Loading the native stub takes ~30 ms; call {@link #preload()} early on another thread.
+ */
+public final class Syscalls {
+    private static volatile Syscalls instance;
+
+    private final Invoker invoker = Invoker.getInstance();
+    private final MemoryIO memory = MemoryIO.getInstance();
+    private final long syscallFunction;
+    private final CallContext sixLongs;
+    private final SyscallNumbers numbers = SyscallNumbers.forThisMachine();
+
+    private Syscalls() {
+        Library libc = Library.getCachedInstance("libc.so.6", Library.LAZY | Library.GLOBAL);
+        if (libc == null) {
+            throw new IllegalStateException("cannot load libc.so.6: " + Library.getLastError());
+        }
+        syscallFunction = libc.getSymbolAddress("syscall");
+        Type[] params = {Type.SLONG, Type.SLONG, Type.SLONG, Type.SLONG, Type.SLONG, Type.SLONG};
+        sixLongs = CallContext.getCallContext(Type.SLONG, params, CallingConvention.DEFAULT, true);
+    }
+
+    public static Syscalls get() {
+        Syscalls loaded = instance;
+        if (loaded == null) {
+            synchronized (Syscalls.class) {
+                loaded = instance;
+                if (loaded == null) {
+                    loaded = new Syscalls();
+                    instance = loaded;
+                }
+            }
+        }
+        return loaded;
+    }
+
+    /** Starts loading the native layer on a daemon thread, so later calls do not wait for it. */
+    public static void preload() {
+        Thread loader = new Thread(Syscalls::get, "idshift-ffi-preload");
+        loader.setDaemon(true);
+        loader.start();
+    }
+
+    private long raw(long number, long a, long b, long c, long d, long e) {
+        return invoker.invokeN6(sixLongs, syscallFunction, number, a, b, c, d, e);
+    }
+
+    private long check(long result, String operation, String subject) {
+        if (result < 0) {
+            throw new SyscallException(operation, subject, LastError.getInstance().get());
+        }
+        return result;
+    }
+
+    // ---- native memory, always freed by the caller in a finally ----
+
+    private long cString(String text) {
+        if (text == null) {
+            return 0;
+        }
+        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        long address = memory.allocateMemory(bytes.length + 1, true);
+        memory.putByteArray(address, bytes, 0, bytes.length);
+        return address;
+    }
+
+    private void free(long address) {
+        if (address != 0) {
+            memory.freeMemory(address);
+        }
+    }
+
+    // ---- files ----
+
+    public int openat(int dirfd, String path, int flags, int mode) {
+        long cpath = cString(path);
+        try {
+            return (int) check(raw(numbers.openat(), dirfd, cpath, flags, mode, 0), "open", path);
+        } finally {
+            free(cpath);
+        }
+    }
+
+    public int open(String path, int flags) {
+        return openat(Linux.AT_FDCWD, path, flags | Linux.O_CLOEXEC, 0);
+    }
+
+    /** openat2(2): resolution rules such as RESOLVE_IN_ROOT keep a lookup inside a tree. */
+    public int openat2(int dirfd, String path, long flags, long resolve, String subject) {
+        long cpath = cString(path);
+        long how = memory.allocateMemory(24, true);
+        try {
+            memory.putLong(how, flags | Linux.O_CLOEXEC);
+            memory.putLong(how + 8, 0);
+            memory.putLong(how + 16, resolve);
+            return (int) check(raw(SyscallNumbers.OPENAT2, dirfd, cpath, how, 24, 0), "openat2", subject);
+        } finally {
+            free(how);
+            free(cpath);
+        }
+    }
+
+    public void close(int fd) {
+        if (fd >= 0) {
+            raw(numbers.close(), fd, 0, 0, 0, 0);
+        }
+    }
+
+    // ---- namespaces and processes ----
+
+    public void setns(int fd, int nstype, String subject) {
+        check(raw(numbers.setns(), fd, nstype, 0, 0, 0), "setns", subject);
+    }
+
+    public void unshare(int flags) {
+        check(raw(numbers.unshare(), flags, 0, 0, 0, 0), "unshare", "0x" + Integer.toHexString(flags));
+    }
+
+    public int gettid() {
+        return (int) raw(numbers.gettid(), 0, 0, 0, 0, 0);
+    }
+
+    public int pidfdOpen(long pid) {
+        return (int) check(raw(SyscallNumbers.PIDFD_OPEN, pid, 0, 0, 0, 0), "pidfd_open", String.valueOf(pid));
+    }
+
+    // ---- mounts ----
+
+    public int openTree(int dirfd, String path, int flags, String subject) {
+        long cpath = cString(path);
+        try {
+            return (int) check(raw(SyscallNumbers.OPEN_TREE, dirfd, cpath, flags, 0, 0), "open_tree", subject);
+        } finally {
+            free(cpath);
+        }
+    }
+
+    /** mount_setattr(2) with struct mount_attr { attr_set, attr_clr, propagation, userns_fd }. */
+    public void mountSetattr(int dirfd, String path, int flags, long attrSet, long attrClr, long propagation,
+                             long usernsFd, String subject) {
+        long cpath = cString(path);
+        long attr = memory.allocateMemory(32, true);
+        try {
+            memory.putLong(attr, attrSet);
+            memory.putLong(attr + 8, attrClr);
+            memory.putLong(attr + 16, propagation);
+            memory.putLong(attr + 24, usernsFd);
+            check(raw(SyscallNumbers.MOUNT_SETATTR, dirfd, cpath, flags, attr, 32), "mount_setattr", subject);
+        } finally {
+            free(attr);
+            free(cpath);
+        }
+    }
+
+    public void moveMount(int fromDirfd, String fromPath, int toDirfd, String toPath, int flags, String subject) {
+        long cfrom = cString(fromPath);
+        long cto = cString(toPath);
+        try {
+            check(raw(SyscallNumbers.MOVE_MOUNT, fromDirfd, cfrom, toDirfd, cto, flags), "move_mount", subject);
+        } finally {
+            free(cto);
+            free(cfrom);
+        }
+    }
+
+    public int fsopen(String fsName) {
+        long cname = cString(fsName);
+        try {
+            return (int) check(raw(SyscallNumbers.FSOPEN, cname, Linux.FSOPEN_CLOEXEC, 0, 0, 0), "fsopen", fsName);
+        } finally {
+            free(cname);
+        }
+    }
+
+    public void fsconfig(int fd, int command, String key, String value, String subject) {
+        long ckey = cString(key);
+        long cvalue = cString(value);
+        try {
+            check(raw(SyscallNumbers.FSCONFIG, fd, command, ckey, cvalue, 0), "fsconfig", subject);
+        } finally {
+            free(cvalue);
+            free(ckey);
+        }
+    }
+
+    public int fsmount(int fd, long attrFlags, String subject) {
+        return (int) check(raw(SyscallNumbers.FSMOUNT, fd, Linux.FSMOUNT_CLOEXEC, attrFlags, 0, 0), "fsmount", subject);
+    }
+
+    public void mount(String source, String target, String fsType, long flags, String data) {
+        long csource = cString(source);
+        long ctarget = cString(target);
+        long ctype = cString(fsType);
+        long cdata = cString(data);
+        try {
+            check(raw(numbers.mount(), csource, ctarget, ctype, flags, cdata), "mount", target);
+        } finally {
+            free(cdata);
+            free(ctype);
+            free(ctarget);
+            free(csource);
+        }
+    }
+
+    public void umount2(String target, int flags) {
+        long ctarget = cString(target);
+        try {
+            check(raw(numbers.umount2(), ctarget, flags, 0, 0, 0), "umount", target);
+        } finally {
+            free(ctarget);
+        }
+    }
+}
