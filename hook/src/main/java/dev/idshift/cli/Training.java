@@ -48,7 +48,7 @@ final class Training {
         HookStage.fromStatus(parsedState.status());
         IdMap uids = IdMapParser.parseProcMap("0 100000 65536\n");
         ShiftPlan plan = ShiftPlanner.plan(uids, IdMap.fromOci(parsedConfig.linux().gidMappings()), 0, 300000,
-                Optional.empty(), Optional.empty(), "training");
+                Optional.of(IdMapParser.parseColonList(parsedState.annotations().get("dev.idshift.fsidmap"))), Optional.empty(), "training");
         plan.reusesContainerUserns();
         ParentRuntime.detect();
         try {

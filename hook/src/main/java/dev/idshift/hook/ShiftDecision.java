@@ -2,7 +2,11 @@ package dev.idshift.hook;
 
 import dev.idshift.config.annotations.Backend;
 import dev.idshift.config.annotations.IdshiftAnnotations;
+import dev.idshift.config.json.JsonInputException;
 import dev.idshift.config.oci.Namespace;
+import dev.idshift.idmap.IdMap;
+import dev.idshift.idmap.IdMapException;
+import dev.idshift.idmap.IdMapParser;
 import dev.idshift.config.oci.OciConfig;
 import dev.idshift.layout.ShiftPlan;
 import dev.idshift.layout.ShiftPlanner;
@@ -39,10 +43,18 @@ public record ShiftDecision(Optional<ShiftPlan> plan, ContainerIds ids, IdshiftA
             return skip(annotations, "the container joins an existing user namespace and has no process yet: maps unknown");
         }
         ContainerIds ids = ContainerIds.of(pid, config.linux().uidMappings(), config.linux().gidMappings());
-        Optional<String> explicitUid = annotations.fsUidMap().or(annotations::fsIdMap);
-        Optional<String> explicitGid = annotations.fsGidMap().or(annotations::fsIdMap);
-        ShiftPlan plan = ShiftPlanner.plan(ids.uids(), ids.gids(), bundle.rootUid(), bundle.rootGid(),
-                explicitUid, explicitGid, "annotation");
+        String source = bundle.directory().resolve("config.json").toString();
+        Optional<IdMap> explicitUid = annotationMap(source, IdshiftAnnotations.FS_UIDMAP, annotations.fsUidMap())
+                .or(() -> annotationMap(source, IdshiftAnnotations.FSIDMAP, annotations.fsIdMap()));
+        Optional<IdMap> explicitGid = annotationMap(source, IdshiftAnnotations.FS_GIDMAP, annotations.fsGidMap())
+                .or(() -> annotationMap(source, IdshiftAnnotations.FSIDMAP, annotations.fsIdMap()));
+        ShiftPlan plan;
+        try {
+            plan = ShiftPlanner.plan(ids.uids(), ids.gids(), bundle.rootUid(), bundle.rootGid(),
+                    explicitUid, explicitGid, "annotation");
+        } catch (IdMapException e) {
+            throw new IdMapException("rootfs " + bundle.rootfs() + ": " + e.getMessage());
+        }
         if (plan.isNoop()) {
             return new ShiftDecision(Optional.empty(), ids, annotations,
                     "the rootfs is already owned by the container's host ids (" + plan.uid().layout().reason() + "): nothing to shift");
@@ -53,6 +65,17 @@ public record ShiftDecision(Optional<ShiftPlan> plan, ContainerIds ids, IdshiftA
         }
         return new ShiftDecision(Optional.of(plan), ids, annotations, "uid: " + plan.uid().layout().reason()
                 + "; gid: " + plan.gid().layout().reason());
+    }
+
+    private static Optional<IdMap> annotationMap(String source, String key, Optional<String> text) {
+        if (text.isEmpty()) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(IdMapParser.parseColonList(text.get()));
+        } catch (IdMapException e) {
+            throw new JsonInputException(source, "$.annotations[\"" + key + "\"]", "\"" + text.get() + "\": " + e.getMessage());
+        }
     }
 
     private static ShiftDecision skip(IdshiftAnnotations annotations, String reason) {

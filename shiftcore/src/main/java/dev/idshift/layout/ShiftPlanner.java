@@ -1,7 +1,6 @@
 package dev.idshift.layout;
 
 import dev.idshift.idmap.IdMap;
-import dev.idshift.idmap.IdMapParser;
 import java.util.Optional;
 
 /**
@@ -13,17 +12,17 @@ public final class ShiftPlanner {
     }
 
     /**
-     * @param explicitUid container->disk uid map text (C:D:N,...) from an annotation or option, if any
+     * @param explicitUid container->disk uid map from an annotation or option, if any
      * @param explicitGid the same for gids
      * @param origin      names where explicit maps came from, for the reason text
      */
     public static ShiftPlan plan(IdMap containerUids, IdMap containerGids, long rootUid, long rootGid,
-                                 Optional<String> explicitUid, Optional<String> explicitGid, String origin) {
+                                 Optional<IdMap> explicitUid, Optional<IdMap> explicitGid, String origin) {
         OnDiskLayout uidLayout = explicitUid.isPresent()
-                ? LayoutDetector.explicit(IdMapParser.parseColonList(explicitUid.get()), origin)
+                ? LayoutDetector.explicit(explicitUid.get(), origin)
                 : LayoutDetector.detect(rootUid, containerUids, "uid");
         OnDiskLayout gidLayout = explicitGid.isPresent()
-                ? LayoutDetector.explicit(IdMapParser.parseColonList(explicitGid.get()), origin)
+                ? LayoutDetector.explicit(explicitGid.get(), origin)
                 : LayoutDetector.detect(rootGid, containerGids, "gid");
         return new ShiftPlan(AxisPlan.of(containerUids, uidLayout), AxisPlan.of(containerGids, gidLayout));
     }

@@ -7,9 +7,9 @@ import dev.idshift.sys.Syscalls;
 import java.util.List;
 
 /**
- * Re-applies a config's {@code linux.readonlyPaths} and {@code linux.maskedPaths} to a rootfs, the
- * way runc and crun do: read-only paths are bind-mounted onto themselves read-only; masked files
- * get /dev/null bound over them, masked directories an empty read-only tmpfs.
+ * Re-applies a config's {@code linux.maskedPaths} and {@code linux.readonlyPaths} to a rootfs, the
+ * way crun does: masked files get a read-only bind of /dev/null, masked directories an empty
+ * read-only tmpfs (size=0k); read-only paths are bind-mounted onto themselves read-only.
  *
  * <p>Needed where the runtime applies them after our hook through a rootfs fd it opened before
  * (crun): those mounts land under the tree we stacked, where the container never sees them.
@@ -33,15 +33,16 @@ public record ProtectedPaths(List<String> readonlyPaths, List<String> maskedPath
     public void applyUnder(String rootfs) {
         Syscalls sys = Syscalls.get();
         try (Fd root = new Fd(sys.open(rootfs, Linux.O_PATH | Linux.O_DIRECTORY))) {
+            // crun's order: masks first, then read-only paths.
+            for (String path : maskedPaths) {
+                mask(root, path);
+            }
             for (String path : readonlyPaths) {
                 try (Fd target = resolve(root, path, false)) {
                     if (target != null) {
                         makeReadonly(target, path);
                     }
                 }
-            }
-            for (String path : maskedPaths) {
-                mask(root, path);
             }
         }
     }
@@ -72,6 +73,7 @@ public record ProtectedPaths(List<String> readonlyPaths, List<String> maskedPath
         try (Fd file = resolve(root, path, false)) {
             if (file != null) {
                 try (Fd devNull = new Fd(sys.openTree(Linux.AT_FDCWD, "/dev/null", Linux.OPEN_TREE_CLONE | Linux.OPEN_TREE_CLOEXEC, "/dev/null"))) {
+                    sys.mountSetattr(devNull.get(), "", Linux.AT_EMPTY_PATH, Linux.MOUNT_ATTR_RDONLY, 0, 0, 0, path);
                     sys.moveMount(devNull.get(), "", file.get(), "", Linux.MOVE_MOUNT_F_EMPTY_PATH | Linux.MOVE_MOUNT_T_EMPTY_PATH, path);
                 }
             }
@@ -81,6 +83,9 @@ public record ProtectedPaths(List<String> readonlyPaths, List<String> maskedPath
     private Fd emptyReadonlyTmpfs(String path) {
         Syscalls sys = Syscalls.get();
         try (Fd context = new Fd(sys.fsopen("tmpfs"))) {
+            // As the runtimes mount it: source "tmpfs", size=0k, owned by the container's root.
+            sys.fsconfig(context.get(), Linux.FSCONFIG_SET_STRING, "source", "tmpfs", path);
+            sys.fsconfig(context.get(), Linux.FSCONFIG_SET_STRING, "size", "0k", path);
             sys.fsconfig(context.get(), Linux.FSCONFIG_SET_STRING, "uid", String.valueOf(tmpfsOwnerUid), path);
             sys.fsconfig(context.get(), Linux.FSCONFIG_SET_STRING, "gid", String.valueOf(tmpfsOwnerGid), path);
             sys.fsconfig(context.get(), Linux.FSCONFIG_CMD_CREATE, null, null, path);

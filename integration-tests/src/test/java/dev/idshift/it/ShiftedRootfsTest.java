@@ -1,0 +1,61 @@
+package dev.idshift.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.idshift.it.support.BundleBuilder;
+import dev.idshift.it.support.Exec;
+import dev.idshift.it.support.Rootfs;
+import dev.idshift.it.support.Runtime;
+import dev.idshift.it.support.Scratch;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** A host-root-owned busybox rootfs, a container mapping 0 -> 100000: with the hook it owns its rootfs. */
+class ShiftedRootfsTest {
+
+    static Stream<Arguments> runtimesAndStages() {
+        return Stream.of(Runtime.values()).flatMap(runtime ->
+                Stream.of("prestart", "createRuntime").map(stage -> Arguments.of(runtime, stage)));
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("runtimesAndStages")
+    void containerRootOwnsItsRootfsAndWritesLandUnshifted(Runtime runtime, String stage) throws Exception {
+        runtime.require();
+        try (Scratch scratch = new Scratch()) {
+            Path bundle = scratch.dir("bundle");
+            Path rootfs = Rootfs.create(bundle.resolve("rootfs"));
+            new BundleBuilder(bundle).idshiftHook(stage)
+                    .script("stat -c %u:%g / /bin/busybox; id -u; touch /root/made-inside && echo wrote;"
+                            + " head -1 /proc/self/status; ls /proc/1 >/dev/null && echo proc-ok")
+                    .write();
+
+            Exec.Result result = runtime.run(bundle);
+
+            assertEquals(0, result.exit(), result.describe());
+            assertEquals(List.of("0:0", "0:0", "0", "wrote"), result.stdout().lines().limit(4).toList(), result.describe());
+            assertTrue(result.stdout().contains("proc-ok"), "/proc works inside: " + result.describe());
+            assertEquals("0:0", Rootfs.owner(rootfs.resolve("root/made-inside")), "a file made by container root is 0:0 on disk");
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.idshift.it.Runtimes#all")
+    void withoutTheHookTheSameContainerSeesNobody(Runtime runtime) throws Exception {
+        runtime.require();
+        try (Scratch scratch = new Scratch()) {
+            Path bundle = scratch.dir("bundle");
+            Rootfs.create(bundle.resolve("rootfs"));
+            new BundleBuilder(bundle).script("stat -c %u:%g /").write();
+
+            Exec.Result result = runtime.run(bundle);
+
+            assertEquals("65534:65534", result.stdout().trim(), result.describe());
+        }
+    }
+}
