@@ -28,6 +28,14 @@ public final class HookMain {
     }
 
     public static int run(String[] args, InputStream stdin, PrintStream out, PrintStream err) {
+        return run(args, stdin, out, err, false);
+    }
+
+    /**
+     * @param dryRun decide everything but mount nothing (the launcher's training walk, which
+     *               records the classes a real hook loads)
+     */
+    public static int run(String[] args, InputStream stdin, PrintStream out, PrintStream err, boolean dryRun) {
         Syscalls.preload();
         String context = "hook";
         try {
@@ -53,13 +61,13 @@ public final class HookMain {
                 // Kernel idmapped mounts live in the container's mount namespace and die with it.
                 return ExitCode.OK;
             }
-            return setup(state, err);
+            return setup(state, err, dryRun);
         } catch (RuntimeException | Error e) {
             return ErrorReporter.report(e, context, err);
         }
     }
 
-    private static int setup(OciState state, PrintStream err) {
+    private static int setup(OciState state, PrintStream err, boolean dryRun) {
         if (state.pid() <= 0) {
             throw new BadInputException("the state has no container pid: run idshift hook as a prestart or createRuntime hook");
         }
@@ -70,6 +78,10 @@ public final class HookMain {
             return ExitCode.OK;
         }
         ParentRuntime runtime = ParentRuntime.detect();
+        if (dryRun) {
+            KernelShift.walkWithoutMounting(state.pid());
+            return ExitCode.OK;
+        }
         KernelShift.injectRootfs(state.pid(), bundle, decision.plan().get(), runtime.needsProtectedPathsReapplied());
         debug(err, "shifted " + bundle.rootfs() + " for " + runtime + " (" + decision.reason() + ")");
         return ExitCode.OK;

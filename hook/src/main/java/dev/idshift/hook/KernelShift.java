@@ -3,6 +3,8 @@ package dev.idshift.hook;
 import dev.idshift.config.oci.LinuxSpec;
 import dev.idshift.layout.ShiftPlan;
 import dev.idshift.mount.kernel.Fd;
+import dev.idshift.mount.kernel.IdmappedTrees;
+import dev.idshift.mount.kernel.MountNamespaceRunner;
 import dev.idshift.mount.kernel.ProtectedPaths;
 import dev.idshift.mount.kernel.RootfsInjector;
 import dev.idshift.mount.kernel.UserNamespaces;
@@ -23,6 +25,27 @@ final class KernelShift {
                 ? UserNamespaces.openOf(pid)
                 : UserNamespaces.createWithMaps(plan.uid().mountMap(), plan.gid().mountMap())) {
             RootfsInjector.inject(pid, bundle.rootfs().toString(), userns.get(), bundle.config().root().readonly(), protect);
+        }
+    }
+
+    /** The harmless part of the above, for the training walk: enter a namespace, touch the classes. */
+    static void walkWithoutMounting(long ownPid) {
+        try (Fd userns = UserNamespaces.openOf(ownPid)) {
+            MountNamespaceRunner.runIn(ownPid, new MountNamespaceRunner.Work<Integer>() {
+                @Override
+                public Integer run() {
+                    return userns.get();
+                }
+            });
+        } catch (RuntimeException notPrivileged) {
+            // setns needs CAP_SYS_ADMIN; the classes are loaded either way
+        }
+        new ProtectedPaths(List.of(), List.of(), 0, 0).isEmpty();
+        try {
+            Class.forName(RootfsInjector.class.getName());
+            Class.forName(IdmappedTrees.class.getName());
+        } catch (ClassNotFoundException impossible) {
+            throw new IllegalStateException(impossible);
         }
     }
 }

@@ -44,10 +44,11 @@ public record ShiftDecision(Optional<ShiftPlan> plan, ContainerIds ids, IdshiftA
         }
         ContainerIds ids = ContainerIds.of(pid, config.linux().uidMappings(), config.linux().gidMappings());
         String source = bundle.directory().resolve("config.json").toString();
-        Optional<IdMap> explicitUid = annotationMap(source, IdshiftAnnotations.FS_UIDMAP, annotations.fsUidMap())
-                .or(() -> annotationMap(source, IdshiftAnnotations.FSIDMAP, annotations.fsIdMap()));
-        Optional<IdMap> explicitGid = annotationMap(source, IdshiftAnnotations.FS_GIDMAP, annotations.fsGidMap())
-                .or(() -> annotationMap(source, IdshiftAnnotations.FSIDMAP, annotations.fsIdMap()));
+        Optional<IdMap> both = annotationMap(source, IdshiftAnnotations.FSIDMAP, annotations.fsIdMap());
+        Optional<IdMap> uidOnly = annotationMap(source, IdshiftAnnotations.FS_UIDMAP, annotations.fsUidMap());
+        Optional<IdMap> gidOnly = annotationMap(source, IdshiftAnnotations.FS_GIDMAP, annotations.fsGidMap());
+        Optional<IdMap> explicitUid = uidOnly.isPresent() ? uidOnly : both;
+        Optional<IdMap> explicitGid = gidOnly.isPresent() ? gidOnly : both;
         ShiftPlan plan;
         try {
             plan = ShiftPlanner.plan(ids.uids(), ids.gids(), bundle.rootUid(), bundle.rootGid(),

@@ -14,6 +14,22 @@ public record IdExtent(long inside, long outside, long count) {
         return outside + count;
     }
 
+    // equals/hashCode by hand: a record's generated ones bootstrap through invokedynamic
+    // (ObjectMethods) on first use, ~30 ms of method-handle spinning in the hook's start-up.
+    @Override
+    public boolean equals(Object other) {
+        if (!(other instanceof IdExtent)) {
+            return false;
+        }
+        IdExtent that = (IdExtent) other;
+        return inside == that.inside && outside == that.outside && count == that.count;
+    }
+
+    @Override
+    public int hashCode() {
+        return Long.hashCode(inside) * 961 + Long.hashCode(outside) * 31 + Long.hashCode(count);
+    }
+
     /** shiftfs/bindfs syntax, {@code inside:outside:count}. */
     @Override
     public String toString() {

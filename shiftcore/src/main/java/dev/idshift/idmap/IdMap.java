@@ -22,6 +22,13 @@ public final class IdMap {
     /** Every valid id to itself. */
     public static final IdMap IDENTITY = new IdMap(List.of(new IdExtent(0, 0, INVALID_ID)));
 
+    private static final Comparator<IdExtent> BY_INSIDE = new Comparator<IdExtent>() {
+        @Override
+        public int compare(IdExtent a, IdExtent b) {
+            return Long.compare(a.inside(), b.inside());
+        }
+    };
+
     private final List<IdExtent> extents;
 
     private IdMap(List<IdExtent> extents) {
@@ -186,7 +193,7 @@ public final class IdMap {
 
     private static List<IdExtent> sortedAndMerged(List<IdExtent> unsorted) {
         List<IdExtent> sorted = new ArrayList<>(unsorted);
-        sorted.sort(Comparator.comparingLong(IdExtent::inside));
+        sorted.sort(BY_INSIDE);
         List<IdExtent> merged = new ArrayList<>(sorted.size());
         for (IdExtent extent : sorted) {
             if (!merged.isEmpty()) {

@@ -37,13 +37,29 @@ public final class IdMapParser {
             if (trimmed.isEmpty()) {
                 continue;
             }
-            String[] fields = trimmed.split("\\s+");
+            String[] fields = words(trimmed);
             if (fields.length != 3) {
                 throw new IdMapException("\"" + trimmed + "\" is not a uid_map line (expected: inside outside count)");
             }
             extents.add(new IdExtent(number(fields[0], trimmed), number(fields[1], trimmed), number(fields[2], trimmed)));
         }
         return IdMap.of(extents);
+    }
+
+    /** Splits on runs of spaces and tabs (no regex: this runs in the hook). */
+    private static String[] words(String line) {
+        java.util.ArrayList<String> words = new java.util.ArrayList<>(3);
+        int start = -1;
+        for (int i = 0; i <= line.length(); i++) {
+            boolean blank = i == line.length() || line.charAt(i) == ' ' || line.charAt(i) == '\t';
+            if (blank && start >= 0) {
+                words.add(line.substring(start, i));
+                start = -1;
+            } else if (!blank && start < 0) {
+                start = i;
+            }
+        }
+        return words.toArray(new String[0]);
     }
 
     private static IdExtent parseExtent(String part, char separator, String whole) {

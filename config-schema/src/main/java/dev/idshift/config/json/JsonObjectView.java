@@ -62,7 +62,11 @@ public final class JsonObjectView {
     }
 
     public String string(String key) {
-        return optString(key).orElseThrow(() -> error(key, "required string is missing"));
+        Optional<String> value = optString(key);
+        if (value.isEmpty()) {
+            throw error(key, "required string is missing");
+        }
+        return value.get();
     }
 
     public Optional<Long> optUint32(String key) {
@@ -77,7 +81,11 @@ public final class JsonObjectView {
     }
 
     public long uint32(String key) {
-        return optUint32(key).orElseThrow(() -> error(key, "required integer is missing"));
+        Optional<Long> value = optUint32(key);
+        if (value.isEmpty()) {
+            throw error(key, "required integer is missing");
+        }
+        return value.get();
     }
 
     public Optional<Long> optLong(String key) {
@@ -191,6 +199,18 @@ public final class JsonObjectView {
         return value.getClass().getSimpleName();
     }
 
+    private static boolean isIndex(String segment) {
+        if (segment.isEmpty()) {
+            return false;
+        }
+        for (int i = 0; i < segment.length(); i++) {
+            if (segment.charAt(i) < '0' || segment.charAt(i) > '9') {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** "/linux/uidMappings/0" -> "$.linux.uidMappings[0]". */
     static String pointerToPath(String pointer) {
         StringBuilder path = new StringBuilder("$");
@@ -198,7 +218,7 @@ public final class JsonObjectView {
             return "$";
         }
         for (String segment : pointer.substring(1).split("/", -1)) {
-            if (!segment.isEmpty() && segment.chars().allMatch(Character::isDigit)) {
+            if (isIndex(segment)) {
                 path.append('[').append(segment).append(']');
             } else {
                 path.append('.').append(segment.replace("~1", "/").replace("~0", "~"));

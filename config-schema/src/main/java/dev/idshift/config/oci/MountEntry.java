@@ -7,6 +7,6 @@ import java.util.Optional;
 public record MountEntry(String destination, Optional<String> type, Optional<String> source, List<String> options) {
     /** A bind mount in OCI terms: type "bind", or any type with a "bind"/"rbind" option. */
     public boolean isBind() {
-        return type.map("bind"::equals).orElse(false) || options.contains("bind") || options.contains("rbind");
+        return (type.isPresent() && type.get().equals("bind")) || options.contains("bind") || options.contains("rbind");
     }
 }

@@ -38,7 +38,11 @@ public final class OciReader {
     }
 
     public static OciConfig config(JsonObjectView config) {
-        JsonObjectView rootObject = config.optObject("root").orElseThrow(() -> config.error("root", "required object is missing"));
+        Optional<JsonObjectView> rootMember = config.optObject("root");
+        if (rootMember.isEmpty()) {
+            throw config.error("root", "required object is missing");
+        }
+        JsonObjectView rootObject = rootMember.get();
         String rootPath = rootObject.string("path");
         if (rootPath.isEmpty()) {
             throw rootObject.error("path", "must not be empty");
@@ -49,7 +53,8 @@ public final class OciReader {
             mounts.add(new MountEntry(mount.string("destination"), mount.optString("type"),
                     mount.optString("source"), mount.stringArray("options")));
         }
-        LinuxSpec linux = config.optObject("linux").map(OciReader::linux).orElse(LinuxSpec.EMPTY);
+        Optional<JsonObjectView> linuxMember = config.optObject("linux");
+        LinuxSpec linux = linuxMember.isPresent() ? linux(linuxMember.get()) : LinuxSpec.EMPTY;
         return new OciConfig(config.optString("ociVersion").orElse(""), root, mounts, linux,
                 config.stringMap("annotations"), config);
     }

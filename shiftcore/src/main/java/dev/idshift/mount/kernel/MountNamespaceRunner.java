@@ -24,14 +24,17 @@ public final class MountNamespaceRunner {
     public static <T> T runIn(long pid, Work<T> work) {
         Object[] result = new Object[1];
         Throwable[] failure = new Throwable[1];
-        Thread thread = new Thread(() -> {
-            Syscalls sys = Syscalls.get();
-            try (Fd mntns = new Fd(sys.open("/proc/" + pid + "/ns/mnt", Linux.O_RDONLY))) {
-                sys.unshare(Linux.CLONE_FS);
-                sys.setns(mntns.get(), Linux.CLONE_NEWNS, "mount namespace of pid " + pid);
-                result[0] = work.run();
-            } catch (Throwable e) {
-                failure[0] = e;
+        Thread thread = new Thread(new Runnable() {
+            @Override
+            public void run() {
+                Syscalls sys = Syscalls.get();
+                try (Fd mntns = new Fd(sys.open("/proc/" + pid + "/ns/mnt", Linux.O_RDONLY))) {
+                    sys.unshare(Linux.CLONE_FS);
+                    sys.setns(mntns.get(), Linux.CLONE_NEWNS, "mount namespace of pid " + pid);
+                    result[0] = work.run();
+                } catch (Throwable e) {
+                    failure[0] = e;
+                }
             }
         }, "idshift-mntns-" + pid);
         thread.start();

@@ -21,20 +21,23 @@ public final class RootfsInjector {
      * @param protect      masked/read-only paths to re-apply on the injected tree (empty: none)
      */
     public static void inject(long containerPid, String rootfs, int usernsFd, boolean readonly, ProtectedPaths protect) {
-        MountNamespaceRunner.runIn(containerPid, () -> {
-            try (Fd tree = IdmappedTrees.cloneIdmapped(rootfs, usernsFd, true, readonly)) {
-                IdmappedTrees.attach(tree, rootfs);
-            }
-            try {
-                if (!protect.isEmpty()) {
-                    protect.applyUnder(rootfs);
+        MountNamespaceRunner.runIn(containerPid, new MountNamespaceRunner.Work<Void>() {
+            @Override
+            public Void run() {
+                try (Fd tree = IdmappedTrees.cloneIdmapped(rootfs, usernsFd, true, readonly)) {
+                    IdmappedTrees.attach(tree, rootfs);
                 }
-            } catch (RuntimeException e) {
-                // Leave the namespace as the runtime made it: no half-protected shifted root.
-                Syscalls.get().umount2(rootfs, Linux.MNT_DETACH);
-                throw e;
+                try {
+                    if (!protect.isEmpty()) {
+                        protect.applyUnder(rootfs);
+                    }
+                } catch (RuntimeException e) {
+                    // Leave the namespace as the runtime made it: no half-protected shifted root.
+                    Syscalls.get().umount2(rootfs, Linux.MNT_DETACH);
+                    throw e;
+                }
+                return null;
             }
-            return null;
         });
     }
 }

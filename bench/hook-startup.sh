@@ -1,0 +1,91 @@
+#!/bin/sh
+# What `idshift hook` adds to a container start. Starts `true` in a user-namespaced runc container
+# (0 -> 100000) over a host-root-owned busybox rootfs, alternating the variants round by round:
+#   no-hook      the runtime alone (the rootfs shows as nobody: the baseline cost)
+#   native-C     bench/native-hook.c: the same mount steps in C, no checks (the floor)
+#   idshift-17   bin/idshift hook on the default JDK 17
+#   idshift-25   bin/idshift hook on the Temurin 25 JDK (if installed)
+# and prints the median, p90, ms added over no-hook, and the ratio to native-C's addition.
+# Usage: bench/hook-startup.sh [ROUNDS]   (default 21; needs root, runc, busybox-static, gcc)
+set -eu
+rounds=${1:-21}
+repo=$(cd "$(dirname "$0")/.." && pwd)
+idshift=$repo/bin/idshift
+jdk25=$(ls -d /usr/lib/jvm/temurin-25-jdk-* 2>/dev/null | head -1 || true)
+
+work=$(mktemp -d /tmp/idshift-bench-XXXXXX)
+chmod 755 "$work"
+ids=""
+cleanup() {
+    for id in $ids; do runc delete -f "$id" >/dev/null 2>&1 || true; done
+    rm -rf --one-file-system "$work"
+}
+trap cleanup EXIT INT TERM
+
+mkdir -p "$work/rootfs/bin" "$work/rootfs/proc" "$work/rootfs/dev" "$work/rootfs/tmp"
+cp "$(command -v busybox)" "$work/rootfs/bin/busybox"
+for applet in sh true stat; do ln -s busybox "$work/rootfs/bin/$applet"; done
+gcc -O2 -o "$work/native-hook" "$repo/bench/native-hook.c"
+
+# bundle NAME HOOK-JSON: a bundle sharing the rootfs, with the hooks object given.
+bundle() {
+    mkdir -p "$work/$1"
+    cat > "$work/$1/config.json" <<JSON
+{"ociVersion":"1.0.2","process":{"terminal":false,"user":{"uid":0,"gid":0},"args":["/bin/true"],"env":["PATH=/bin"],"cwd":"/"},
+ "root":{"path":"$work/rootfs"},"hostname":"bench",
+ "mounts":[{"destination":"/proc","type":"proc","source":"proc"},
+   {"destination":"/dev","type":"tmpfs","source":"tmpfs","options":["nosuid","strictatime","mode=755","size=65536k"]}],
+ "hooks":$2,
+ "linux":{"namespaces":[{"type":"pid"},{"type":"ipc"},{"type":"uts"},{"type":"mount"},{"type":"user"}],
+   "uidMappings":[{"containerID":0,"hostID":100000,"size":65536}],"gidMappings":[{"containerID":0,"hostID":100000,"size":65536}],
+   "maskedPaths":["/proc/kcore","/proc/keys","/proc/timer_list"],"readonlyPaths":["/proc/sys","/proc/sysrq-trigger"]}}
+JSON
+}
+variants="no-hook native-C idshift-17"
+bundle no-hook '{}'
+bundle native-C "{\"prestart\":[{\"path\":\"$work/native-hook\",\"args\":[\"native-hook\",\"$work/rootfs\"]}]}"
+bundle idshift-17 "{\"prestart\":[{\"path\":\"$idshift\",\"args\":[\"idshift\",\"hook\"],\"env\":[\"IDSHIFT_JAVA=/usr/lib/jvm/java-17-openjdk-amd64/bin/java\"]}]}"
+if [ -n "$jdk25" ]; then
+    variants="$variants idshift-25"
+    bundle idshift-25 "{\"prestart\":[{\"path\":\"$idshift\",\"args\":[\"idshift\",\"hook\"],\"env\":[\"IDSHIFT_JAVA=$jdk25/bin/java\"]}]}"
+fi
+
+# Warm up (builds each JDK's class-data archive once) and check every hook really shifts.
+for variant in $variants; do
+    sed 's#"args":\["/bin/true"\]#"args":["/bin/stat","-c","%u:%g","/"]#' "$work/$variant/config.json" > "$work/check.json"
+    mkdir -p "$work/check-$variant" && mv "$work/check.json" "$work/check-$variant/config.json"
+    id=bench-check-$$; ids="$ids $id"
+    owner=$(runc run --bundle "$work/check-$variant" "$id" 2>&1)
+    runc delete -f "$id" >/dev/null 2>&1 || true
+    case $variant in no-hook) want=65534:65534 ;; *) want=0:0 ;; esac
+    if [ "$owner" != "$want" ]; then echo "bench: $variant sees / as '$owner', expected $want" >&2; exit 1; fi
+done
+
+now_ns() { date +%s%N; }
+for round in $(seq 1 "$rounds"); do
+    for variant in $variants; do
+        id=bench-$$-$round-$variant; ids="$ids $id"
+        start=$(now_ns)
+        runc run --bundle "$work/$variant" "$id" >/dev/null 2>&1 || { echo "bench: runc run failed for $variant" >&2; exit 1; }
+        end=$(now_ns)
+        runc delete -f "$id" >/dev/null 2>&1 || true
+        echo "$variant $(( (end - start) / 1000 ))" >> "$work/samples"
+    done
+done
+
+echo "runc run of /bin/true, userns 0->100000, $rounds alternated rounds each ($(nproc) cores, kernel $(uname -r))"
+awk -v order="$variants" '
+    { n[$1]++; v[$1, n[$1]] = $2 / 1000 }
+    function sortv(name,   i, j, t) { for (i = 1; i <= n[name]; i++) for (j = i + 1; j <= n[name]; j++) if (v[name, j] < v[name, i]) { t = v[name, i]; v[name, i] = v[name, j]; v[name, j] = t } }
+    function pct(name, p,   k) { k = int(p * (n[name] - 1) + 0.5) + 1; return v[name, k] }
+    END {
+        count = split(order, names, " ")
+        for (i = 1; i <= count; i++) { sortv(names[i]); med[names[i]] = pct(names[i], 0.5) }
+        base = med["no-hook"]; floor = med["native-C"] - base
+        printf "%-12s %9s %9s %12s %18s\n", "variant", "median ms", "p90 ms", "added ms", "added / native-C"
+        for (i = 1; i <= count; i++) {
+            name = names[i]; added = med[name] - base
+            ratio = (name == "no-hook") ? "-" : (floor > 0 ? sprintf("%.1fx", added / floor) : "n/a")
+            printf "%-12s %9.1f %9.1f %12.1f %18s\n", name, med[name], pct(name, 0.9), added, ratio
+        }
+    }' "$work/samples"
