@@ -60,7 +60,8 @@ class ProtectedPathsTest {
 
             assertTrue(with.rootOwnedByContainer, "the hook did shift: " + with.raw);
             for (String path : protectedPaths()) {
-                assertEquals(without.topmost(path), with.topmost(path), path + " differs with the hook;\nwithout:\n"
+                // Every line, not only the topmost: a path masked twice would be a sign of confusion.
+                assertEquals(without.linesAt(path), with.linesAt(path), path + " differs with the hook;\nwithout:\n"
                         + without.raw + "\nwith:\n" + with.raw);
             }
             assertEquals(readonlyRoot, with.topmost("/").readonly(), "root.readonly kept: " + with.raw);
@@ -79,27 +80,31 @@ class ProtectedPathsTest {
     }
 
     /** What the container saw: its mount table and the probes' answers. */
-    private record View(Map<String, MountLine> topmostByPoint, List<String> probes, boolean rootOwnedByContainer, String raw) {
+    private record View(Map<String, List<MountLine>> linesByPoint, List<String> probes, boolean rootOwnedByContainer, String raw) {
         static View of(Exec.Result result) {
             String[] parts = result.stdout().split("===\n", 2);
             assertFalse(parts.length < 2, "container output: " + result.describe());
-            Map<String, MountLine> topmost = new LinkedHashMap<>();
+            Map<String, List<MountLine>> byPoint = new LinkedHashMap<>();
             for (MountLine line : MountTable.parse(parts[0])) {
-                topmost.put(line.mountPoint(), line);
+                byPoint.computeIfAbsent(line.mountPoint(), point -> new ArrayList<>()).add(line);
             }
-            MountLine root = topmost.get("/");
+            MountLine root = topmost(byPoint, "/");
             boolean shifted = root != null && root.mountOptions().contains("idmapped");
-            return new View(topmost, parts[1].lines().toList(), shifted, result.describe());
+            return new View(byPoint, parts[1].lines().toList(), shifted, result.describe());
+        }
+
+        private static MountLine topmost(Map<String, List<MountLine>> byPoint, String path) {
+            List<MountLine> lines = byPoint.get(path);
+            return lines == null ? null : lines.get(lines.size() - 1);
+        }
+
+        List<MountLine> linesAt(String path) {
+            return linesByPoint.getOrDefault(path, List.of());
         }
 
         /** The mount line that decides what the container sees at {@code path} (null: none). */
         MountLine topmost(String path) {
-            MountLine line = topmostByPoint.get(path);
-            if (line == null || !path.equals("/")) {
-                return line;
-            }
-            // The root's own options (ro/rw) matter, not which filesystem or whether it is idmapped.
-            return new MountLine("", "/", line.readonly() ? "ro" : "rw", "", "", "");
+            return topmost(linesByPoint, path);
         }
 
         String probe(String prefix) {

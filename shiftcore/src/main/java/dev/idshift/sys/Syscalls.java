@@ -56,7 +56,11 @@ public final class Syscalls {
         Thread loader = new Thread(new Runnable() {
             @Override
             public void run() {
-                get();
+                try {
+                    get();
+                } catch (RuntimeException | LinkageError e) {
+                    // Not here: the first real call fails the same way, where it can be reported.
+                }
             }
         }, "idshift-ffi-preload");
         loader.setDaemon(true);

@@ -93,9 +93,17 @@ public final class BundleBuilder {
     }
 
     public BundleBuilder hook(String stage, String path, List<String> hookArgs) {
+        return hook(stage, path, hookArgs, null);
+    }
+
+    /** A hook with its own environment (runtimes give hooks nothing else: no PATH, no JAVA_HOME). */
+    public BundleBuilder hook(String stage, String path, List<String> hookArgs, List<String> environment) {
         Map<String, Object> hook = new LinkedHashMap<>();
         hook.put("path", path);
         hook.put("args", hookArgs);
+        if (environment != null) {
+            hook.put("env", environment);
+        }
         hooks.computeIfAbsent(stage, s -> new ArrayList<>()).add(hook);
         return this;
     }

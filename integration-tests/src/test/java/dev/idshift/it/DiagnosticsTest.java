@@ -1,0 +1,64 @@
+package dev.idshift.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.idshift.it.support.BundleBuilder;
+import dev.idshift.it.support.Exec;
+import dev.idshift.it.support.Host;
+import dev.idshift.it.support.Rootfs;
+import dev.idshift.it.support.Scratch;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** `idshift maps` (dry run), `idshift doctor`, `--help`. */
+class DiagnosticsTest {
+
+    @Test
+    void mapsExplainsAnOffsetImage() throws Exception {
+        Host.requireRoot();
+        try (Scratch scratch = new Scratch()) {
+            Path bundle = scratch.dir("bundle");
+            Rootfs.create(bundle.resolve("rootfs"));
+            Rootfs.shiftOnDisk(bundle.resolve("rootfs"), 300000);
+            new BundleBuilder(bundle).write();
+
+            Exec.Result result = Exec.run(List.of(Host.launcher().toString(), "maps", "--bundle", bundle.toString()));
+
+            assertEquals(0, result.exit(), result.describe());
+            assertTrue(result.stdout().contains("uid layout:  offset"), result.describe());
+            assertTrue(result.stdout().contains("uid mount:   300000:100000:65536"), result.describe());
+            assertTrue(result.stdout().contains("a helper user namespace"), result.describe());
+        }
+    }
+
+    @Test
+    void doctorReportsIdmapSupport() {
+        Host.requireRoot();
+        Exec.Result result = Exec.run(List.of(Host.launcher().toString(), "doctor", "/tmp"));
+        assertEquals(0, result.exit(), result.describe());
+        assertTrue(result.stdout().contains("idmapped mounts: yes"), result.describe());
+        assertTrue(result.stdout().contains("runc:            runc version"), result.describe());
+    }
+
+    @Test
+    void doctorSaysNoForProcfs() {
+        Host.requireRoot();
+        Exec.Result result = Exec.run(List.of(Host.launcher().toString(), "doctor", "/proc"));
+        assertEquals(5, result.exit(), result.describe());
+        assertTrue(result.stdout().contains("idmapped mounts: NO"), result.describe());
+    }
+
+    @Test
+    void helpTeachesEverySubcommand() {
+        Exec.Result help = Exec.run(List.of(Host.launcher().toString(), "--help"));
+        assertEquals(0, help.exit(), help.describe());
+        for (String command : List.of("hook", "mount", "umount", "maps", "doctor")) {
+            assertTrue(help.stdout().contains(command), command + " missing: " + help.describe());
+            Exec.Result sub = Exec.run(List.of(Host.launcher().toString(), command, "--help"));
+            assertEquals(0, sub.exit(), sub.describe());
+        }
+        assertTrue(Exec.run(List.of(Host.launcher().toString(), "hook", "--help")).stdout().contains("createRuntime"));
+    }
+}
