@@ -73,6 +73,36 @@ class ProtectedPathsTest {
         }
     }
 
+    static Stream<Arguments> propagations() {
+        List<Arguments> cases = new ArrayList<>();
+        for (Runtime runtime : Runtime.values()) {
+            for (String propagation : List.of("private", "slave", "shared")) {
+                cases.add(Arguments.of(runtime, propagation));
+            }
+        }
+        return cases.stream();
+    }
+
+    @ParameterizedTest(name = "{0} rootfsPropagation={1}")
+    @MethodSource("propagations")
+    void rootfsPropagationIsTheSameWithAndWithoutTheHook(Runtime runtime, String propagation) throws Exception {
+        runtime.require();
+        try (Scratch scratch = new Scratch()) {
+            Path rootfs = Rootfs.create(scratch.dir("rootfs"));
+            Path plain = new BundleBuilder(scratch.dir("plain")).rootPath(rootfs.toString()).rootfsPropagation(propagation)
+                    .script(DUMP).write();
+            Path hooked = new BundleBuilder(scratch.dir("hooked")).rootPath(rootfs.toString()).rootfsPropagation(propagation)
+                    .idshiftHook("createRuntime").script(DUMP).write();
+
+            View without = View.of(runtime.run(plain));
+            View with = View.of(runtime.run(hooked));
+
+            assertTrue(with.rootOwnedByContainer, "the hook did shift: " + with.raw);
+            assertEquals(without.topmost("/").propagation(), with.topmost("/").propagation(),
+                    "propagation of / differs;\nwithout:\n" + without.raw + "\nwith:\n" + with.raw);
+        }
+    }
+
     private static List<String> protectedPaths() {
         List<String> paths = new ArrayList<>(BundleBuilder.MASKED);
         paths.addAll(BundleBuilder.READONLY);

@@ -20,6 +20,7 @@ public final class BundleBuilder {
     private final Path bundle;
     private String rootPath = "rootfs";
     private boolean readonlyRoot;
+    private String rootfsPropagation;
     private List<String> args = List.of("true");
     private List<Map<String, Object>> uidMappings = List.of(mapping(0, 100000, 65536));
     private List<Map<String, Object>> gidMappings = List.of(mapping(0, 100000, 65536));
@@ -47,6 +48,11 @@ public final class BundleBuilder {
 
     public BundleBuilder readonlyRoot(boolean readonly) {
         readonlyRoot = readonly;
+        return this;
+    }
+
+    public BundleBuilder rootfsPropagation(String propagation) {
+        rootfsPropagation = propagation;
         return this;
     }
 
@@ -158,6 +164,9 @@ public final class BundleBuilder {
         linux.put("namespaces", namespaces);
         linux.put("maskedPaths", MASKED);
         linux.put("readonlyPaths", READONLY);
+        if (rootfsPropagation != null) {
+            linux.put("rootfsPropagation", rootfsPropagation);
+        }
         config.put("linux", linux);
         new ObjectMapper().writerWithDefaultPrettyPrinter().writeValue(bundle.resolve("config.json").toFile(), config);
         return bundle;
