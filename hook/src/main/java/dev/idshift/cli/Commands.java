@@ -1,6 +1,8 @@
 package dev.idshift.cli;
 
 import dev.idshift.cli.commands.DoctorCommand;
+import dev.idshift.cli.commands.GcCommand;
+import dev.idshift.cli.commands.InstallCommand;
 import dev.idshift.cli.commands.HookHelpCommand;
 import dev.idshift.cli.commands.MapsCommand;
 import dev.idshift.cli.commands.MountCommand;
@@ -16,11 +18,11 @@ import picocli.CommandLine.Command;
             "Gives a user-namespaced container a uid/gid-shifted view of a root filesystem: an image owned by",
             "host root appears owned by the container's root, without chown and without copying.",
             "",
-            "As an OCI hook:  put `idshift hook` into config.json's prestart or createRuntime hooks.",
+            "As an OCI hook:  `idshift install runc --bundle DIR` (runc, crun) or `idshift install podman`.",
             "By hand:         idshift mount --uidmap 0:100000:65536 SRC DST; idshift umount DST.",
         },
         subcommands = {HookHelpCommand.class, MountCommand.class, UmountCommand.class, MapsCommand.class,
-                DoctorCommand.class, CommandLine.HelpCommand.class},
+                DoctorCommand.class, InstallCommand.class, GcCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Exit codes: 0 ok, 1 internal error, 2 usage, 3 bad input, 4 the kernel refused, 5 unsupported here.",
                 "IDSHIFT_DEBUG=1 prints what happens and stack traces."})
 public final class Commands implements Runnable {

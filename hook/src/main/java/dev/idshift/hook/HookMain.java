@@ -3,10 +3,12 @@ package dev.idshift.hook;
 import dev.idshift.cli.BadInputException;
 import dev.idshift.cli.ErrorReporter;
 import dev.idshift.cli.ExitCode;
+import dev.idshift.config.annotations.IdshiftAnnotations;
 import dev.idshift.config.json.JsonObjectView;
 import dev.idshift.config.json.JsonTree;
 import dev.idshift.config.oci.OciReader;
 import dev.idshift.config.oci.OciState;
+import dev.idshift.staging.StagingStore;
 import dev.idshift.sys.Syscalls;
 import java.io.IOException;
 import java.io.InputStream;
@@ -43,22 +45,34 @@ public final class HookMain {
             if (args.length == 2) {
                 named = HookStage.fromName(args[1]);
                 if (named == null) {
-                    err.println("idshift: hook: unknown stage \"" + args[1] + "\"; expected prestart, createRuntime,"
-                            + " poststop (or none: the state's status decides)");
+                    err.println("idshift: hook: unknown stage \"" + args[1] + "\"; expected precreate, prestart, createRuntime,"
+                            + " poststart, poststop (or none: the input and the state's status decide)");
                     return ExitCode.USAGE;
                 }
             }
             byte[] input = readAll(stdin);
             JsonObjectView document = JsonTree.parseObject(input, "state on stdin");
-            if (OciReader.looksLikeConfig(document)) {
-                throw new UnsupportedOperationException("stdin holds a config, as the precreate stage gives;"
-                        + " the precreate stage is not supported yet: use prestart or createRuntime");
+            if (OciReader.looksLikeConfig(document) || named == HookStage.PRECREATE) {
+                context = "hook (precreate)";
+                PrecreateStage.run(document, StagingStore.fromEnvironment(), out);
+                return ExitCode.OK;
             }
             OciState state = OciReader.state(document);
             context = "hook: container " + state.id();
             HookStage stage = named != null ? named : HookStage.fromStatus(state.status());
+            if (stage == HookStage.STARTED || stage == HookStage.TEARDOWN) {
+                String key = stagingKey(state);
+                if (key != null) {
+                    StagingStore store = StagingStore.fromEnvironment();
+                    if (stage == HookStage.TEARDOWN) {
+                        store.remove(key);
+                    } else {
+                        store.recordContainer(key, state.id(), state.pid());
+                    }
+                }
+                return ExitCode.OK;
+            }
             if (stage != HookStage.SETUP) {
-                // Kernel idmapped mounts live in the container's mount namespace and die with it.
                 return ExitCode.OK;
             }
             return setup(state, err, dryRun);
@@ -85,6 +99,32 @@ public final class HookMain {
         KernelShift.injectRootfs(state.pid(), bundle, decision.plan().get(), runtime.needsProtectedPathsReapplied());
         debug(err, "shifted " + bundle.rootfs() + " for " + runtime + " (" + decision.reason() + ")");
         return ExitCode.OK;
+    }
+
+    /**
+     * The key of the staging mounts the precreate stage made for this container, if any. (Mounts made
+     * at prestart live in the container's mount namespace and die with it.)
+     */
+    private static String stagingKey(OciState state) {
+        String key = state.annotations().get(IdshiftAnnotations.STAGING);
+        if (key == null) {
+            // podman's states carry its own copy of the annotations; the bundle has the config we returned.
+            key = stagingKeyOfBundle(Path.of(state.bundle()));
+        }
+        if (key != null && !IdshiftAnnotations.isStagingKey(key)) {
+            throw new BadInputException("$.annotations[\"" + IdshiftAnnotations.STAGING + "\"]: \"" + key + "\" is not a staging key");
+        }
+        return key;
+    }
+
+    private static String stagingKeyOfBundle(Path bundle) {
+        byte[] json;
+        try {
+            json = java.nio.file.Files.readAllBytes(bundle.resolve("config.json"));
+        } catch (IOException e) {
+            return null;
+        }
+        return OciReader.readConfig(json, bundle.resolve("config.json").toString()).annotations().get(IdshiftAnnotations.STAGING);
     }
 
     private static void debug(PrintStream err, String line) {

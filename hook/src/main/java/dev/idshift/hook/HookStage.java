@@ -2,9 +2,13 @@ package dev.idshift.hook;
 
 /** What a hook call must do, from the stage named on the command line or the state's status. */
 public enum HookStage {
+    /** precreate (podman, CRI-O): config on stdin, config on stdout; shift onto staging mounts. */
+    PRECREATE,
     /** prestart / createRuntime: shift the rootfs in the container's mount namespace. */
     SETUP,
-    /** poststop: undo what setup left outside the container (nothing, for kernel mounts). */
+    /** poststart: the container runs with its own copy of any staging mount; remove ours. */
+    STARTED,
+    /** poststop: undo what setup left outside the container (staging mounts, if still there). */
     TEARDOWN,
     /** poststart and others: nothing to do. */
     NONE;
@@ -12,12 +16,15 @@ public enum HookStage {
     /** Stage names as in config.json's hooks object (and podman hooks.d). */
     public static HookStage fromName(String name) {
         switch (name) {
+            case "precreate":
+                return PRECREATE;
             case "prestart":
             case "createRuntime":
                 return SETUP;
             case "poststop":
                 return TEARDOWN;
             case "poststart":
+                return STARTED;
             case "createContainer":
             case "startContainer":
                 return NONE;
@@ -26,12 +33,18 @@ public enum HookStage {
         }
     }
 
-    /** runc says "creating" to prestart/createRuntime hooks, crun "created"; poststop sees "stopped". */
+    /**
+     * Without a stage argument: runc says "creating" to prestart/createRuntime hooks, crun "created";
+     * poststop sees "stopped". podman's poststart sees "created" too, so hooks.d entries name their
+     * stage ({@code idshift install podman} writes one file per stage).
+     */
     public static HookStage fromStatus(String status) {
         switch (status) {
             case "creating":
             case "created":
                 return SETUP;
+            case "running":
+                return STARTED;
             case "stopped":
                 return TEARDOWN;
             default:

@@ -68,7 +68,7 @@ public record ShiftDecision(Optional<ShiftPlan> plan, ContainerIds ids, IdshiftA
                 + "; gid: " + plan.gid().layout().reason());
     }
 
-    private static Optional<IdMap> annotationMap(String source, String key, Optional<String> text) {
+    static Optional<IdMap> annotationMap(String source, String key, Optional<String> text) {
         if (text.isEmpty()) {
             return Optional.empty();
         }

@@ -80,10 +80,24 @@ class HookMainTest {
     }
 
     @Test
-    void precreateInputIsRefusedClearly() {
-        Outcome outcome = hook("{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"},\"process\":{}}");
-        assertEquals(ExitCode.UNSUPPORTED, outcome.code());
-        assertTrue(outcome.err().contains("precreate"), outcome.err());
+    void precreateWithoutUserNamespacePassesTheConfigThrough() {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        String config = "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"/x\"},\"process\":{\"args\":[\"sh\"]},\"extra\":[1,2.5,null]}";
+        int code = HookMain.run(new String[] {"hook", "precreate"}, new ByteArrayInputStream(config.getBytes(StandardCharsets.UTF_8)),
+                new PrintStream(out), new PrintStream(new ByteArrayOutputStream()), false);
+        assertEquals(ExitCode.OK, code);
+        assertEquals(config, out.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void precreateRefusesARelativeRootfsAndAStagingAnnotation() {
+        Outcome relative = hook("{\"root\":{\"path\":\"rootfs\"},\"linux\":{\"namespaces\":[{\"type\":\"user\"}],"
+                + "\"uidMappings\":[{\"containerID\":0,\"hostID\":100000,\"size\":65536}]}}");
+        assertEquals(ExitCode.BAD_INPUT, relative.code());
+        assertTrue(relative.err().contains("$.root.path: \"rootfs\" is relative"), relative.err());
+        Outcome forged = hook("{\"root\":{\"path\":\"/x\"},\"annotations\":{\"dev.idshift.staging\":\"0123456789abcdef0123456789abcdef\"}}");
+        assertEquals(ExitCode.BAD_INPUT, forged.code());
+        assertTrue(forged.err().contains("only idshift's precreate stage sets it"), forged.err());
     }
 
     @Test
@@ -98,9 +112,12 @@ class HookMainTest {
         assertEquals(HookStage.SETUP, HookStage.fromName("prestart"));
         assertEquals(HookStage.SETUP, HookStage.fromName("createRuntime"));
         assertEquals(HookStage.TEARDOWN, HookStage.fromName("poststop"));
+        assertEquals(HookStage.STARTED, HookStage.fromName("poststart"));
+        assertEquals(HookStage.PRECREATE, HookStage.fromName("precreate"));
         assertEquals(HookStage.SETUP, HookStage.fromStatus("creating"));
         assertEquals(HookStage.SETUP, HookStage.fromStatus("created"));
-        assertEquals(HookStage.NONE, HookStage.fromStatus("running"));
+        assertEquals(HookStage.STARTED, HookStage.fromStatus("running"));
+        assertEquals(HookStage.NONE, HookStage.fromStatus("paused"));
         assertEquals(ParentRuntime.CRUN, ParentRuntime.fromName("crun"));
         assertTrue(ParentRuntime.UNKNOWN.needsProtectedPathsReapplied());
         assertTrue(!ParentRuntime.RUNC.needsProtectedPathsReapplied());

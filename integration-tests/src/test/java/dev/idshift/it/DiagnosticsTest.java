@@ -51,10 +51,44 @@ class DiagnosticsTest {
     }
 
     @Test
+    void doctorWarnsAboutMountTargetsMissingFromTheImage() throws Exception {
+        Host.requireRoot();
+        try (Scratch scratch = new Scratch()) {
+            Path bundle = scratch.dir("bundle");
+            Rootfs.create(bundle.resolve("rootfs"));
+            new BundleBuilder(bundle).bindMount("/etc/hosts", "/etc/hosts").write();
+
+            Exec.Result result = Exec.run(List.of(Host.launcher().toString(), "doctor", "--bundle", bundle.toString()));
+
+            assertEquals(0, result.exit(), result.describe());
+            assertTrue(result.stdout().contains("1 missing from") && result.stdout().contains("/etc/hosts"), result.describe());
+            assertTrue(result.stdout().contains("precreate"), result.describe());
+        }
+    }
+
+    @Test
+    void installRunc() throws Exception {
+        dev.idshift.it.support.Runtime.RUNC.require();
+        try (Scratch scratch = new Scratch()) {
+            Path bundle = scratch.dir("bundle");
+            Rootfs.create(bundle.resolve("rootfs"));
+            new BundleBuilder(bundle).script("stat -c %u:%g /").write();
+
+            Exec.Result installed = Exec.run(List.of(Host.launcher().toString(), "install", "runc", "--bundle", bundle.toString()));
+            Exec.Result again = Exec.run(List.of(Host.launcher().toString(), "install", "runc", "--bundle", bundle.toString()));
+            Exec.Result run = dev.idshift.it.support.Runtime.RUNC.run(bundle);
+
+            assertEquals(0, installed.exit(), installed.describe());
+            assertTrue(again.stdout().contains("already runs idshift"), again.describe());
+            assertEquals("0:0", run.stdout().trim(), run.describe());
+        }
+    }
+
+    @Test
     void helpTeachesEverySubcommand() {
         Exec.Result help = Exec.run(List.of(Host.launcher().toString(), "--help"));
         assertEquals(0, help.exit(), help.describe());
-        for (String command : List.of("hook", "mount", "umount", "maps", "doctor")) {
+        for (String command : List.of("hook", "mount", "umount", "maps", "doctor", "install", "gc")) {
             assertTrue(help.stdout().contains(command), command + " missing: " + help.describe());
             Exec.Result sub = Exec.run(List.of(Host.launcher().toString(), command, "--help"));
             assertEquals(0, sub.exit(), sub.describe());

@@ -18,6 +18,8 @@ import java.util.Optional;
  * @param fsGidMap       {@code dev.idshift.fs-gidmap}: on-disk layout for gids only (wins over fsidmap)
  * @param backend        {@code dev.idshift.backend}: auto, kernel or fuse
  * @param mounts         {@code dev.idshift.mounts}: bind-mount destinations to shift too ("*" = all)
+ * @param staging        {@code dev.idshift.staging}: set by idshift's precreate stage on the config it
+ *                       returns (32 hex digits), naming the staging mounts to remove after start
  */
 public record IdshiftAnnotations(
         boolean disable,
@@ -26,7 +28,8 @@ public record IdshiftAnnotations(
         Optional<String> fsUidMap,
         Optional<String> fsGidMap,
         Backend backend,
-        List<String> mounts) {
+        List<String> mounts,
+        Optional<String> staging) {
 
     public static final String PREFIX = "dev.idshift.";
     public static final String DISABLE = "dev.idshift.disable";
@@ -36,11 +39,12 @@ public record IdshiftAnnotations(
     public static final String FS_GIDMAP = "dev.idshift.fs-gidmap";
     public static final String BACKEND = "dev.idshift.backend";
     public static final String MOUNTS = "dev.idshift.mounts";
-    public static final List<String> KNOWN = List.of(DISABLE, ENABLE, FSIDMAP, FS_UIDMAP, FS_GIDMAP, BACKEND, MOUNTS);
+    public static final String STAGING = "dev.idshift.staging";
+    public static final List<String> KNOWN = List.of(DISABLE, ENABLE, FSIDMAP, FS_UIDMAP, FS_GIDMAP, BACKEND, MOUNTS, STAGING);
 
 
     public static final IdshiftAnnotations NONE = new IdshiftAnnotations(false, false, Optional.empty(),
-            Optional.empty(), Optional.empty(), Backend.AUTO, List.of());
+            Optional.empty(), Optional.empty(), Backend.AUTO, List.of(), Optional.empty());
 
     /**
      * Reads and checks the annotations. Unknown {@code dev.idshift.*} keys are errors: a typo must
@@ -73,7 +77,8 @@ public record IdshiftAnnotations(
                 mapList(annotations, FS_UIDMAP, source),
                 mapList(annotations, FS_GIDMAP, source),
                 backend,
-                mountList(annotations, source));
+                mountList(annotations, source),
+                staging(annotations, source));
     }
 
     private static boolean bool(Map<String, String> annotations, String key, String source) {
@@ -97,6 +102,31 @@ public record IdshiftAnnotations(
                     + " (container id C is stored on disk as id D, for N ids), e.g. 0:300000:65536");
         }
         return Optional.of(value);
+    }
+
+    private static Optional<String> staging(Map<String, String> annotations, String source) {
+        String value = annotations.get(STAGING);
+        if (value == null) {
+            return Optional.empty();
+        }
+        if (!isStagingKey(value)) {
+            throw error(source, STAGING, "\"" + value + "\" is not a staging key (32 lowercase hex digits, set by idshift itself)");
+        }
+        return Optional.of(value);
+    }
+
+    /** The schema's staging-key pattern, {@code ^[0-9a-f]{32}$}. */
+    public static boolean isStagingKey(String value) {
+        if (value.length() != 32) {
+            return false;
+        }
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static List<String> mountList(Map<String, String> annotations, String source) {

@@ -7,22 +7,33 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
+import dev.idshift.hook.Bundle;
+import picocli.CommandLine.Option;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "doctor", mixinStandardHelpOptions = true,
         description = {"Checks what idshift needs on this machine: kernel, user namespaces, idmapped-mount support",
-            "of PATH's filesystem (default /), /dev/fuse, and the runtimes. Exit 0 when the kernel backend can",
-            "shift PATH, 5 when it cannot."})
+            "of PATH's filesystem (default /), /dev/fuse, and the runtimes. With --bundle, also the bundle's rootfs:",
+            "mount targets missing from the image, which a runtime would have to create as the container's root.",
+            "Exit 0 when the kernel backend can shift PATH, 5 when it cannot."})
 public final class DoctorCommand implements Callable<Integer> {
-    @Parameters(arity = "0..1", paramLabel = "PATH", defaultValue = "/", description = "A directory to probe (e.g. where your images live).")
+    @Parameters(arity = "0..1", paramLabel = "PATH", description = "A directory to probe (default: the bundle's rootfs, else /).")
     Path path;
+
+    @Option(names = "--bundle", paramLabel = "DIR", description = "An OCI bundle to check as well.")
+    Path bundleDirectory;
 
     @Override
     public Integer call() {
         PrintStream out = System.out;
+        Bundle bundle = bundleDirectory == null ? null : Bundle.load(bundleDirectory);
+        if (path == null) {
+            path = bundle != null ? bundle.rootfs() : Path.of("/");
+        }
         out.println("kernel:          " + read("/proc/sys/kernel/osrelease"));
         String maxUserns = read("/proc/sys/user/max_user_namespaces");
         out.println("user namespaces: " + ("0".equals(maxUserns) ? "DISABLED (user.max_user_namespaces=0)" : "enabled (max " + maxUserns + ")"));
@@ -32,6 +43,16 @@ public final class DoctorCommand implements Callable<Integer> {
         out.println("runc:            " + version("runc"));
         out.println("crun:            " + version("crun"));
         out.println("java:            " + System.getProperty("java.version") + " (" + System.getProperty("java.home") + ")");
+        if (bundle != null) {
+            List<String> missing = MissingMountTargets.of(bundle);
+            out.println("mount targets:   " + (missing.isEmpty() ? "all present in " + bundle.rootfs()
+                    : missing.size() + " missing from " + bundle.rootfs() + ": " + String.join(", ", missing)));
+            if (!missing.isEmpty()) {
+                out.println("                 WARNING: the runtime creates these as the container's root, before any prestart or");
+                out.println("                 createRuntime hook, and on a host-root-owned rootfs it may not. Add them to the image,");
+                out.println("                 or shift at the precreate stage (podman/CRI-O: idshift install podman).");
+            }
+        }
         return probe.supported() ? ExitCode.OK : ExitCode.UNSUPPORTED;
     }
 

@@ -1,0 +1,51 @@
+package dev.idshift.cli.commands;
+
+import dev.idshift.cli.ExitCode;
+import dev.idshift.staging.StagingRecord;
+import dev.idshift.staging.StagingStore;
+import java.nio.file.NoSuchFileException;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "gc", mixinStandardHelpOptions = true,
+        description = {"Removes staging mounts the precreate stage made for containers that are gone without a poststop",
+            "(a failed start, a killed runtime): those whose container's init has exited, and those that never reached",
+            "poststart within the grace period. Running containers keep theirs. /run is a tmpfs: a reboot needs no gc."})
+public final class GcCommand implements Callable<Integer> {
+    @Option(names = "--older-than", paramLabel = "SECONDS", defaultValue = "600",
+            description = "Grace period for staging whose container never reached poststart (default ${DEFAULT-VALUE} s:"
+                    + " a container being started right now keeps its own).")
+    long olderThanSeconds;
+
+    @Option(names = {"-n", "--dry-run"}, description = "Say what would be removed, remove nothing.")
+    boolean dryRun;
+
+    @Override
+    public Integer call() {
+        StagingStore store = StagingStore.fromEnvironment();
+        long now = System.currentTimeMillis();
+        int removed = 0;
+        for (String key : store.keys()) {
+            StagingRecord record;
+            try {
+                record = store.load(key);
+            } catch (NoSuchFileException e) {
+                continue;
+            }
+            if (!StagingStore.isStale(record, now, olderThanSeconds * 1000)) {
+                continue;
+            }
+            System.out.println((dryRun ? "would remove " : "removed ") + key + " (" + record.mounts().size() + " mount"
+                    + (record.mounts().size() == 1 ? "" : "s") + ", from " + record.mounts().get(0).source() + ")");
+            if (!dryRun) {
+                store.remove(key);
+            }
+            removed++;
+        }
+        if (removed == 0) {
+            System.out.println("nothing to remove under " + store.root());
+        }
+        return ExitCode.OK;
+    }
+}

@@ -1,0 +1,130 @@
+package dev.idshift.cli.commands;
+
+import dev.idshift.cli.BadInputException;
+import dev.idshift.cli.ExitCode;
+import dev.idshift.config.json.JsonObjectView;
+import dev.idshift.config.json.JsonTree;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "install", mixinStandardHelpOptions = true,
+        description = {"Wires idshift into a runtime.",
+            "  idshift install podman [--hooks-dir DIR]   hooks.d files: precreate shifts containers annotated",
+            "                                             dev.idshift.enable=true; poststart/poststop clean up",
+            "  idshift install runc --bundle DIR          adds `idshift hook` to the bundle's config.json",
+            "                                             (createRuntime; also for crun)"})
+public final class InstallCommand implements Callable<Integer> {
+    static final List<String> PODMAN_STAGES = List.of("precreate", "poststart", "poststop");
+
+    @Parameters(index = "0", paramLabel = "RUNTIME", description = "podman (also CRI-O) or runc (also crun)")
+    String runtime;
+
+    @Option(names = "--hooks-dir", paramLabel = "DIR", defaultValue = "/etc/containers/oci/hooks.d",
+            description = "podman: where to write the hooks (default ${DEFAULT-VALUE}; pass it to podman --hooks-dir if elsewhere)")
+    Path hooksDir;
+
+    @Option(names = "--bundle", paramLabel = "DIR", description = "runc: the bundle whose config.json gets the hook")
+    Path bundle;
+
+    @Option(names = "--stage", paramLabel = "STAGE", defaultValue = "createRuntime",
+            description = "runc: prestart or createRuntime (default ${DEFAULT-VALUE})")
+    String stage;
+
+    @Override
+    public Integer call() throws IOException {
+        String launcher = launcher();
+        switch (runtime) {
+            case "podman":
+            case "crio":
+                installHooksDir(launcher);
+                return ExitCode.OK;
+            case "runc":
+            case "crun":
+                installIntoBundle(launcher);
+                return ExitCode.OK;
+            default:
+                throw new BadInputException("unknown runtime \"" + runtime + "\"; expected podman or runc");
+        }
+    }
+
+    private void installHooksDir(String launcher) throws IOException {
+        Files.createDirectories(hooksDir);
+        for (String hookStage : PODMAN_STAGES) {
+            Map<String, Object> hook = new LinkedHashMap<>();
+            hook.put("path", launcher);
+            hook.put("args", List.of("idshift", "hook", hookStage));
+            Map<String, Object> json = new LinkedHashMap<>();
+            json.put("version", "1.0.0");
+            json.put("hook", hook);
+            json.put("when", Map.of("annotations", Map.of("^dev\\.idshift\\.enable$", "^true$")));
+            json.put("stages", List.of(hookStage));
+            Path file = hooksDir.resolve("idshift-" + hookStage + ".json");
+            writeAtomically(file, JsonTree.write(json));
+            System.out.println("wrote " + file);
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private void installIntoBundle(String launcher) throws IOException {
+        if (bundle == null) {
+            throw new BadInputException("install runc needs --bundle DIR");
+        }
+        if (!stage.equals("prestart") && !stage.equals("createRuntime")) {
+            throw new BadInputException("--stage: \"" + stage + "\"; expected prestart or createRuntime");
+        }
+        Path configFile = bundle.resolve("config.json");
+        if (!Files.isRegularFile(configFile)) {
+            throw new BadInputException("bundle " + bundle + " has no config.json");
+        }
+        JsonObjectView config = JsonTree.parseObject(Files.readAllBytes(configFile), configFile.toString());
+        Map<String, Object> hooks = config.optObject("hooks").map(JsonObjectView::members).orElse(null);
+        if (hooks == null) {
+            hooks = new LinkedHashMap<>();
+            config.members().put("hooks", hooks);
+        }
+        List<Object> entries = hooks.get(stage) instanceof List ? (List<Object>) hooks.get(stage) : new ArrayList<>();
+        for (Object entry : entries) {
+            if (entry instanceof Map && launcher.equals(((Map<String, Object>) entry).get("path"))) {
+                System.out.println(configFile + " already runs idshift at " + stage);
+                return;
+            }
+        }
+        Map<String, Object> hook = new LinkedHashMap<>();
+        hook.put("path", launcher);
+        hook.put("args", List.of("idshift", "hook", stage));
+        entries.add(hook);
+        hooks.put(stage, entries);
+        writeAtomically(configFile, JsonTree.write(config.members()));
+        System.out.println("added idshift hook (" + stage + ") to " + configFile);
+    }
+
+    private static void writeAtomically(Path file, byte[] content) throws IOException {
+        Path temporary = file.resolveSibling("." + file.getFileName() + ".idshift-tmp");
+        Files.write(temporary, content);
+        Files.move(temporary, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    /** bin/idshift of this installation, as an absolute path hooks can run. */
+    private static String launcher() {
+        String configured = System.getenv("IDSHIFT_LAUNCHER");
+        if (configured != null && !configured.isEmpty()) {
+            return configured;
+        }
+        try {
+            Path jar = Path.of(InstallCommand.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            return jar.getParent().getParent().getParent().resolve("bin/idshift").toString();
+        } catch (java.net.URISyntaxException e) {
+            throw new IllegalStateException("cannot locate bin/idshift: " + e.getMessage());
+        }
+    }
+}

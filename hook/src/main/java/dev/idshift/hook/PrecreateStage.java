@@ -1,0 +1,183 @@
+package dev.idshift.hook;
+
+import dev.idshift.cli.BadInputException;
+import dev.idshift.config.annotations.IdshiftAnnotations;
+import dev.idshift.config.json.JsonObjectView;
+import dev.idshift.config.json.JsonTree;
+import dev.idshift.config.oci.MountEntry;
+import dev.idshift.config.oci.Namespace;
+import dev.idshift.config.oci.OciConfig;
+import dev.idshift.config.oci.OciReader;
+import dev.idshift.idmap.IdMap;
+import dev.idshift.layout.ShiftPlan;
+import dev.idshift.layout.ShiftPlanner;
+import dev.idshift.mount.kernel.Fd;
+import dev.idshift.mount.kernel.IdmappedTrees;
+import dev.idshift.mount.kernel.UserNamespaces;
+import dev.idshift.staging.StagedMount;
+import dev.idshift.staging.StagingRecord;
+import dev.idshift.staging.StagingStore;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The precreate stage (podman, CRI-O): config.json on stdin, the config to use on stdout. Shifts
+ * the rootfs (and the bind mounts named in dev.idshift.mounts) onto staging mounts before the
+ * runtime starts, and points root.path and the mounts' sources at them. The runtime then creates its
+ * mount targets (/etc/hosts, /run/.containerenv, ...) as the container's root through the shifted
+ * view, which the prestart path cannot offer, and applies every mask itself.
+ *
+ * <p>The config is tagged dev.idshift.staging=KEY. poststart records which container uses KEY's
+ * mounts; poststop removes them. They must outlive the start: runc's exec chdirs into the rootfs path.
+ */
+final class PrecreateStage {
+    private PrecreateStage() {
+    }
+
+    static void run(JsonObjectView document, StagingStore store, OutputStream out) {
+        OciConfig config = OciReader.config(document);
+        IdshiftAnnotations annotations = IdshiftAnnotations.from(config.annotations(), "config on stdin");
+        List<StagedMount> staged = new ArrayList<>();
+        String key = null;
+        if (annotations.staging().isPresent()) {
+            throw new BadInputException("config on stdin: $.annotations[\"" + IdshiftAnnotations.STAGING + "\"]: is set;"
+                    + " only idshift's precreate stage sets it");
+        }
+        if (!annotations.disable() && config.linux().namespace(Namespace.USER).isPresent()) {
+            ContainerIds ids = ContainerIds.of(0, config.linux().uidMappings(), config.linux().gidMappings());
+            key = StagingStore.newKey();
+            try {
+                stageRootfs(document, config, ids, annotations, store, key, staged);
+                stageVolumes(document, config, ids, annotations, store, key, staged);
+                if (!staged.isEmpty()) {
+                    store.save(new StagingRecord(key, System.currentTimeMillis(), staged, null));
+                    annotationsOf(document).put(IdshiftAnnotations.STAGING, key);
+                }
+            } catch (RuntimeException | Error e) {
+                store.remove(key);
+                throw e;
+            }
+        }
+        try {
+            JsonTree.write(document.members(), out);
+            out.flush();
+        } catch (RuntimeException | IOException e) {
+            // The runtime will not get our config: leave nothing behind.
+            if (!staged.isEmpty()) {
+                store.remove(key);
+            }
+            throw e instanceof IOException ? new java.io.UncheckedIOException((IOException) e) : (RuntimeException) e;
+        }
+    }
+
+    private static void stageRootfs(JsonObjectView document, OciConfig config, ContainerIds ids, IdshiftAnnotations annotations,
+                                    StagingStore store, String key, List<StagedMount> staged) {
+        Path rootfs = Path.of(config.root().path());
+        if (!rootfs.isAbsolute()) {
+            throw new BadInputException("config on stdin: $.root.path: \"" + rootfs + "\" is relative; at the precreate stage"
+                    + " there is no bundle to resolve it against");
+        }
+        Optional<IdMap> both = ShiftDecision.annotationMap("config on stdin", IdshiftAnnotations.FSIDMAP, annotations.fsIdMap());
+        Optional<IdMap> uids = ShiftDecision.annotationMap("config on stdin", IdshiftAnnotations.FS_UIDMAP, annotations.fsUidMap());
+        Optional<IdMap> gids = ShiftDecision.annotationMap("config on stdin", IdshiftAnnotations.FS_GIDMAP, annotations.fsGidMap());
+        Optional<String> shifted = stage(realDirectory(rootfs, "$.root.path"), "/", ids,
+                uids.isPresent() ? uids : both, gids.isPresent() ? gids : both, true, store, key, "rootfs", staged);
+        if (shifted.isPresent()) {
+            rootObject(document).put("path", shifted.get());
+        }
+    }
+
+    private static void stageVolumes(JsonObjectView document, OciConfig config, ContainerIds ids, IdshiftAnnotations annotations,
+                                     StagingStore store, String key, List<StagedMount> staged) {
+        if (annotations.mounts().isEmpty()) {
+            return;
+        }
+        boolean all = annotations.mounts().contains("*");
+        List<JsonObjectView> mountObjects = document.objectArray("mounts");
+        for (int i = 0; i < config.mounts().size(); i++) {
+            MountEntry mount = config.mounts().get(i);
+            if (!mount.isBind() || !(all || annotations.mounts().contains(mount.destination())) || mount.source().isEmpty()) {
+                continue;
+            }
+            Path source = realDirectory(Path.of(mount.source().get()), "$.mounts[" + i + "].source");
+            // Each volume's own layout, detected from its own root directory.
+            Optional<String> shifted = stage(source, mount.destination(), ids, Optional.empty(), Optional.empty(),
+                    mount.options().contains("rbind"), store, key, "volume-" + i, staged);
+            if (shifted.isPresent()) {
+                mountObjects.get(i).members().put("source", shifted.get());
+            }
+        }
+        for (String wanted : annotations.mounts()) {
+            if (!wanted.equals("*") && !hasBind(config, wanted)) {
+                throw new BadInputException("config on stdin: $.annotations[\"" + IdshiftAnnotations.MOUNTS + "\"]: " + wanted
+                        + " is not the destination of a bind mount in $.mounts");
+            }
+        }
+    }
+
+    /** Shifts one tree onto KEY's staging directory NAME; empty when its layout needs no shift. */
+    private static Optional<String> stage(Path source, String destination, ContainerIds ids, Optional<IdMap> explicitUids,
+                                          Optional<IdMap> explicitGids, boolean recursive, StagingStore store, String key,
+                                          String name, List<StagedMount> staged) {
+        Map<String, Object> owner;
+        try {
+            owner = Files.readAttributes(source, "unix:uid,gid", LinkOption.NOFOLLOW_LINKS);
+        } catch (IOException e) {
+            throw new BadInputException("cannot read the owner of " + source + ": " + e.getMessage());
+        }
+        ShiftPlan plan = ShiftPlanner.plan(ids.uids(), ids.gids(), ((Integer) owner.get("uid")) & 0xFFFF_FFFFL,
+                ((Integer) owner.get("gid")) & 0xFFFF_FFFFL, explicitUids, explicitGids, "annotation");
+        if (plan.isNoop()) {
+            return Optional.empty();
+        }
+        Path mountPoint = store.newMountPoint(key, name);
+        try (Fd userns = UserNamespaces.createWithMaps(plan.uid().mountMap(), plan.gid().mountMap());
+             Fd tree = IdmappedTrees.cloneIdmapped(source.toString(), userns.get(), recursive, false)) {
+            IdmappedTrees.attach(tree, mountPoint.toString());
+        }
+        staged.add(new StagedMount(source.toString(), mountPoint.toString(), destination));
+        return Optional.of(mountPoint.toString());
+    }
+
+    private static Path realDirectory(Path path, String jsonPath) {
+        try {
+            Path real = path.toRealPath();
+            if (!Files.isDirectory(real)) {
+                throw new BadInputException("config on stdin: " + jsonPath + ": " + path + " is not a directory");
+            }
+            return real;
+        } catch (IOException e) {
+            throw new BadInputException("config on stdin: " + jsonPath + ": " + path + " does not exist");
+        }
+    }
+
+    private static boolean hasBind(OciConfig config, String destination) {
+        for (MountEntry mount : config.mounts()) {
+            if (mount.isBind() && mount.destination().equals(destination)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static Map<String, Object> rootObject(JsonObjectView document) {
+        return document.optObject("root").get().members();
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> annotationsOf(JsonObjectView document) {
+        Object annotations = document.members().get("annotations");
+        if (!(annotations instanceof Map)) {
+            annotations = new java.util.LinkedHashMap<String, Object>();
+            document.members().put("annotations", annotations);
+        }
+        return (Map<String, Object>) annotations;
+    }
+}

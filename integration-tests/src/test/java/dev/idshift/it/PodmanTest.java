@@ -1,0 +1,179 @@
+package dev.idshift.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.idshift.it.support.Exec;
+import dev.idshift.it.support.Host;
+import dev.idshift.it.support.Podman;
+import dev.idshift.it.support.Rootfs;
+import dev.idshift.it.support.Scratch;
+import dev.idshift.it.support.Staging;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Real podman with `idshift install podman`: `podman run --rootfs DIR --uidmap ...` over a
+ * host-root-owned rootfs, shifted at the precreate stage, cleaned up at poststart/poststop.
+ */
+class PodmanTest {
+    private static final List<String> ENABLE = List.of("--annotation", "dev.idshift.enable=true");
+
+    @Test
+    void annotatedContainerOwnsItsRootfsAndWritesLandUnshifted() throws Exception {
+        try (Scratch scratch = new Scratch()) {
+            Podman podman = Podman.in(scratch);
+            Path rootfs = Rootfs.create(scratch.dir("rootfs"));
+            List<String> before = Staging.leftovers();
+
+            Exec.Result result = podman.run(withRm(ENABLE), 100000, rootfs, "stat -c %u:%g / /bin; touch /root/from-podman && echo wrote");
+
+            assertEquals(0, result.exit(), result.describe());
+            assertEquals(List.of("0:0", "0:0", "wrote"), result.stdout().lines().toList(), result.describe());
+            assertEquals("0:0", Rootfs.owner(rootfs.resolve("root/from-podman")));
+            assertEquals(before, Staging.leftovers(), "no staging mount or state file left after --rm");
+        }
+    }
+
+    @Test
+    void withoutTheAnnotationPodmanBehavesAsToday() throws Exception {
+        try (Scratch scratch = new Scratch()) {
+            Podman podman = Podman.in(scratch);
+            Path rootfs = Rootfs.create(scratch.dir("rootfs"));
+
+            Exec.Result result = podman.run(withRm(List.of()), 100000, rootfs, "stat -c %u:%g /");
+
+            assertNotEquals(0, result.exit(), "podman cannot create its mount targets in a rootfs its root cannot write: "
+                    + result.describe());
+            assertTrue(result.stderr().contains("permission denied"), result.describe());
+        }
+    }
+
+    @Test
+    void annotatedVolumeIsShiftedWithItsOwnLayout() throws Exception {
+        try (Scratch scratch = new Scratch()) {
+            Podman podman = Podman.in(scratch);
+            Path rootfs = Rootfs.create(scratch.dir("rootfs"));
+            Path data = scratch.dir("data");
+            Files.writeString(data.resolve("existing"), "x");
+            Path offsetData = scratch.dir("offset-data");
+            Exec.ok(List.of("chown", "-R", "300000:300000", offsetData.toString()));
+            List<String> before = Staging.leftovers();
+
+            // podman 4.3 splits --annotation values at commas unless the whole annotation is CSV-quoted.
+            List<String> options = withRm(List.of("--annotation", "dev.idshift.enable=true", "--annotation",
+                    "\"dev.idshift.mounts=/data,/offset\"", "-v", data + ":/data", "-v", offsetData + ":/offset"));
+            Exec.Result result = podman.run(options, 100000, rootfs,
+                    "stat -c %u:%g /data /data/existing /offset; touch /data/new /offset/new && echo wrote");
+
+            assertEquals(List.of("0:0", "0:0", "0:0", "wrote"), result.stdout().lines().toList(), result.describe());
+            assertEquals("0:0", Rootfs.owner(data.resolve("new")));
+            assertEquals("300000:300000", Rootfs.owner(offsetData.resolve("new")), "the offset volume keeps its offset");
+            assertEquals(before, Staging.leftovers());
+        }
+    }
+
+    @Test
+    void containerThatFailsToStartLeavesNothingGcCannotRemove() throws Exception {
+        try (Scratch scratch = new Scratch()) {
+            Podman podman = Podman.in(scratch);
+            Path rootfs = Rootfs.create(scratch.dir("rootfs"));
+            List<String> before = Staging.leftovers();
+
+            // The runtime cannot exec this: precreate has staged, poststart never comes.
+            List<String> failing = new ArrayList<>(withRm(ENABLE));
+            Exec.Result result = podman.run(failing, 100000, rootfs, "exec /no/such/binary");
+            Exec.Result gc = Exec.run(List.of(Host.launcher().toString(), "gc", "--older-than", "0"));
+
+            assertNotEquals(0, result.exit(), result.describe());
+            assertEquals(0, gc.exit(), gc.describe());
+            assertEquals(before, Staging.leftovers(), "after gc: " + gc.stdout());
+        }
+    }
+
+    @Test
+    void execWorksAndGcKeepsARunningContainersStaging() throws Exception {
+        try (Scratch scratch = new Scratch()) {
+            Podman podman = Podman.in(scratch);
+            Path rootfs = Rootfs.create(scratch.dir("rootfs"));
+            List<String> before = Staging.leftovers();
+            String name = "idshift-it-" + Long.toHexString(System.nanoTime());
+            List<String> options = new ArrayList<>(ENABLE);
+            options.addAll(List.of("--detach", "--name", name));
+            try {
+                assertEquals(0, podman.run(options, 100000, rootfs, "sleep 60").exit());
+                Exec.Result gc = Exec.run(List.of(Host.launcher().toString(), "gc", "--older-than", "0"));
+                Exec.Result exec = Exec.run(podman.command("exec", name, "stat", "-c", "%u:%g", "/"));
+
+                assertTrue(gc.stdout().contains("nothing to remove"), "a running container keeps its staging: " + gc.stdout());
+                assertEquals("0:0", exec.stdout().trim(), exec.describe());
+            } finally {
+                Exec.run(podman.command("rm", "--force", "--time", "0", name));
+            }
+            assertEquals(before, Staging.leftovers());
+        }
+    }
+
+    @Test
+    void forcedRemovalOfARunningContainerLeavesNothing() throws Exception {
+        try (Scratch scratch = new Scratch()) {
+            Podman podman = Podman.in(scratch);
+            Path rootfs = Rootfs.create(scratch.dir("rootfs"));
+            List<String> before = Staging.leftovers();
+            String name = "idshift-it-" + Long.toHexString(System.nanoTime());
+            List<String> options = new ArrayList<>(ENABLE);
+            options.addAll(List.of("--detach", "--name", name));
+            try {
+                Exec.Result started = podman.run(options, 100000, rootfs, "sleep 60");
+                assertEquals(0, started.exit(), started.describe());
+                Exec.Result inside = Exec.run(podman.command("exec", name, "stat", "-c", "%u:%g", "/"));
+                assertEquals("0:0", inside.stdout().trim(), inside.describe());
+            } finally {
+                Exec.Result removed = Exec.run(podman.command("rm", "--force", "--time", "0", name));
+                assertEquals(0, removed.exit(), removed.describe());
+            }
+            assertEquals(before, Staging.leftovers());
+        }
+    }
+
+    @Test
+    void twentyContainersInParallelWithDifferentMapsOverOneRootfs() throws Exception {
+        try (Scratch scratch = new Scratch()) {
+            Podman podman = Podman.in(scratch);
+            Path rootfs = Rootfs.create(scratch.dir("rootfs"));
+            List<String> before = Staging.leftovers();
+            ExecutorService pool = Executors.newFixedThreadPool(20);
+            try {
+                List<Future<Exec.Result>> runs = new ArrayList<>();
+                for (int i = 0; i < 20; i++) {
+                    long hostBase = 100000 + i * 65536L;
+                    runs.add(pool.submit(() -> podman.run(withRm(ENABLE), hostBase, rootfs,
+                            "stat -c %u:%g /; head -1 /proc/self/uid_map")));
+                }
+                for (int i = 0; i < runs.size(); i++) {
+                    Exec.Result result = runs.get(i).get();
+                    assertEquals(0, result.exit(), "container " + i + ": " + result.describe());
+                    List<String> lines = result.stdout().lines().toList();
+                    assertEquals("0:0", lines.get(0), "container " + i + ": " + result.describe());
+                    assertEquals(String.valueOf(100000 + i * 65536L), lines.get(1).trim().split("\\s+")[1]);
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+            assertEquals(before, Staging.leftovers());
+        }
+    }
+
+    private static List<String> withRm(List<String> options) {
+        List<String> all = new ArrayList<>(List.of("--rm"));
+        all.addAll(options);
+        return all;
+    }
+}

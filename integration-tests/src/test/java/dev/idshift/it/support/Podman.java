@@ -1,0 +1,56 @@
+package dev.idshift.it.support;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * podman (4.3 with runc) as it works on this VM: vfs storage, cgroupfs, no network, the two ulimits
+ * without which runc cannot set rlimits in a user namespace, and a private storage root and hooks
+ * directory (with `idshift install podman`) under a scratch directory. Options must come before
+ * `--rootfs PATH`: podman reads everything after the rootfs as the command.
+ */
+public final class Podman {
+    private final Path storage;
+    private final Path hooks;
+
+    private Podman(Path storage, Path hooks) {
+        this.storage = storage;
+        this.hooks = hooks;
+    }
+
+    public static Podman in(Scratch scratch) throws IOException {
+        Host.requireRoot();
+        Host.requireExecutable("podman");
+        Host.requireExecutable("runc");
+        Path hooks = scratch.dir("hooks.d");
+        Exec.Result installed = Exec.run(List.of(Host.launcher().toString(), "install", "podman", "--hooks-dir", hooks.toString()));
+        if (installed.exit() != 0) {
+            throw new IllegalStateException("idshift install podman failed: " + installed.describe());
+        }
+        return new Podman(scratch.dir("podman"), hooks);
+    }
+
+    public Path hooksDir() {
+        return hooks;
+    }
+
+    public List<String> command(String... arguments) {
+        List<String> command = new ArrayList<>(List.of("podman", "--root", storage.resolve("root").toString(),
+                "--runroot", storage.resolve("run").toString(), "--storage-driver", "vfs", "--cgroup-manager", "cgroupfs",
+                "--runtime", "runc", "--hooks-dir", hooks.toString()));
+        command.addAll(List.of(arguments));
+        return command;
+    }
+
+    /** podman run OPTIONS... (userns 0 -> hostBase) --rootfs ROOTFS /bin/sh -c SCRIPT */
+    public Exec.Result run(List<String> options, long hostBase, Path rootfs, String script) {
+        List<String> arguments = new ArrayList<>(List.of("run", "--uidmap", "0:" + hostBase + ":65536", "--gidmap", "0:" + hostBase + ":65536",
+                "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=4096:4096", "--net", "none"));
+        arguments.addAll(options);
+        arguments.addAll(List.of("--rootfs", rootfs.toString(), "/bin/sh", "-c", script));
+        return Exec.run(command(arguments.toArray(new String[0])), null, Map.of(), 180);
+    }
+}

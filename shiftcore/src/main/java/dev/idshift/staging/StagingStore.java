@@ -1,0 +1,277 @@
+package dev.idshift.staging;
+
+import dev.idshift.config.annotations.IdshiftAnnotations;
+import dev.idshift.config.json.JsonObjectView;
+import dev.idshift.config.json.JsonTree;
+import dev.idshift.sys.Errno;
+import dev.idshift.sys.Linux;
+import dev.idshift.sys.SyscallException;
+import dev.idshift.sys.Syscalls;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Staging mounts and their records under a state root (default /run/idshift, a tmpfs: a reboot
+ * clears it).
+ *
+ * <pre>
+ *   ROOT/            0711  traversable, not listable
+ *   ROOT/staging/K/  0711  the container's root (host 100000) must traverse to its rootfs
+ *   ROOT/state/      0700  root only: K.json, written atomically (tmp + rename)
+ * </pre>
+ */
+public final class StagingStore {
+    public static final Path DEFAULT_ROOT = Path.of("/run/idshift");
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final Path root;
+
+    public StagingStore(Path root) {
+        this.root = root;
+    }
+
+    public Path root() {
+        return root;
+    }
+
+    /** A key as the annotation carries it: 32 lowercase hex digits (checked before any path is built). */
+    public static boolean isKey(String key) {
+        return key != null && IdshiftAnnotations.isStagingKey(key);
+    }
+
+    /** The store at IDSHIFT_RUN_DIR if set (tests, several idshift installs), else /run/idshift. */
+    public static StagingStore fromEnvironment() {
+        String configured = System.getenv("IDSHIFT_RUN_DIR");
+        return new StagingStore(configured == null || configured.isEmpty() ? DEFAULT_ROOT : Path.of(configured));
+    }
+
+    public static String newKey() {
+        byte[] bytes = new byte[16];
+        RANDOM.nextBytes(bytes);
+        StringBuilder key = new StringBuilder(32);
+        for (byte b : bytes) {
+            key.append(Character.forDigit((b >> 4) & 0xF, 16)).append(Character.forDigit(b & 0xF, 16));
+        }
+        return key.toString();
+    }
+
+    /** Creates ROOT/staging/KEY/NAME (an empty mount point) with traversable parents. */
+    public Path newMountPoint(String key, String name) {
+        requireKey(key);
+        try {
+            Path stagingDir = directory(directory(directory(root, "rwx--x--x").resolve("staging"), "rwx--x--x").resolve(key), "rwx--x--x");
+            return directory(stagingDir.resolve(name), "rwxr-xr-x");
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create the staging directory under " + root + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static Path directory(Path path, String permissions) throws IOException {
+        if (!Files.isDirectory(path)) {
+            Files.createDirectories(path);
+        }
+        Files.setPosixFilePermissions(path, PosixFilePermissions.fromString(permissions));
+        return path;
+    }
+
+    public void save(StagingRecord record) {
+        requireKey(record.key());
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("version", 1L);
+        json.put("key", record.key());
+        json.put("createdAtMs", record.createdAtMs());
+        List<Object> mounts = new ArrayList<>();
+        for (StagedMount mount : record.mounts()) {
+            Map<String, Object> entry = new LinkedHashMap<>();
+            entry.put("source", mount.source());
+            entry.put("stagingPath", mount.stagingPath());
+            entry.put("destination", mount.destination());
+            mounts.add(entry);
+        }
+        json.put("mounts", mounts);
+        if (record.container() != null) {
+            Map<String, Object> container = new LinkedHashMap<>();
+            container.put("id", record.container().id());
+            container.put("pid", record.container().pid());
+            container.put("startTime", record.container().startTime());
+            json.put("container", container);
+        }
+        try {
+            Path stateDir = directory(directory(root, "rwx--x--x").resolve("state"), "rwx------");
+            Path temporary = stateDir.resolve(record.key() + ".json.tmp");
+            Files.write(temporary, JsonTree.write(json));
+            try {
+                Files.move(temporary, stateFile(record.key()), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                throw new IOException("the state directory does not support atomic renames", e);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the staging record " + stateFile(record.key()) + ": " + e.getMessage(), e);
+        }
+    }
+
+    public StagingRecord load(String key) throws NoSuchFileException {
+        requireKey(key);
+        Path file = stateFile(key);
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(file);
+        } catch (NoSuchFileException e) {
+            throw e;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
+        }
+        JsonObjectView json = JsonTree.parseObject(bytes, file.toString());
+        List<StagedMount> mounts = new ArrayList<>();
+        for (JsonObjectView mount : json.objectArray("mounts")) {
+            mounts.add(new StagedMount(mount.string("source"), mount.string("stagingPath"), mount.string("destination")));
+        }
+        StagingRecord.ContainerProcess container = null;
+        java.util.Optional<JsonObjectView> containerJson = json.optObject("container");
+        if (containerJson.isPresent()) {
+            container = new StagingRecord.ContainerProcess(containerJson.get().string("id"),
+                    containerJson.get().optLong("pid").orElse(0L), containerJson.get().optLong("startTime").orElse(0L));
+        }
+        return new StagingRecord(json.string("key"), json.optLong("createdAtMs").orElse(0L), mounts, container);
+    }
+
+    /** poststart: the container that uses KEY's mounts, so gc can tell when it is gone. */
+    public void recordContainer(String key, String containerId, long pid) {
+        StagingRecord record;
+        try {
+            record = load(key);
+        } catch (NoSuchFileException e) {
+            return;
+        }
+        save(record.withContainer(new StagingRecord.ContainerProcess(containerId, pid, processStartTime(pid))));
+    }
+
+    /** Keys with a record, oldest state files included; half-written .tmp files are not records. */
+    public List<String> keys() {
+        List<String> keys = new ArrayList<>();
+        Path stateDir = root.resolve("state");
+        if (!Files.isDirectory(stateDir)) {
+            return keys;
+        }
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(stateDir, "*.json")) {
+            for (Path file : files) {
+                String name = file.getFileName().toString();
+                String key = name.substring(0, name.length() - ".json".length());
+                if (isKey(key)) {
+                    keys.add(key);
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list " + stateDir + ": " + e.getMessage(), e);
+        }
+        return keys;
+    }
+
+    /**
+     * Whether KEY's container is gone: it reached poststart and its init has exited (or the pid now
+     * belongs to another process), or it never reached poststart within {@code graceMs}.
+     */
+    public static boolean isStale(StagingRecord record, long nowMs, long graceMs) {
+        if (record.container() == null) {
+            return nowMs - record.createdAtMs() >= graceMs;
+        }
+        long startTime = processStartTime(record.container().pid());
+        return startTime < 0 || startTime != record.container().startTime();
+    }
+
+    /** Field 22 of /proc/PID/stat (start time in clock ticks since boot), or -1 if there is no such process. */
+    public static long processStartTime(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return Long.parseLong(fields[19]);
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
+    /**
+     * Detaches every staged mount of KEY and removes its directories and record. Idempotent: what
+     * is already gone is skipped. Detaching is safe while the container runs: its mount namespace
+     * holds its own copy of the mount.
+     */
+    public void remove(String key) {
+        requireKey(key);
+        Path stagingDir = root.resolve("staging").resolve(key);
+        List<String> mountPoints = new ArrayList<>();
+        try {
+            for (StagedMount mount : load(key).mounts()) {
+                mountPoints.add(mount.stagingPath());
+            }
+        } catch (NoSuchFileException e) {
+            // no record (a precreate that died before writing it): fall back to what is on disk
+        }
+        if (Files.isDirectory(stagingDir)) {
+            try (DirectoryStream<Path> entries = Files.newDirectoryStream(stagingDir)) {
+                for (Path entry : entries) {
+                    if (!mountPoints.contains(entry.toString())) {
+                        mountPoints.add(entry.toString());
+                    }
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot list " + stagingDir + ": " + e.getMessage(), e);
+            }
+        }
+        for (String mountPoint : mountPoints) {
+            if (!Path.of(mountPoint).startsWith(stagingDir)) {
+                throw new IllegalStateException("staging record " + key + " names " + mountPoint + ", outside " + stagingDir + ": refusing");
+            }
+            detach(mountPoint);
+            deleteIfExists(Path.of(mountPoint));
+        }
+        deleteIfExists(stagingDir);
+        deleteIfExists(stateFile(key));
+    }
+
+    private static void detach(String mountPoint) {
+        // Several mounts may be stacked there (a retry after a partial failure): detach all.
+        for (int i = 0; i < 16; i++) {
+            try {
+                Syscalls.get().umount2(mountPoint, Linux.MNT_DETACH | UMOUNT_NOFOLLOW);
+            } catch (SyscallException e) {
+                if (e.errno() == Errno.EINVAL || e.errno() == Errno.ENOENT) {
+                    return;
+                }
+                throw e;
+            }
+        }
+    }
+
+    /** umount2 flag: do not follow a symlink at the mount point. */
+    private static final int UMOUNT_NOFOLLOW = 8;
+
+    private static void deleteIfExists(Path path) {
+        try {
+            Files.deleteIfExists(path);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot remove " + path + ": " + e.getMessage(), e);
+        }
+    }
+
+    private Path stateFile(String key) {
+        return root.resolve("state").resolve(key + ".json");
+    }
+
+    private static void requireKey(String key) {
+        if (!isKey(key)) {
+            throw new IllegalArgumentException("\"" + key + "\" is not a staging key (32 hex digits)");
+        }
+    }
+}

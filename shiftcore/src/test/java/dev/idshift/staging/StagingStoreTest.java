@@ -1,0 +1,66 @@
+package dev.idshift.staging;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The staging records (no mounts here: removal of real mounts is covered by the podman tests). */
+class StagingStoreTest {
+    @TempDir
+    Path root;
+
+    @Test
+    void recordsRoundTripAndDirectoriesAreTraversableButStateIsRootOnly() throws Exception {
+        StagingStore store = new StagingStore(root);
+        String key = StagingStore.newKey();
+        Path mountPoint = store.newMountPoint(key, "rootfs");
+        store.save(new StagingRecord(key, 1234, List.of(new StagedMount("/images/a", mountPoint.toString(), "/")), null));
+
+        StagingRecord loaded = store.load(key);
+
+        assertEquals(List.of(new StagedMount("/images/a", mountPoint.toString(), "/")), loaded.mounts());
+        assertEquals(1234, loaded.createdAtMs());
+        assertEquals(List.of(key), store.keys());
+        assertEquals("rwx--x--x", PosixFilePermissions.toString(Files.getPosixFilePermissions(mountPoint.getParent())));
+        assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(root.resolve("state"))));
+        assertFalse(Files.exists(root.resolve("state").resolve(key + ".json.tmp")), "written atomically via a temporary");
+    }
+
+    @Test
+    void staleMeansNeverStartedWithinGraceOrContainerGone() {
+        String key = StagingStore.newKey();
+        StagingRecord fresh = new StagingRecord(key, 10_000, List.of(), null);
+        assertFalse(StagingStore.isStale(fresh, 10_500, 1_000));
+        assertTrue(StagingStore.isStale(fresh, 11_000, 1_000));
+        long self = ProcessHandle.current().pid();
+        StagingRecord running = fresh.withContainer(new StagingRecord.ContainerProcess("c", self, StagingStore.processStartTime(self)));
+        assertFalse(StagingStore.isStale(running, Long.MAX_VALUE, 0), "our own process is alive");
+        StagingRecord reused = fresh.withContainer(new StagingRecord.ContainerProcess("c", self, StagingStore.processStartTime(self) + 1));
+        assertTrue(StagingStore.isStale(reused, 0, 0), "same pid, other process");
+        assertTrue(StagingStore.isStale(fresh.withContainer(new StagingRecord.ContainerProcess("c", 999_999_999, 5)), 0, 0));
+    }
+
+    @Test
+    void removeIsIdempotentAndKeysAreChecked() throws Exception {
+        StagingStore store = new StagingStore(root);
+        String key = StagingStore.newKey();
+        store.newMountPoint(key, "rootfs");
+        store.save(new StagingRecord(key, 0, List.of(), null));
+        store.remove(key);
+        store.remove(key);
+        assertThrows(NoSuchFileException.class, () -> store.load(key));
+        assertFalse(Files.exists(root.resolve("staging").resolve(key)));
+        assertThrows(IllegalArgumentException.class, () -> store.remove("../../etc"));
+        assertTrue(StagingStore.isKey(key));
+        assertFalse(StagingStore.isKey(key.toUpperCase()));
+    }
+}
