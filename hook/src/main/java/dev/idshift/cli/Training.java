@@ -41,6 +41,11 @@ final class Training {
                     quiet, quiet, true);
             HookMain.run(new String[] {"hook"}, new ByteArrayInputStream("{\"id\":1}".getBytes(StandardCharsets.UTF_8)),
                     quiet, quiet, true);
+            // The precreate stage's read-and-write-back path (no user namespace: nothing is mounted).
+            String precreate = "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"" + bundle.resolve("rootfs") + "\"},"
+                    + "\"process\":{\"args\":[\"sh\"]},\"annotations\":{\"dev.idshift.enable\":\"true\"}}";
+            HookMain.run(new String[] {"hook", "precreate"}, new ByteArrayInputStream(precreate.getBytes(StandardCharsets.UTF_8)),
+                    quiet, quiet, true);
             return code;
         } catch (IOException e) {
             System.err.println("idshift: training: " + e.getMessage());
