@@ -158,6 +158,30 @@ public final class StagingStore {
         save(record.withContainer(new StagingRecord.ContainerProcess(containerId, pid, processStartTime(pid))));
     }
 
+    /**
+     * Staging directories with no record: a precreate hook killed between mounting and recording.
+     * Each is given as a record with no mounts (remove() finds them on disk), aged by the
+     * directory's modification time.
+     */
+    public List<StagingRecord> orphans() {
+        List<StagingRecord> orphans = new ArrayList<>();
+        Path stagingDir = root.resolve("staging");
+        if (!Files.isDirectory(stagingDir)) {
+            return orphans;
+        }
+        try (DirectoryStream<Path> dirs = Files.newDirectoryStream(stagingDir)) {
+            for (Path dir : dirs) {
+                String key = dir.getFileName().toString();
+                if (isKey(key) && !Files.exists(stateFile(key))) {
+                    orphans.add(new StagingRecord(key, Files.getLastModifiedTime(dir).toMillis(), List.of(), null));
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list " + stagingDir + ": " + e.getMessage(), e);
+        }
+        return orphans;
+    }
+
     /** Keys with a record, oldest state files included; half-written .tmp files are not records. */
     public List<String> keys() {
         List<String> keys = new ArrayList<>();

@@ -60,6 +60,11 @@ class StagingStoreTest {
         assertThrows(NoSuchFileException.class, () -> store.load(key));
         assertFalse(Files.exists(root.resolve("staging").resolve(key)));
         assertThrows(IllegalArgumentException.class, () -> store.remove("../../etc"));
+        String orphan = StagingStore.newKey();
+        store.newMountPoint(orphan, "rootfs");
+        assertEquals(List.of(orphan), store.orphans().stream().map(StagingRecord::key).toList(), "a staging dir without a record");
+        store.remove(orphan);
+        assertTrue(store.orphans().isEmpty());
         assertTrue(StagingStore.isKey(key));
         assertFalse(StagingStore.isKey(key.toUpperCase()));
     }

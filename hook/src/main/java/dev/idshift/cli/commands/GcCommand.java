@@ -4,6 +4,8 @@ import dev.idshift.cli.ExitCode;
 import dev.idshift.staging.StagingRecord;
 import dev.idshift.staging.StagingStore;
 import java.nio.file.NoSuchFileException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -26,18 +28,23 @@ public final class GcCommand implements Callable<Integer> {
         StagingStore store = StagingStore.fromEnvironment();
         long now = System.currentTimeMillis();
         int removed = 0;
+        List<StagingRecord> records = new ArrayList<>(store.orphans());
         for (String key : store.keys()) {
-            StagingRecord record;
             try {
-                record = store.load(key);
+                records.add(store.load(key));
             } catch (NoSuchFileException e) {
-                continue;
+                // removed meanwhile by its poststop
             }
+        }
+        for (StagingRecord record : records) {
+            String key = record.key();
             if (!StagingStore.isStale(record, now, olderThanSeconds * 1000)) {
                 continue;
             }
-            System.out.println((dryRun ? "would remove " : "removed ") + key + " (" + record.mounts().size() + " mount"
-                    + (record.mounts().size() == 1 ? "" : "s") + ", from " + record.mounts().get(0).source() + ")");
+            System.out.println((dryRun ? "would remove " : "removed ") + key + (record.mounts().isEmpty()
+                    ? " (no record: a precreate that did not finish)"
+                    : " (" + record.mounts().size() + " mount" + (record.mounts().size() == 1 ? "" : "s")
+                            + ", from " + record.mounts().get(0).source() + ")"));
             if (!dryRun) {
                 store.remove(key);
             }
