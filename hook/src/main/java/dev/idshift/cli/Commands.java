@@ -1,6 +1,10 @@
 package dev.idshift.cli;
 
+import dev.idshift.cli.commands.DaemonCommand;
 import dev.idshift.cli.commands.DoctorCommand;
+import dev.idshift.cli.commands.MarkCommand;
+import dev.idshift.cli.commands.MarksCommand;
+import dev.idshift.cli.commands.UnmarkCommand;
 import dev.idshift.cli.commands.GcCommand;
 import dev.idshift.cli.commands.InstallCommand;
 import dev.idshift.cli.commands.HookHelpCommand;
@@ -22,7 +26,8 @@ import picocli.CommandLine.Command;
             "By hand:         idshift mount --uidmap 0:100000:65536 SRC DST; idshift umount DST.",
         },
         subcommands = {HookHelpCommand.class, MountCommand.class, UmountCommand.class, MapsCommand.class,
-                DoctorCommand.class, InstallCommand.class, GcCommand.class, CommandLine.HelpCommand.class},
+                DoctorCommand.class, InstallCommand.class, GcCommand.class, MarkCommand.class, UnmarkCommand.class,
+                MarksCommand.class, DaemonCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Exit codes: 0 ok, 1 internal error, 2 usage, 3 bad input, 4 the kernel refused, 5 unsupported here.",
                 "IDSHIFT_DEBUG=1 prints what happens and stack traces."})
 public final class Commands implements Runnable {

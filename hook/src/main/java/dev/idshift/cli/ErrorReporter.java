@@ -33,6 +33,9 @@ public final class ErrorReporter {
     }
 
     public static int exitCodeOf(Throwable failure) {
+        if (failure instanceof dev.idshift.daemon.DaemonClient.DaemonRefused) {
+            return ExitCode.REFUSED;
+        }
         if (failure instanceof JsonInputException || failure instanceof IdMapException || failure instanceof BadInputException) {
             return ExitCode.BAD_INPUT;
         }

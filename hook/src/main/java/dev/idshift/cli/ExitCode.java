@@ -16,6 +16,8 @@ public final class ExitCode {
     public static final int SYSTEM = 4;
     /** This kernel or filesystem cannot do what was asked (e.g. no idmapped mounts). */
     public static final int UNSUPPORTED = 5;
+    /** The idshift daemon refused the request (not marked, ids not the caller's, ...). */
+    public static final int REFUSED = 6;
 
     private ExitCode() {
     }

@@ -1,5 +1,6 @@
 package dev.idshift.hook;
 
+import dev.idshift.sys.ProcFiles;
 import dev.idshift.config.oci.IdMapping;
 import dev.idshift.idmap.IdMap;
 import dev.idshift.idmap.IdMapParser;
@@ -33,6 +34,6 @@ public record ContainerIds(IdMap uids, IdMap gids, String origin) {
     }
 
     private static String read(long pid, String file) throws IOException {
-        return Files.readString(Path.of("/proc/" + pid + "/" + file), StandardCharsets.US_ASCII);
+        return ProcFiles.read("/proc/" + pid + "/" + file);
     }
 }

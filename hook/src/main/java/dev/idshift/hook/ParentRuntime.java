@@ -1,5 +1,6 @@
 package dev.idshift.hook;
 
+import dev.idshift.sys.ProcFiles;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -16,11 +17,11 @@ public enum ParentRuntime {
 
     public static ParentRuntime detect() {
         try {
-            String stat = Files.readString(Path.of("/proc/self/stat"), StandardCharsets.US_ASCII);
+            String stat = ProcFiles.read("/proc/self/stat");
             // "pid (comm) state ppid ...": comm may contain spaces and parentheses; ppid follows the last ')'.
             String afterComm = stat.substring(stat.lastIndexOf(')') + 2);
             String ppid = afterComm.split(" ", 3)[1];
-            String comm = Files.readString(Path.of("/proc/" + ppid + "/comm"), StandardCharsets.US_ASCII).trim();
+            String comm = ProcFiles.read("/proc/" + ppid + "/comm").trim();
             return fromName(comm);
         } catch (IOException | RuntimeException e) {
             return UNKNOWN;

@@ -39,6 +39,8 @@ class DiagnosticsTest {
         Exec.Result result = Exec.run(List.of(Host.launcher().toString(), "doctor", "/tmp"));
         assertEquals(0, result.exit(), result.describe());
         assertTrue(result.stdout().contains("idmapped mounts: yes"), result.describe());
+        String maxUserNamespaces = Exec.ok(List.of("cat", "/proc/sys/user/max_user_namespaces")).stdout().trim();
+        assertTrue(result.stdout().contains("(max " + maxUserNamespaces + ")"), "the sysctl read whole: " + result.describe());
         assertTrue(result.stdout().contains("runc:            runc version"), result.describe());
     }
 

@@ -56,6 +56,17 @@ public final class Linux {
 
     public static final int MNT_DETACH = 2;
 
+    public static final int AF_UNIX = 1;
+    public static final int SOCK_STREAM = 1;
+    public static final int SOCK_CLOEXEC = 0x80000;
+    public static final int SOL_SOCKET = 1;
+    public static final int SO_PEERCRED = 17;
+    public static final int SO_RCVTIMEO = 20;
+    public static final int SO_SNDTIMEO = 21;
+    public static final int SCM_RIGHTS = 1;
+    public static final int MSG_NOSIGNAL = 0x4000;
+    public static final int MSG_CMSG_CLOEXEC = 0x4000_0000;
+
     public static final int CLONE_FS = 0x200;
     public static final int CLONE_NEWNS = 0x20000;
     public static final int CLONE_NEWUSER = 0x1000_0000;

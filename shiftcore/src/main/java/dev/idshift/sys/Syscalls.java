@@ -150,6 +150,135 @@ public final class Syscalls {
         return (int) check(raw(SyscallNumbers.PIDFD_OPEN, pid, 0, 0, 0, 0), "pidfd_open", String.valueOf(pid));
     }
 
+    public int geteuid() {
+        return (int) raw(numbers.geteuid(), 0, 0, 0, 0, 0);
+    }
+
+    // ---- unix sockets, with file descriptors passed as SCM_RIGHTS (jnr-unixsocket cannot) ----
+
+    /** A connected AF_UNIX stream socket to {@code path}. */
+    public int connectUnix(String path) {
+        byte[] name = path.getBytes(StandardCharsets.UTF_8);
+        if (name.length >= 108) {
+            throw new IllegalArgumentException("socket path too long (max 107 bytes): " + path);
+        }
+        int fd = (int) check(raw(numbers.socket(), Linux.AF_UNIX, Linux.SOCK_STREAM | Linux.SOCK_CLOEXEC, 0, 0, 0), "socket", path);
+        long address = memory.allocateMemory(110, true);
+        try {
+            memory.putShort(address, (short) Linux.AF_UNIX);
+            memory.putByteArray(address + 2, name, 0, name.length);
+            check(raw(numbers.connect(), fd, address, 2 + name.length + 1, 0, 0), "connect", path);
+            return fd;
+        } catch (RuntimeException e) {
+            close(fd);
+            throw e;
+        } finally {
+            free(address);
+        }
+    }
+
+    /** Writes all of {@code bytes}, with {@code passFd} (if >= 0) attached to the first chunk. */
+    public void sendWithFd(int socket, byte[] bytes, int passFd, String subject) {
+        long buffer = memory.allocateMemory(Math.max(1, bytes.length), false);
+        long iov = memory.allocateMemory(16, true);
+        long control = memory.allocateMemory(24, true);
+        long header = memory.allocateMemory(56, true);
+        try {
+            memory.putByteArray(buffer, bytes, 0, bytes.length);
+            int sent = 0;
+            boolean fdPending = passFd >= 0;
+            while (sent < bytes.length || fdPending) {
+                memory.putLong(iov, buffer + sent);
+                memory.putLong(iov + 8, bytes.length - sent);
+                memory.putLong(header + 16, iov);
+                memory.putLong(header + 24, 1);
+                if (fdPending) {
+                    memory.putLong(control, 20);
+                    memory.putInt(control + 8, Linux.SOL_SOCKET);
+                    memory.putInt(control + 12, Linux.SCM_RIGHTS);
+                    memory.putInt(control + 16, passFd);
+                    memory.putLong(header + 32, control);
+                    memory.putLong(header + 40, 24);
+                } else {
+                    memory.putLong(header + 32, 0);
+                    memory.putLong(header + 40, 0);
+                }
+                long written = check(raw(numbers.sendmsg(), socket, header, Linux.MSG_NOSIGNAL, 0, 0), "sendmsg", subject);
+                sent += (int) written;
+                fdPending = false;
+            }
+        } finally {
+            free(header);
+            free(control);
+            free(iov);
+            free(buffer);
+        }
+    }
+
+    /** A received chunk and the file descriptor that came with it (-1 if none). */
+    public record Received(byte[] bytes, int fd) {
+    }
+
+    /** Reads up to {@code max} bytes; an SCM_RIGHTS fd that arrives with them is returned, close-on-exec. */
+    public Received receiveWithFd(int socket, int max, String subject) {
+        long buffer = memory.allocateMemory(max, false);
+        long iov = memory.allocateMemory(16, true);
+        long control = memory.allocateMemory(64, true);
+        long header = memory.allocateMemory(56, true);
+        try {
+            memory.putLong(iov, buffer);
+            memory.putLong(iov + 8, max);
+            memory.putLong(header + 16, iov);
+            memory.putLong(header + 24, 1);
+            memory.putLong(header + 32, control);
+            memory.putLong(header + 40, 64);
+            long read = check(raw(numbers.recvmsg(), socket, header, Linux.MSG_CMSG_CLOEXEC, 0, 0), "recvmsg", subject);
+            int fd = -1;
+            long controlLength = memory.getLong(header + 40);
+            if (controlLength >= 20 && memory.getInt(control + 8) == Linux.SOL_SOCKET && memory.getInt(control + 12) == Linux.SCM_RIGHTS) {
+                fd = memory.getInt(control + 16);
+            }
+            byte[] bytes = new byte[(int) read];
+            memory.getByteArray(buffer, bytes, 0, bytes.length);
+            return new Received(bytes, fd);
+        } finally {
+            free(header);
+            free(control);
+            free(iov);
+            free(buffer);
+        }
+    }
+
+    /** SO_RCVTIMEO and SO_SNDTIMEO: a peer that stops reading or writing cannot hold a thread forever. */
+    public void setTimeouts(int socket, long seconds) {
+        long timeval = memory.allocateMemory(16, true);
+        try {
+            memory.putLong(timeval, seconds);
+            check(raw(numbers.setsockopt(), socket, Linux.SOL_SOCKET, Linux.SO_RCVTIMEO, timeval, 16), "setsockopt", "SO_RCVTIMEO");
+            check(raw(numbers.setsockopt(), socket, Linux.SOL_SOCKET, Linux.SO_SNDTIMEO, timeval, 16), "setsockopt", "SO_SNDTIMEO");
+        } finally {
+            free(timeval);
+        }
+    }
+
+    /** The kernel's record of who is at the other end of a unix socket (SO_PEERCRED). */
+    public record PeerCredentials(long pid, long uid, long gid) {
+    }
+
+    public PeerCredentials peerCredentials(int socket) {
+        long ucred = memory.allocateMemory(12, true);
+        long length = memory.allocateMemory(4, true);
+        try {
+            memory.putInt(length, 12);
+            check(raw(numbers.getsockopt(), socket, Linux.SOL_SOCKET, Linux.SO_PEERCRED, ucred, length), "getsockopt", "SO_PEERCRED");
+            return new PeerCredentials(memory.getInt(ucred) & 0xFFFF_FFFFL, memory.getInt(ucred + 4) & 0xFFFF_FFFFL,
+                    memory.getInt(ucred + 8) & 0xFFFF_FFFFL);
+        } finally {
+            free(length);
+            free(ucred);
+        }
+    }
+
     // ---- mounts ----
 
     public int openTree(int dirfd, String path, int flags, String subject) {

@@ -58,7 +58,7 @@ public final class DoctorCommand implements Callable<Integer> {
 
     private static String read(String file) {
         try {
-            return Files.readString(Path.of(file), StandardCharsets.US_ASCII).trim();
+            return dev.idshift.sys.ProcFiles.read(file).trim();
         } catch (IOException e) {
             return "unknown (" + file + " unreadable)";
         }

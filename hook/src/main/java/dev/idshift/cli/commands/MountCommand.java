@@ -3,7 +3,12 @@ package dev.idshift.cli.commands;
 import dev.idshift.cli.BadInputException;
 import dev.idshift.cli.ExitCode;
 import dev.idshift.config.annotations.Backend;
+import dev.idshift.daemon.DaemonClient;
+import dev.idshift.daemon.Protocol;
+import dev.idshift.mount.kernel.Fd;
+import dev.idshift.mount.kernel.IdmappedTrees;
 import dev.idshift.mount.kernel.ShiftedMounts;
+import dev.idshift.sys.Syscalls;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -39,6 +44,12 @@ public final class MountCommand implements Callable<Integer> {
             description = "auto (default): the kernel's idmapped mounts. fuse: not available yet.")
     String backend;
 
+    @Option(names = "--daemon", description = "Ask the idshift daemon (automatic when not root in the host's user namespace).")
+    boolean viaDaemon;
+
+    @Option(names = "--socket", paramLabel = "PATH", description = "The daemon's socket (default: $IDSHIFT_SOCKET or /run/idshift/idshift.sock).")
+    Path socket;
+
     @Parameters(index = "0", paramLabel = "SRC", description = "Directory to shift.")
     Path source;
 
@@ -55,12 +66,35 @@ public final class MountCommand implements Callable<Integer> {
             throw new UnsupportedOperationException("--backend fuse: the FUSE backend is not built yet; use auto or kernel");
         }
         MapOptions maps = MapOptions.from(uidMaps, gidMaps, options);
-        Path realSource = directory(source, "SRC");
         Path realTarget = directory(target, "DST");
-        ShiftedMounts.mount(realSource.toString(), realTarget.toString(), maps.uidMap(), maps.gidMap(), maps.readonly());
-        System.out.println("idshift: mounted " + realSource + " on " + realTarget + " (kernel idmapped mount; uids "
+        String how = "kernel idmapped mount";
+        Path realSource = source.toAbsolutePath().normalize();
+        if (viaDaemon || !privileged()) {
+            // SRC is resolved by the daemon, beneath its mark: the caller may not even be able to reach it.
+            // The daemon resolves SRC in the host's view; pass what the user typed, made absolute.
+            String requested = source.toAbsolutePath().normalize().toString();
+            try (Fd tree = DaemonClient.mount(socket != null ? socket : Protocol.socketFromEnvironment(), requested,
+                    maps.uidMap(), maps.gidMap(), maps.readonly())) {
+                IdmappedTrees.attach(tree, realTarget.toString());
+            }
+            how = "kernel idmapped mount, made by the idshift daemon";
+        } else {
+            realSource = directory(source, "SRC");
+            ShiftedMounts.mount(realSource.toString(), realTarget.toString(), maps.uidMap(), maps.gidMap(), maps.readonly());
+        }
+        System.out.println("idshift: mounted " + realSource + " on " + realTarget + " (" + how + "; uids "
                 + maps.uidMap() + ", gids " + maps.gidMap() + (maps.readonly() ? ", read-only" : "") + ")");
         return ExitCode.OK;
+    }
+
+    /** Root in the host's user namespace: can idmap host filesystems itself. */
+    private static boolean privileged() {
+        try {
+            return Syscalls.get().geteuid() == 0 && Files.readSymbolicLink(Path.of("/proc/self/ns/user"))
+                    .equals(Files.readSymbolicLink(Path.of("/proc/1/ns/user")));
+        } catch (java.io.IOException e) {
+            return false;
+        }
     }
 
     static Path directory(Path path, String label) throws java.io.IOException {

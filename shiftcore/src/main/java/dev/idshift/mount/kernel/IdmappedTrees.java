@@ -38,6 +38,23 @@ public final class IdmappedTrees {
         }
     }
 
+    /** The same as {@link #cloneIdmapped} for a tree already opened (O_PATH), e.g. resolved beneath a mark. */
+    public static Fd cloneIdmapped(Fd source, String subject, int usernsFd, boolean readonly) {
+        Syscalls sys = Syscalls.get();
+        Fd tree = new Fd(sys.openTree(source.get(), "", Linux.OPEN_TREE_CLONE | Linux.OPEN_TREE_CLOEXEC | Linux.AT_EMPTY_PATH, subject));
+        try {
+            long attrs = Linux.MOUNT_ATTR_IDMAP | (readonly ? Linux.MOUNT_ATTR_RDONLY : 0);
+            sys.mountSetattr(tree.get(), "", Linux.AT_EMPTY_PATH, attrs, 0, 0, usernsFd, subject);
+            return tree;
+        } catch (SyscallException e) {
+            tree.close();
+            if (e.errno() == Errno.EINVAL || e.errno() == Errno.EPERM || e.errno() == Errno.EOPNOTSUPP) {
+                throw new IdmapUnsupportedException(subject, e);
+            }
+            throw e;
+        }
+    }
+
     /** Attaches a detached tree on top of whatever is mounted at {@code target}. */
     public static void attach(Fd tree, String target) {
         Syscalls.get().moveMount(tree.get(), "", Linux.AT_FDCWD, target, Linux.MOVE_MOUNT_F_EMPTY_PATH, target);

@@ -1,0 +1,25 @@
+#!/bin/sh
+# The helper daemon under load: CLIENTS (default 50) concurrent clients x REQUESTS (default 20)
+# shifted-mount requests of a marked tree; prints requests/s and p50/p90/p99 latency.
+# Bar (issue 4): >= 500 requests/s and p99 < 20 ms on the 2-core VM. Needs root.
+# Usage: bench/daemon-load.sh [CLIENTS] [REQUESTS]
+set -eu
+clients=${1:-50}
+requests=${2:-20}
+repo=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d /tmp/idshift-daemon-bench-XXXXXX)
+daemon=
+cleanup() {
+    [ -n "$daemon" ] && kill "$daemon" 2>/dev/null && wait "$daemon" 2>/dev/null
+    rm -rf --one-file-system "$work"
+}
+trap cleanup EXIT INT TERM
+mkdir -p "$work/closed/marked/image" "$work/state"
+chmod 700 "$work/closed"
+echo x > "$work/closed/marked/image/file"
+IDSHIFT_STATE_DIR=$work/state "$repo/bin/idshift" mark "$work/closed/marked" >/dev/null
+IDSHIFT_STATE_DIR=$work/state "$repo/bin/idshift" daemon --socket "$work/sock" 2>"$work/daemon.log" &
+daemon=$!
+i=0
+while [ ! -S "$work/sock" ]; do i=$((i + 1)); [ $i -gt 300 ] && { cat "$work/daemon.log"; exit 1; }; sleep 0.05; done
+java "$repo/bench/DaemonLoad.java" "$work/sock" "$work/closed/marked/image" "$clients" "$requests"

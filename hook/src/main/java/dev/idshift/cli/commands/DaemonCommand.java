@@ -1,0 +1,33 @@
+package dev.idshift.cli.commands;
+
+import dev.idshift.cli.ExitCode;
+import dev.idshift.daemon.DaemonServer;
+import dev.idshift.daemon.Protocol;
+import dev.idshift.helper.MarkStore;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "daemon", mixinStandardHelpOptions = true,
+        description = {"The helper daemon (run as root, e.g. by systemd: see contrib/idshift.service). Listens on a unix",
+            "socket, one JSON request and response per line (protocol in the README), and hands callers shifted",
+            "mounts of marked subtrees as file descriptors. Who asks is taken from the kernel (SO_PEERCRED)."})
+public final class DaemonCommand implements Callable<Integer> {
+    @Option(names = "--socket", paramLabel = "PATH", description = "Default: $IDSHIFT_SOCKET or /run/idshift/idshift.sock.")
+    Path socket;
+
+    @Option(names = "--etc", paramLabel = "DIR", defaultValue = "/etc", hidden = true,
+            description = "Where passwd, subuid and subgid are read from (tests).")
+    Path etc;
+
+    @Override
+    public Integer call() throws Exception {
+        MarkCommand.requireRoot("daemon");
+        DaemonServer server = new DaemonServer(socket != null ? socket : Protocol.socketFromEnvironment(),
+                MarkStore.fromEnvironment(), etc, System.err);
+        Runtime.getRuntime().addShutdownHook(new Thread(server::stop, "idshift-daemon-stop"));
+        server.serve();
+        return ExitCode.OK;
+    }
+}

@@ -1,0 +1,23 @@
+package dev.idshift.cli.commands;
+
+import dev.idshift.cli.ExitCode;
+import dev.idshift.helper.Mark;
+import dev.idshift.helper.MarkStore;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+
+@Command(name = "marks", mixinStandardHelpOptions = true, description = "Lists the marks and who may use each.")
+public final class MarksCommand implements Callable<Integer> {
+    @Override
+    public Integer call() {
+        MarkStore store = MarkStore.fromEnvironment();
+        if (store.load().isEmpty()) {
+            System.out.println("no marks (" + store.file() + ")");
+        }
+        for (Mark mark : store.load()) {
+            System.out.println(mark.path() + "\t" + (mark.ownerUid() >= 0 ? "root, containers, uid " + mark.ownerUid()
+                    : mark.allowSubids() ? "root, containers, every user (own subordinate ids)" : "root, containers"));
+        }
+        return ExitCode.OK;
+    }
+}

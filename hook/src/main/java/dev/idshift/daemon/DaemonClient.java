@@ -1,0 +1,81 @@
+package dev.idshift.daemon;
+
+import dev.idshift.config.json.JsonObjectView;
+import dev.idshift.config.json.JsonTree;
+import dev.idshift.idmap.IdMap;
+import dev.idshift.mount.kernel.Fd;
+import dev.idshift.sys.Syscalls;
+import java.io.ByteArrayOutputStream;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Asks the daemon for a shifted mount. Raw syscalls, no jnr: this runs in hooks too, where every
+ * millisecond of start-up shows.
+ */
+public final class DaemonClient {
+    private DaemonClient() {
+    }
+
+    /** The daemon refused, with its reason. */
+    public static final class DaemonRefused extends RuntimeException {
+        public DaemonRefused(String reason) {
+            super(reason);
+        }
+    }
+
+    /** A detached shifted mount of {@code source}, made by the daemon; attach it with move_mount. */
+    public static Fd mount(Path socket, String source, IdMap uidMap, IdMap gidMap, boolean readonly) {
+        Map<String, Object> request = new LinkedHashMap<>();
+        request.put("version", Protocol.VERSION);
+        request.put("op", "mount");
+        request.put("source", source);
+        request.put("uidmap", uidMap.toString());
+        request.put("gidmap", gidMap.toString());
+        request.put("readonly", readonly);
+        Syscalls sys = Syscalls.get();
+        int fd;
+        try {
+            fd = sys.connectUnix(socket.toString());
+        } catch (RuntimeException e) {
+            throw new IllegalStateException("cannot reach the idshift daemon at " + socket + " (" + e.getMessage()
+                    + "); start it with `idshift daemon` as root", e);
+        }
+        try (Fd connection = new Fd(fd)) {
+            sys.setTimeouts(fd, Protocol.IO_TIMEOUT_SECONDS * 3L);
+            byte[] json = JsonTree.write(request);
+            byte[] line = new byte[json.length + 1];
+            System.arraycopy(json, 0, line, 0, json.length);
+            line[json.length] = '\n';
+            sys.sendWithFd(fd, line, -1, "daemon request");
+            ByteArrayOutputStream response = new ByteArrayOutputStream();
+            int mountFd = -1;
+            while (true) {
+                Syscalls.Received chunk = sys.receiveWithFd(fd, 65536, "daemon response");
+                if (chunk.fd() >= 0) {
+                    mountFd = chunk.fd();
+                }
+                if (chunk.bytes().length == 0) {
+                    break;
+                }
+                response.write(chunk.bytes(), 0, chunk.bytes().length);
+                if (chunk.bytes()[chunk.bytes().length - 1] == '\n') {
+                    break;
+                }
+            }
+            Fd mount = mountFd >= 0 ? new Fd(mountFd) : null;
+            JsonObjectView answer = JsonTree.parseObject(response.toByteArray(), "daemon response");
+            if (!answer.optBoolean("ok", false)) {
+                if (mount != null) {
+                    mount.close();
+                }
+                throw new DaemonRefused(answer.optString("error").orElse("refused without a reason"));
+            }
+            if (mount == null) {
+                throw new IllegalStateException("the daemon said ok but sent no mount");
+            }
+            return mount;
+        }
+    }
+}

@@ -1,0 +1,26 @@
+package dev.idshift.sys;
+
+import java.io.FileInputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+
+/**
+ * Reads /proc files. Not with Files.readAllBytes/readString: for a file whose size reads as 0 they
+ * issue reads that integer sysctl handlers answer wrongly (max_user_namespaces "96365" read as "9"
+ * on JDK 17). A plain sequential read gets the whole text.
+ */
+public final class ProcFiles {
+    private ProcFiles() {
+    }
+
+    public static String read(Path file) throws IOException {
+        try (FileInputStream in = new FileInputStream(file.toFile())) {
+            return new String(in.readAllBytes(), StandardCharsets.US_ASCII);
+        }
+    }
+
+    public static String read(String file) throws IOException {
+        return read(Path.of(file));
+    }
+}
