@@ -34,6 +34,36 @@ public final class DaemonClient {
         request.put("uidmap", uidMap.toString());
         request.put("gidmap", gidMap.toString());
         request.put("readonly", readonly);
+        Fd mount = exchange(socket, request);
+        if (mount == null) {
+            throw new IllegalStateException("the daemon said ok but sent no mount");
+        }
+        return mount;
+    }
+
+    /**
+     * A container's rootfs, planned by the daemon from the container's maps as the caller sees them.
+     * Null when the daemon found nothing to shift (already owned by the container's ids).
+     */
+    public static Fd shift(Path socket, String source, String containerUidMap, String containerGidMap,
+                           String fsUidMap, String fsGidMap, boolean readonly) {
+        Map<String, Object> request = new LinkedHashMap<>();
+        request.put("version", Protocol.VERSION);
+        request.put("op", "shift");
+        request.put("source", source);
+        request.put("containerUidmap", containerUidMap);
+        request.put("containerGidmap", containerGidMap);
+        if (fsUidMap != null) {
+            request.put("fsUidmap", fsUidMap);
+        }
+        if (fsGidMap != null) {
+            request.put("fsGidmap", fsGidMap);
+        }
+        request.put("readonly", readonly);
+        return exchange(socket, request);
+    }
+
+    private static Fd exchange(Path socket, Map<String, Object> request) {
         Syscalls sys = Syscalls.get();
         int fd;
         try {
@@ -71,9 +101,6 @@ public final class DaemonClient {
                     mount.close();
                 }
                 throw new DaemonRefused(answer.optString("error").orElse("refused without a reason"));
-            }
-            if (mount == null) {
-                throw new IllegalStateException("the daemon said ok but sent no mount");
             }
             return mount;
         }

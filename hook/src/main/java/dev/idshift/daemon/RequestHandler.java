@@ -11,14 +11,20 @@ import dev.idshift.helper.Refusal;
 import dev.idshift.idmap.IdMap;
 import dev.idshift.idmap.IdMapException;
 import dev.idshift.idmap.IdMapParser;
+import dev.idshift.layout.ShiftPlan;
+import dev.idshift.layout.ShiftPlanner;
+import dev.idshift.layout.ShiftPlan;
+import dev.idshift.layout.ShiftPlanner;
 import dev.idshift.mount.kernel.Fd;
 import dev.idshift.mount.kernel.IdmappedTrees;
+import dev.idshift.sys.ProcFiles;
 import dev.idshift.sys.Syscalls;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 
 /** Answers one request line from one peer. Never throws: every failure becomes an error response. */
@@ -54,8 +60,10 @@ final class RequestHandler {
                     return listMarks();
                 case "mount":
                     return mount(request, peer);
+                case "shift":
+                    return shift(request, peer);
                 default:
-                    return error("unknown op \"" + op + "\"; expected status, marks or mount");
+                    return error("unknown op \"" + op + "\"; expected status, marks, mount or shift");
             }
         } catch (JsonInputException | IdMapException | Refusal e) {
             return error(e.getMessage());
@@ -70,11 +78,56 @@ final class RequestHandler {
         boolean readonly = request.optBoolean("readonly", false);
         String source = request.string("source");
         CallerIds caller = CallerIds.of(peer.pid(), peer.uid(), peer.gid(), etc);
-        try (Fd resolved = Authorizer.authorize(source, uidMap, gidMap, caller, marks.current())) {
-            Fd tree = IdmappedTrees.cloneIdmapped(resolved, source, userns.usernsFor(uidMap, gidMap), readonly);
+        try (Authorizer.Resolved resolved = Authorizer.resolve(peer.pid(), source, marks.current())) {
+            Authorizer.authorize(resolved.mark(), uidMap, gidMap, caller);
+            Fd tree = IdmappedTrees.cloneIdmapped(resolved.hostFd(), source, userns.usernsFor(uidMap, gidMap), readonly);
             Map<String, Object> response = ok();
             response.put("source", source);
             return new Response(line(response), tree);
+        }
+    }
+
+    /**
+     * A container's rootfs, planned here: the caller (a hook in a nested runtime) cannot see on-disk
+     * owners, nor name host ids. It sends the container's maps as it sees them
+     * (containerUidmap/containerGidmap, e.g. its /proc/PID/uid_map) and optional on-disk maps
+     * (fsUidmap/fsGidmap, container id -> on-disk id). We translate the container's maps to host ids
+     * through the caller's own uid_map, detect the layout from the real owner of the tree, and check
+     * the resulting host ids against what the caller owns.
+     */
+    private Response shift(JsonObjectView request, Syscalls.PeerCredentials peer) {
+        String source = request.string("source");
+        boolean readonly = request.optBoolean("readonly", false);
+        IdMap callerUids = callerMap(peer.pid(), "uid_map");
+        IdMap callerGids = callerMap(peer.pid(), "gid_map");
+        IdMap containerUids = IdMapParser.parseColonList(request.string("containerUidmap")).andThen(callerUids);
+        IdMap containerGids = IdMapParser.parseColonList(request.string("containerGidmap")).andThen(callerGids);
+        Optional<IdMap> fsUids = request.has("fsUidmap") ? Optional.of(IdMapParser.parseColonList(request.string("fsUidmap"))) : Optional.empty();
+        Optional<IdMap> fsGids = request.has("fsGidmap") ? Optional.of(IdMapParser.parseColonList(request.string("fsGidmap"))) : Optional.empty();
+        CallerIds caller = CallerIds.of(peer.pid(), peer.uid(), peer.gid(), etc);
+        try (Authorizer.Resolved resolved = Authorizer.resolve(peer.pid(), source, marks.current())) {
+            long[] owner = Authorizer.owner(resolved.hostFd());
+            ShiftPlan plan = ShiftPlanner.plan(containerUids, containerGids, owner[0], owner[1], fsUids, fsGids, "request");
+            Map<String, Object> response = ok();
+            response.put("source", source);
+            response.put("reason", "uid: " + plan.uid().layout().reason() + "; gid: " + plan.gid().layout().reason());
+            if (plan.isNoop()) {
+                response.put("noop", true);
+                return new Response(line(response), null);
+            }
+            Authorizer.authorize(resolved.mark(), plan.uid().mountMap(), plan.gid().mountMap(), caller);
+            Fd tree = IdmappedTrees.cloneIdmapped(resolved.hostFd(), source,
+                    userns.usernsFor(plan.uid().mountMap(), plan.gid().mountMap()), readonly);
+            return new Response(line(response), tree);
+        }
+    }
+
+    /** The caller's namespace -> host map (the identity for a caller in the host's user namespace). */
+    private static IdMap callerMap(long pid, String file) {
+        try {
+            return IdMapParser.parseProcMap(ProcFiles.read("/proc/" + pid + "/" + file));
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("cannot read /proc/" + pid + "/" + file + ": " + e.getMessage(), e);
         }
     }
 

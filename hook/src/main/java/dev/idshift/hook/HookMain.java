@@ -86,6 +86,10 @@ public final class HookMain {
             throw new BadInputException("the state has no container pid: run idshift hook as a prestart or createRuntime hook");
         }
         Bundle bundle = Bundle.load(Path.of(state.bundle()));
+        if (!dryRun && NestedShift.applies()) {
+            debug(err, NestedShift.run(state.pid(), bundle, state.annotations(), ParentRuntime.detect().needsProtectedPathsReapplied()));
+            return ExitCode.OK;
+        }
         ShiftDecision decision = ShiftDecision.decide(bundle, state.annotations(), state.pid());
         if (decision.plan().isEmpty()) {
             debug(err, decision.reason());

@@ -77,7 +77,7 @@ class DaemonTest {
                 assertEquals(List.of("0:0", "0:0"), own.stdout().lines().filter(l -> !l.startsWith("idshift:")).toList(), own.describe());
                 assertEquals(0, subordinate.exit(), "its /etc/subuid range: " + subordinate.describe());
                 assertRefused(notMarked, "is not inside a marked subtree");
-                assertRefused(escape, "leaves the mark");
+                assertRefused(escape, "is not inside a marked subtree"); // resolved as the caller sees it: /etc
                 assertRefused(dotDot, "is not inside a marked subtree");
                 assertRefused(foreignIds, "names host uid 600000, which the caller does not own");
                 assertRefused(hostRoot, "names host uid 0, which the caller does not own");

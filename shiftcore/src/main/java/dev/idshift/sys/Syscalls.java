@@ -279,6 +279,45 @@ public final class Syscalls {
         }
     }
 
+    // ---- file handles: the same inode, reopened through another mount of its filesystem ----
+
+    /** name_to_handle_at(fd, "", AT_EMPTY_PATH): an opaque handle (struct file_handle bytes). */
+    public byte[] nameToHandle(int fd, String subject) {
+        long handle = memory.allocateMemory(8 + 128, true);
+        long mountId = memory.allocateMemory(8, true);
+        try {
+            memory.putInt(handle, 128);
+            check(raw(numbers.nameToHandleAt(), fd, emptyString(), handle, mountId, Linux.AT_EMPTY_PATH), "name_to_handle_at", subject);
+            int length = 8 + memory.getInt(handle);
+            byte[] bytes = new byte[length];
+            memory.getByteArray(handle, bytes, 0, length);
+            return bytes;
+        } finally {
+            free(mountId);
+            free(handle);
+        }
+    }
+
+    /** open_by_handle_at(mountFd, handle, flags): needs CAP_DAC_READ_SEARCH. */
+    public int openByHandle(int mountFd, byte[] handle, int flags, String subject) {
+        long native_ = memory.allocateMemory(handle.length, false);
+        try {
+            memory.putByteArray(native_, handle, 0, handle.length);
+            return (int) check(raw(numbers.openByHandleAt(), mountFd, native_, flags | Linux.O_CLOEXEC, 0, 0), "open_by_handle_at", subject);
+        } finally {
+            free(native_);
+        }
+    }
+
+    private long emptyStringAddress;
+
+    private synchronized long emptyString() {
+        if (emptyStringAddress == 0) {
+            emptyStringAddress = memory.allocateMemory(1, true);
+        }
+        return emptyStringAddress;
+    }
+
     // ---- mounts ----
 
     public int openTree(int dirfd, String path, int flags, String subject) {

@@ -89,12 +89,7 @@ public final class MountCommand implements Callable<Integer> {
 
     /** Root in the host's user namespace: can idmap host filesystems itself. */
     private static boolean privileged() {
-        try {
-            return Syscalls.get().geteuid() == 0 && Files.readSymbolicLink(Path.of("/proc/self/ns/user"))
-                    .equals(Files.readSymbolicLink(Path.of("/proc/1/ns/user")));
-        } catch (java.io.IOException e) {
-            return false;
-        }
+        return Syscalls.get().geteuid() == 0 && dev.idshift.mount.kernel.UserNamespaces.inInitialNamespace();
     }
 
     static Path directory(Path path, String label) throws java.io.IOException {

@@ -27,6 +27,7 @@ public final class Daemon implements AutoCloseable {
     public static Daemon start(Path directory, Path stateDir, Path etc) throws IOException, InterruptedException {
         Host.requireRoot();
         Path socket = directory.resolve("idshift.sock");
+        Files.setPosixFilePermissions(directory, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
         Path log = directory.resolve("daemon.log");
         ProcessBuilder builder = new ProcessBuilder(Host.launcher().toString(), "daemon", "--socket", socket.toString(),
                 "--etc", etc.toString()).redirectErrorStream(true).redirectOutput(log.toFile());

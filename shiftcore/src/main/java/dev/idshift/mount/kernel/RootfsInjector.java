@@ -1,6 +1,8 @@
 package dev.idshift.mount.kernel;
 
 import dev.idshift.sys.Linux;
+import java.util.ArrayList;
+import java.util.List;
 import dev.idshift.sys.Syscalls;
 
 /**
@@ -21,11 +23,52 @@ public final class RootfsInjector {
      * @param protect      masked/read-only paths to re-apply on the injected tree (empty: none)
      */
     public static void inject(long containerPid, String rootfs, int usernsFd, boolean readonly, ProtectedPaths protect) {
+        attachIn(containerPid, rootfs, null, usernsFd, readonly, protect);
+    }
+
+    /**
+     * The same with a tree made elsewhere (the idshift daemon, for a runtime nested in a container):
+     * attached over the rootfs as it is, submounts and all.
+     */
+    public static void injectTree(long containerPid, String rootfs, Fd tree, ProtectedPaths protect) {
+        attachIn(containerPid, rootfs, tree, -1, false, protect);
+    }
+
+    /**
+     * A tree made elsewhere has none of the mounts the runtime made under the rootfs (/proc, /dev,
+     * binds): clone each direct child mount of the rootfs (recursively) first, stack the tree, then
+     * put the clones back at the same places on top of it.
+     */
+    private static void attachKeepingSubmounts(Fd tree, String rootfs) {
+        Syscalls sys = Syscalls.get();
+        List<String> children = MountInfo.directChildren(rootfs);
+        List<Fd> clones = new ArrayList<>();
+        try {
+            for (String child : children) {
+                clones.add(new Fd(sys.openTree(Linux.AT_FDCWD, child,
+                        Linux.OPEN_TREE_CLONE | Linux.OPEN_TREE_CLOEXEC | Linux.AT_RECURSIVE, child)));
+            }
+            IdmappedTrees.attach(tree, rootfs);
+            for (int i = 0; i < children.size(); i++) {
+                sys.moveMount(clones.get(i).get(), "", Linux.AT_FDCWD, children.get(i), Linux.MOVE_MOUNT_F_EMPTY_PATH, children.get(i));
+            }
+        } finally {
+            for (Fd clone : clones) {
+                clone.close();
+            }
+        }
+    }
+
+    private static void attachIn(long containerPid, String rootfs, Fd madeTree, int usernsFd, boolean readonly, ProtectedPaths protect) {
         MountNamespaceRunner.runIn(containerPid, new MountNamespaceRunner.Work<Void>() {
             @Override
             public Void run() {
-                try (Fd tree = IdmappedTrees.cloneIdmapped(rootfs, usernsFd, true, readonly)) {
-                    IdmappedTrees.attach(tree, rootfs);
+                if (madeTree != null) {
+                    attachKeepingSubmounts(madeTree, rootfs);
+                } else {
+                    try (Fd tree = IdmappedTrees.cloneIdmapped(rootfs, usernsFd, true, readonly)) {
+                        IdmappedTrees.attach(tree, rootfs);
+                    }
                 }
                 try {
                     if (!protect.isEmpty()) {

@@ -1,6 +1,8 @@
 package dev.idshift.mount.kernel;
 
 import dev.idshift.idmap.IdMap;
+import dev.idshift.idmap.IdMapParser;
+import dev.idshift.sys.ProcFiles;
 import dev.idshift.sys.Linux;
 import dev.idshift.sys.Syscalls;
 import java.io.IOException;
@@ -21,6 +23,18 @@ public final class UserNamespaces {
     private static final String[] CAT = {"/usr/bin/cat", "/bin/cat"};
 
     private UserNamespaces() {
+    }
+
+    /**
+     * Whether this process is in the host's (initial) user namespace: its uid_map is the whole
+     * identity. (Not by comparing with /proc/1/ns/user: pid 1 may not be readable.)
+     */
+    public static boolean inInitialNamespace() {
+        try {
+            return IdMapParser.parseProcMap(ProcFiles.read("/proc/self/uid_map")).equals(IdMap.IDENTITY);
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
     }
 
     /** The user namespace of a running process, e.g. a container's init. */

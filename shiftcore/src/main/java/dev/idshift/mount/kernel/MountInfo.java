@@ -1,0 +1,60 @@
+package dev.idshift.mount.kernel;
+
+import dev.idshift.sys.ProcFiles;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
+
+/** The calling thread's mount table (/proc/thread-self/mountinfo: the mount namespace it has entered). */
+final class MountInfo {
+    private MountInfo() {
+    }
+
+    /** Mount points of the mounts directly on top of the topmost mount at {@code mountPoint}, in table order. */
+    static List<String> directChildren(String mountPoint) {
+        String table;
+        try {
+            table = ProcFiles.read("/proc/thread-self/mountinfo");
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read /proc/thread-self/mountinfo: " + e.getMessage(), e);
+        }
+        String[] lines = table.split("\n");
+        String parentId = null;
+        for (String line : lines) {
+            String[] fields = line.split(" ");
+            if (fields.length > 4 && unescape(fields[4]).equals(mountPoint)) {
+                parentId = fields[0];
+            }
+        }
+        List<String> children = new ArrayList<>();
+        if (parentId == null) {
+            return children;
+        }
+        for (String line : lines) {
+            String[] fields = line.split(" ");
+            if (fields.length > 4 && fields[1].equals(parentId) && !fields[0].equals(parentId)) {
+                children.add(unescape(fields[4]));
+            }
+        }
+        return children;
+    }
+
+    /** mountinfo escapes space, tab, newline and backslash as \\ooo. */
+    private static String unescape(String field) {
+        if (field.indexOf('\\') < 0) {
+            return field;
+        }
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; i < field.length(); i++) {
+            char c = field.charAt(i);
+            if (c == '\\' && i + 3 < field.length()) {
+                text.append((char) Integer.parseInt(field.substring(i + 1, i + 4), 8));
+                i += 3;
+            } else {
+                text.append(c);
+            }
+        }
+        return text.toString();
+    }
+}
