@@ -17,7 +17,7 @@ public final class PublicCopy {
         Path copy = scratch.dir("idshift-copy");
         Exec.ok(List.of("cp", "-a", Host.repo().resolve("bin").toString(), copy.toString()));
         Exec.ok(List.of("mkdir", "-p", copy.resolve("hook/target").toString()));
-        for (String part : List.of("idshift.jar", "lib", "native", "jvm-cache")) {
+        for (String part : List.of("idshift.jar", "lib", "lib-daemon", "native", "jvm-cache")) {
             Exec.ok(List.of("cp", "-a", Host.repo().resolve("hook/target").resolve(part).toString(), copy.resolve("hook/target").toString()));
         }
         Exec.ok(List.of("chmod", "-R", "a+rX", copy.toString()));
