@@ -8,7 +8,6 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.Arrays;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -181,9 +180,5 @@ public final class DaemonServer {
         } catch (RuntimeException e) {
             return false;
         }
-    }
-
-    static String describe(byte[] bytes) {
-        return new String(Arrays.copyOf(bytes, Math.min(bytes.length, 80)), java.nio.charset.StandardCharsets.UTF_8);
     }
 }

@@ -5,10 +5,7 @@ import dev.idshift.config.oci.IdMapping;
 import dev.idshift.idmap.IdMap;
 import dev.idshift.idmap.IdMapParser;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
-import java.nio.file.Path;
 import java.util.List;
 
 /**

@@ -2,9 +2,6 @@ package dev.idshift.hook;
 
 import dev.idshift.sys.ProcFiles;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 
 /**
  * Which runtime ran this hook, from our parent process's name. It matters because runtimes differ

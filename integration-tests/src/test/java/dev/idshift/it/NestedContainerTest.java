@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.idshift.it.support.Daemon;
 import dev.idshift.it.support.Exec;
-import dev.idshift.it.support.Host;
 import dev.idshift.it.support.PublicCopy;
 import dev.idshift.it.support.Rootfs;
 import dev.idshift.it.support.Runtime;
