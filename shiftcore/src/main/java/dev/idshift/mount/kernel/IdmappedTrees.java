@@ -19,38 +19,30 @@ public final class IdmappedTrees {
      * procfs, sysfs and overlayfs cannot be idmapped, and a recursive idmap fails as a whole.
      */
     public static Fd cloneIdmapped(String path, int usernsFd, boolean recursive, boolean readonly) {
-        Syscalls sys = Syscalls.get();
         int flags = Linux.OPEN_TREE_CLONE | Linux.OPEN_TREE_CLOEXEC | (recursive ? Linux.AT_RECURSIVE : 0);
-        Fd tree = new Fd(sys.openTree(Linux.AT_FDCWD, path, flags, path));
-        try {
-            long attrs = Linux.MOUNT_ATTR_IDMAP | (readonly ? Linux.MOUNT_ATTR_RDONLY : 0);
-            sys.mountSetattr(tree.get(), "", Linux.AT_EMPTY_PATH, attrs, 0, 0, usernsFd, path);
-            return tree;
-        } catch (SyscallException e) {
-            tree.close();
-            if (e.errno() == Errno.EINVAL || e.errno() == Errno.EPERM || e.errno() == Errno.EOPNOTSUPP) {
-                throw new IdmapUnsupportedException(path, e);
-            }
-            throw e;
-        } catch (RuntimeException e) {
-            tree.close();
-            throw e;
-        }
+        return idmap(new Fd(Syscalls.get().openTree(Linux.AT_FDCWD, path, flags, path)), path, usernsFd, readonly);
     }
 
     /** The same as {@link #cloneIdmapped} for a tree already opened (O_PATH), e.g. resolved beneath a mark. */
     public static Fd cloneIdmapped(Fd source, String subject, int usernsFd, boolean readonly) {
-        Syscalls sys = Syscalls.get();
-        Fd tree = new Fd(sys.openTree(source.get(), "", Linux.OPEN_TREE_CLONE | Linux.OPEN_TREE_CLOEXEC | Linux.AT_EMPTY_PATH, subject));
+        int flags = Linux.OPEN_TREE_CLONE | Linux.OPEN_TREE_CLOEXEC | Linux.AT_EMPTY_PATH;
+        return idmap(new Fd(Syscalls.get().openTree(source.get(), "", flags, subject)), subject, usernsFd, readonly);
+    }
+
+    /** Sets the idmap (and read-only) on a fresh detached clone; on failure the clone is discarded. */
+    private static Fd idmap(Fd tree, String subject, int usernsFd, boolean readonly) {
         try {
             long attrs = Linux.MOUNT_ATTR_IDMAP | (readonly ? Linux.MOUNT_ATTR_RDONLY : 0);
-            sys.mountSetattr(tree.get(), "", Linux.AT_EMPTY_PATH, attrs, 0, 0, usernsFd, subject);
+            Syscalls.get().mountSetattr(tree.get(), "", Linux.AT_EMPTY_PATH, attrs, 0, 0, usernsFd, subject);
             return tree;
         } catch (SyscallException e) {
             tree.close();
             if (e.errno() == Errno.EINVAL || e.errno() == Errno.EPERM || e.errno() == Errno.EOPNOTSUPP) {
                 throw new IdmapUnsupportedException(subject, e);
             }
+            throw e;
+        } catch (RuntimeException e) {
+            tree.close();
             throw e;
         }
     }
