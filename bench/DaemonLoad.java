@@ -1,85 +1,109 @@
-// Load generator for bench/daemon-load.sh (run as `java DaemonLoad.java SOCKET SOURCE CLIENTS REQUESTS`):
-// CLIENTS concurrent connections each send REQUESTS shifted-mount requests one after another, and the
-// latency of each is recorded. The mount fds the daemon passes are dropped by the kernel (this JDK
-// client takes no ancillary data), so what is measured is the daemon's whole job per request.
-import java.io.ByteArrayOutputStream;
+// Load generator for bench/daemon-load.sh (run as `java DaemonLoad.java SOCKET SOURCE CLIENTS REQUESTS [status]`):
+// CLIENTS concurrent connections each send REQUESTS shifted-mount requests one after another, and
+// the latency of each is recorded. One selector thread drives every connection, so the generator
+// itself does not put 50 more runnable threads on the machine the daemon is measured on. The mount
+// fds the daemon passes are dropped by the kernel (no ancillary data is taken here).
+import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 
 public class DaemonLoad {
+    /** One connection's progress. */
+    static final class Client {
+        final SocketChannel channel;
+        final ByteBuffer in = ByteBuffer.allocate(8192);
+        final StringBuilder line = new StringBuilder();
+        int sent;
+        long sentAt;
+
+        Client(SocketChannel channel) {
+            this.channel = channel;
+        }
+    }
+
     public static void main(String[] args) throws Exception {
         String socket = args[0];
         String source = args[1];
         int clients = Integer.parseInt(args[2]);
         int requests = Integer.parseInt(args[3]);
-        byte[] request = ("{\"version\":1,\"op\":\"mount\",\"source\":\"" + source + "\",\"uidmap\":\"0:100000:65536\"}\n")
+        boolean statusOnly = args.length > 4 && args[4].equals("status");
+        byte[] request = (statusOnly ? "{\"version\":1,\"op\":\"status\"}\n"
+                : "{\"version\":1,\"op\":\"mount\",\"source\":\"" + source + "\",\"uidmap\":\"0:100000:65536\"}\n")
                 .getBytes(StandardCharsets.UTF_8);
-        runOnce(socket, request, 5, 20); // warm-up: JIT, the daemon's user namespace cache
-        ExecutorService pool = Executors.newFixedThreadPool(clients);
-        List<Future<List<Long>>> futures = new ArrayList<>();
+        run(socket, request, 5, 20); // warm-up: JIT, the daemon's user namespace cache
         long start = System.nanoTime();
-        for (int c = 0; c < clients; c++) {
-            futures.add(pool.submit(() -> client(socket, request, requests)));
-        }
-        List<Long> latencies = new ArrayList<>();
-        for (Future<List<Long>> future : futures) {
-            latencies.addAll(future.get());
-        }
+        List<Long> latencies = run(socket, request, clients, requests);
         double seconds = (System.nanoTime() - start) / 1e9;
-        pool.shutdown();
         Collections.sort(latencies);
-        System.out.printf("%d clients x %d shifted-mount requests: %d ok in %.2f s%n", clients, requests, latencies.size(), seconds);
+        System.out.printf("%d clients x %d %s requests: %d ok in %.2f s%n", clients, requests, statusOnly ? "status" : "shifted-mount",
+                latencies.size(), seconds);
         System.out.printf("throughput  %.0f requests/s%n", latencies.size() / seconds);
         System.out.printf("latency     p50 %.2f ms   p90 %.2f ms   p99 %.2f ms   max %.2f ms%n",
                 pct(latencies, 0.50), pct(latencies, 0.90), pct(latencies, 0.99), latencies.get(latencies.size() - 1) / 1e6);
     }
 
-    static void runOnce(String socket, byte[] request, int clients, int requests) throws Exception {
-        for (int i = 0; i < clients; i++) {
-            client(socket, request, requests);
-        }
-    }
-
-    static List<Long> client(String socket, byte[] request, int requests) throws Exception {
-        List<Long> latencies = new ArrayList<>(requests);
-        try (SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX)) {
-            channel.connect(UnixDomainSocketAddress.of(socket));
-            ByteBuffer in = ByteBuffer.allocate(4096);
-            for (int r = 0; r < requests; r++) {
-                long t0 = System.nanoTime();
-                channel.write(ByteBuffer.wrap(request));
-                ByteArrayOutputStream line = new ByteArrayOutputStream();
-                boolean done = false;
-                while (!done) {
-                    in.clear();
-                    if (channel.read(in) < 0) {
+    static List<Long> run(String socket, byte[] request, int clients, int requests) throws IOException {
+        List<Long> latencies = new ArrayList<>(clients * requests);
+        try (Selector selector = Selector.open()) {
+            for (int c = 0; c < clients; c++) {
+                SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX);
+                channel.connect(UnixDomainSocketAddress.of(socket));
+                channel.configureBlocking(false);
+                Client client = new Client(channel);
+                channel.register(selector, SelectionKey.OP_READ, client);
+                send(client, request);
+            }
+            int open = clients;
+            while (open > 0) {
+                selector.select();
+                for (SelectionKey key : selector.selectedKeys()) {
+                    Client client = (Client) key.attachment();
+                    client.in.clear();
+                    int read = client.channel.read(client.in);
+                    if (read < 0) {
                         throw new IllegalStateException("daemon hung up");
                     }
-                    for (int i = 0; i < in.position(); i++) {
-                        if (in.get(i) == '\n') {
-                            done = true;
+                    for (int i = 0; i < read; i++) {
+                        char c = (char) client.in.get(i);
+                        if (c != '\n') {
+                            client.line.append(c);
+                            continue;
+                        }
+                        latencies.add(System.nanoTime() - client.sentAt);
+                        if (client.line.indexOf("\"ok\":true") < 0) {
+                            throw new IllegalStateException("refused: " + client.line);
+                        }
+                        client.line.setLength(0);
+                        if (client.sent < requests) {
+                            send(client, request);
                         } else {
-                            line.write(in.get(i));
+                            key.cancel();
+                            client.channel.close();
+                            open--;
                         }
                     }
                 }
-                long t1 = System.nanoTime();
-                if (!line.toString(StandardCharsets.UTF_8).contains("\"ok\":true")) {
-                    throw new IllegalStateException("refused: " + line);
-                }
-                latencies.add(t1 - t0);
+                selector.selectedKeys().clear();
             }
         }
         return latencies;
+    }
+
+    static void send(Client client, byte[] request) throws IOException {
+        client.sentAt = System.nanoTime();
+        client.sent++;
+        ByteBuffer out = ByteBuffer.wrap(request);
+        while (out.hasRemaining()) {
+            client.channel.write(out);
+        }
     }
 
     static double pct(List<Long> sorted, double p) {

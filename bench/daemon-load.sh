@@ -23,3 +23,5 @@ daemon=$!
 i=0
 while [ ! -S "$work/sock" ]; do i=$((i + 1)); [ $i -gt 300 ] && { cat "$work/daemon.log"; exit 1; }; sleep 0.05; done
 java "$repo/bench/DaemonLoad.java" "$work/sock" "$work/closed/marked/image" "$clients" "$requests"
+# The same load without the mount work (protocol, credentials, scheduling only), for comparison.
+java "$repo/bench/DaemonLoad.java" "$work/sock" "$work/closed/marked/image" "$clients" "$requests" status
