@@ -37,6 +37,9 @@ public final class DaemonServer {
     private final Semaphore processing = new Semaphore(2 * Runtime.getRuntime().availableProcessors(), true);
     private volatile boolean running = true;
     private UnixServerSocketChannel server;
+    private volatile int activatedListener = -1;
+    /** Counted down when serve() has cleaned up: a shutdown hook must not let the JVM exit before. */
+    private final java.util.concurrent.CountDownLatch finished = new java.util.concurrent.CountDownLatch(1);
 
     private static ThreadPoolExecutor newPool() {
         ThreadPoolExecutor pool = new ThreadPoolExecutor(256, 256, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(4096));
@@ -51,8 +54,28 @@ public final class DaemonServer {
         this.log = log;
     }
 
-    /** Binds and serves until {@link #stop()}. */
+    /**
+     * Serves until {@link #stop()}: on a listening socket inherited from systemd (socket activation:
+     * LISTEN_PID is us, LISTEN_FDS >= 1, the socket is fd 3), else on one bound here with
+     * jnr-unixsocket.
+     */
     public void serve() throws IOException {
+        int inherited = SocketActivation.listenerFd();
+        if (inherited >= 0) {
+            log.println("idshift daemon: serving the socket systemd passed (fd " + inherited + ", protocol version " + Protocol.VERSION + ")");
+            activatedListener = inherited;
+            try {
+                acceptLoop(new Acceptor() {
+                    @Override
+                    public Connection accept() {
+                        return new Connection(Syscalls.get().accept(inherited), null);
+                    }
+                });
+            } finally {
+                shutdown(false);
+            }
+            return;
+        }
         Files.createDirectories(socketPath.getParent());
         if (Files.exists(socketPath)) {
             if (isAnswering(socketPath)) {
@@ -66,34 +89,73 @@ public final class DaemonServer {
         Files.setPosixFilePermissions(socketPath, PosixFilePermissions.fromString("rw-rw-rw-"));
         log.println("idshift daemon: listening on " + socketPath + " (protocol version " + Protocol.VERSION + ")");
         try {
-            while (running) {
-                UnixSocketChannel connection;
-                try {
-                    connection = server.accept();
-                } catch (IOException e) {
-                    if (!running) {
-                        break;
-                    }
-                    log.println("idshift daemon: accept failed: " + e.getMessage());
-                    continue;
+            acceptLoop(new Acceptor() {
+                @Override
+                public Connection accept() throws IOException {
+                    UnixSocketChannel channel = server.accept();
+                    return channel == null ? null : new Connection(channel.getFD(), channel);
                 }
-                if (connection == null) {
-                    continue;
-                }
-                pool.execute(new Runnable() {
-                    @Override
-                    public void run() {
-                        serveConnection(connection);
-                    }
-                });
-            }
+            });
         } finally {
-            shutdown();
+            shutdown(true);
         }
     }
 
+    /**
+     * An accepted connection: its fd, and the jnr channel that owns it (null for one accepted with our
+     * own syscalls). The channel is kept and closed at the end, never before: closing it shuts the
+     * socket down, whoever else holds the fd.
+     */
+    private record Connection(int fd, UnixSocketChannel channel) {
+        void close() {
+            if (channel == null) {
+                Syscalls.get().close(fd);
+                return;
+            }
+            try {
+                channel.close();
+            } catch (IOException ignored) {
+                // already gone
+            }
+        }
+    }
+
+    /** Where connections come from. */
+    private interface Acceptor {
+        /** The next connection, or null to look again. */
+        Connection accept() throws IOException;
+    }
+
+    private void acceptLoop(Acceptor acceptor) {
+        while (running) {
+            Connection connection;
+            try {
+                connection = acceptor.accept();
+            } catch (IOException | RuntimeException e) {
+                if (!running) {
+                    break;
+                }
+                log.println("idshift daemon: accept failed: " + e.getMessage());
+                continue;
+            }
+            if (connection == null) {
+                continue;
+            }
+            pool.execute(new Runnable() {
+                @Override
+                public void run() {
+                    serveConnection(connection);
+                }
+            });
+        }
+    }
+
+    /** Stops accepting, lets connections finish, cleans up; returns when done (at most ~15 s). */
     public void stop() {
         running = false;
+        if (activatedListener >= 0) {
+            Syscalls.get().shutdown(activatedListener);
+        }
         try {
             if (server != null) {
                 server.close();
@@ -101,9 +163,14 @@ public final class DaemonServer {
         } catch (IOException ignored) {
             // closing to wake accept()
         }
+        try {
+            finished.await(Protocol.IO_TIMEOUT_SECONDS + 5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
-    private void shutdown() {
+    private void shutdown(boolean removeSocket) {
         pool.shutdown();
         try {
             pool.awaitTermination(Protocol.IO_TIMEOUT_SECONDS + 2, TimeUnit.SECONDS);
@@ -111,17 +178,20 @@ public final class DaemonServer {
             Thread.currentThread().interrupt();
         }
         userns.closeAll();
-        try {
-            Files.deleteIfExists(socketPath);
-        } catch (IOException ignored) {
-            // best effort on the way out
+        if (removeSocket) {
+            try {
+                Files.deleteIfExists(socketPath);
+            } catch (IOException ignored) {
+                // best effort on the way out
+            }
         }
         log.println("idshift daemon: stopped");
+        finished.countDown();
     }
 
-    private void serveConnection(UnixSocketChannel connection) {
+    private void serveConnection(Connection connection) {
         Syscalls sys = Syscalls.get();
-        int fd = connection.getFD();
+        int fd = connection.fd();
         try {
             sys.setTimeouts(fd, Protocol.IO_TIMEOUT_SECONDS);
             Syscalls.PeerCredentials peer = sys.peerCredentials(fd);
@@ -158,11 +228,7 @@ public final class DaemonServer {
         } catch (RuntimeException e) {
             // timeouts, resets, a peer that vanished: the connection ends, the daemon goes on
         } finally {
-            try {
-                connection.close();
-            } catch (IOException ignored) {
-                // already gone
-            }
+            connection.close();
         }
     }
 

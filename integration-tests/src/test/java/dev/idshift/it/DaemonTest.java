@@ -200,6 +200,41 @@ class DaemonTest {
         }
     }
 
+    @Test
+    void socketActivationServesTheSocketSystemdPasses() throws Exception {
+        Host.requireRoot();
+        Host.requireExecutable("systemd-socket-activate");
+        try (Scratch scratch = new Scratch()) {
+            Setup setup = Setup.in(scratch);
+            Path socket = scratch.path().resolve("activated.sock");
+            Process activator = new ProcessBuilder("systemd-socket-activate", "-l", socket.toString(),
+                    "-E", "IDSHIFT_STATE_DIR=" + setup.state(), Host.launcher().toString(), "daemon")
+                    .redirectErrorStream(true).redirectOutput(scratch.path().resolve("activation.log").toFile()).start();
+            try {
+                long deadline = System.currentTimeMillis() + 20_000;
+                while (!Files.exists(socket) && System.currentTimeMillis() < deadline) {
+                    Thread.sleep(20);
+                }
+                // The first connection makes systemd-socket-activate exec the daemon with the socket as fd 3.
+                try (RawClient client = new RawClient(socket)) {
+                    assertTrue(client.request("{\"version\":1,\"op\":\"status\"}").contains("\"ok\":true"));
+                }
+                try (RawClient again = new RawClient(socket)) {
+                    assertTrue(again.request("{\"version\":1,\"op\":\"status\"}").contains("\"served\":2"), "one daemon, still serving");
+                }
+                assertTrue(Files.readString(scratch.path().resolve("activation.log")).contains("serving the socket systemd passed"));
+            } finally {
+                // By handle: the activator execs into the daemon, so this is the daemon (plus any child, by id).
+                activator.descendants().forEach(ProcessHandle::destroy);
+                activator.destroy();
+                if (!activator.waitFor(20, java.util.concurrent.TimeUnit.SECONDS)) {
+                    activator.destroyForcibly();
+                }
+            }
+            assertTrue(Files.readString(scratch.path().resolve("activation.log")).contains("idshift daemon: stopped"));
+        }
+    }
+
     private static void assertRefused(Exec.Result result, String reason) {
         assertEquals(6, result.exit(), result.describe());
         assertTrue(result.stderr().contains(reason), "expected \"" + reason + "\": " + result.describe());

@@ -28,8 +28,7 @@ class PodmanTest {
 
     @Test
     void annotatedContainerOwnsItsRootfsAndWritesLandUnshifted() throws Exception {
-        try (Scratch scratch = new Scratch()) {
-            Podman podman = Podman.in(scratch);
+        try (Scratch scratch = new Scratch(); Podman podman = Podman.in(scratch)) {
             Path rootfs = Rootfs.create(scratch.dir("rootfs"));
             List<String> before = Staging.leftovers();
 
@@ -44,8 +43,7 @@ class PodmanTest {
 
     @Test
     void withoutTheAnnotationPodmanBehavesAsToday() throws Exception {
-        try (Scratch scratch = new Scratch()) {
-            Podman podman = Podman.in(scratch);
+        try (Scratch scratch = new Scratch(); Podman podman = Podman.in(scratch)) {
             Path rootfs = Rootfs.create(scratch.dir("rootfs"));
 
             Exec.Result result = podman.run(withRm(List.of()), 100000, rootfs, "stat -c %u:%g /");
@@ -58,8 +56,7 @@ class PodmanTest {
 
     @Test
     void annotatedVolumeIsShiftedWithItsOwnLayout() throws Exception {
-        try (Scratch scratch = new Scratch()) {
-            Podman podman = Podman.in(scratch);
+        try (Scratch scratch = new Scratch(); Podman podman = Podman.in(scratch)) {
             Path rootfs = Rootfs.create(scratch.dir("rootfs"));
             Path data = scratch.dir("data");
             Files.writeString(data.resolve("existing"), "x");
@@ -82,8 +79,7 @@ class PodmanTest {
 
     @Test
     void containerThatFailsToStartLeavesNothingGcCannotRemove() throws Exception {
-        try (Scratch scratch = new Scratch()) {
-            Podman podman = Podman.in(scratch);
+        try (Scratch scratch = new Scratch(); Podman podman = Podman.in(scratch)) {
             Path rootfs = Rootfs.create(scratch.dir("rootfs"));
             List<String> before = Staging.leftovers();
 
@@ -100,8 +96,7 @@ class PodmanTest {
 
     @Test
     void execWorksAndGcKeepsARunningContainersStaging() throws Exception {
-        try (Scratch scratch = new Scratch()) {
-            Podman podman = Podman.in(scratch);
+        try (Scratch scratch = new Scratch(); Podman podman = Podman.in(scratch)) {
             Path rootfs = Rootfs.create(scratch.dir("rootfs"));
             List<String> before = Staging.leftovers();
             String name = "idshift-it-" + Long.toHexString(System.nanoTime());
@@ -123,8 +118,7 @@ class PodmanTest {
 
     @Test
     void forcedRemovalOfARunningContainerLeavesNothing() throws Exception {
-        try (Scratch scratch = new Scratch()) {
-            Podman podman = Podman.in(scratch);
+        try (Scratch scratch = new Scratch(); Podman podman = Podman.in(scratch)) {
             Path rootfs = Rootfs.create(scratch.dir("rootfs"));
             List<String> before = Staging.leftovers();
             String name = "idshift-it-" + Long.toHexString(System.nanoTime());
@@ -145,8 +139,7 @@ class PodmanTest {
 
     @Test
     void twentyContainersInParallelWithDifferentMapsOverOneRootfs() throws Exception {
-        try (Scratch scratch = new Scratch()) {
-            Podman podman = Podman.in(scratch);
+        try (Scratch scratch = new Scratch(); Podman podman = Podman.in(scratch)) {
             Path rootfs = Rootfs.create(scratch.dir("rootfs"));
             List<String> before = Staging.leftovers();
             ExecutorService pool = Executors.newFixedThreadPool(20);

@@ -6,7 +6,7 @@ package dev.idshift.sys;
  */
 record SyscallNumbers(long openat, long close, long mount, long umount2, long setns, long unshare, long getpid, long gettid,
                       long read, long write, long socket, long connect, long sendmsg, long recvmsg, long getsockopt, long geteuid,
-                      long setsockopt, long nameToHandleAt, long openByHandleAt) {
+                      long setsockopt, long nameToHandleAt, long openByHandleAt, long accept4, long shutdown, long fcntl) {
     static final long OPEN_TREE = 428;
     static final long MOVE_MOUNT = 429;
     static final long FSOPEN = 430;
@@ -17,9 +17,9 @@ record SyscallNumbers(long openat, long close, long mount, long umount2, long se
     static final long MOUNT_SETATTR = 442;
 
     private static final SyscallNumbers X86_64 = new SyscallNumbers(257, 3, 165, 166, 308, 272, 39, 186,
-            0, 1, 41, 42, 46, 47, 55, 107, 54, 303, 304);
+            0, 1, 41, 42, 46, 47, 55, 107, 54, 303, 304, 288, 48, 72);
     private static final SyscallNumbers AARCH64 = new SyscallNumbers(56, 57, 40, 39, 268, 97, 172, 178,
-            63, 64, 198, 203, 211, 212, 209, 175, 208, 264, 265);
+            63, 64, 198, 203, 211, 212, 209, 175, 208, 264, 265, 242, 210, 25);
 
     static SyscallNumbers forThisMachine() {
         String arch = System.getProperty("os.arch");

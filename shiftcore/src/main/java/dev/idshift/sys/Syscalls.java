@@ -249,6 +249,21 @@ public final class Syscalls {
         }
     }
 
+    /** accept4(listener, NULL, NULL, SOCK_CLOEXEC): the next connection on a listening socket. */
+    public int accept(int listener) {
+        return (int) check(raw(numbers.accept4(), listener, 0, 0, Linux.SOCK_CLOEXEC, 0), "accept", "fd " + listener);
+    }
+
+    /** fcntl(fd, F_DUPFD_CLOEXEC, 0): a close-on-exec duplicate. */
+    public int dupCloexec(int fd) {
+        return (int) check(raw(numbers.fcntl(), fd, 1030, 0, 0, 0), "fcntl", "F_DUPFD_CLOEXEC " + fd);
+    }
+
+    /** shutdown(fd, SHUT_RDWR): wakes a thread blocked in accept or recv on it. */
+    public void shutdown(int fd) {
+        raw(numbers.shutdown(), fd, 2, 0, 0, 0);
+    }
+
     /** SO_RCVTIMEO and SO_SNDTIMEO: a peer that stops reading or writing cannot hold a thread forever. */
     public void setTimeouts(int socket, long seconds) {
         long timeval = memory.allocateMemory(16, true);

@@ -34,7 +34,8 @@ public final class Daemon implements AutoCloseable {
         builder.environment().put("IDSHIFT_STATE_DIR", stateDir.toString());
         Process process = builder.start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (!Files.exists(socket)) {
+        // Ready means answering: the socket file appears at bind(), before listen().
+        while (!answers(socket)) {
             if (!process.isAlive() || System.nanoTime() > deadline) {
                 process.destroyForcibly();
                 throw new IllegalStateException("the daemon did not start: " + Files.readString(log));
@@ -42,6 +43,17 @@ public final class Daemon implements AutoCloseable {
             Thread.sleep(20);
         }
         return new Daemon(process, socket, stateDir, log);
+    }
+
+    private static boolean answers(Path socket) {
+        if (!Files.exists(socket)) {
+            return false;
+        }
+        try (RawClient client = new RawClient(socket)) {
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     public Path socket() {

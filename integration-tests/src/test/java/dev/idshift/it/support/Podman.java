@@ -12,7 +12,7 @@ import java.util.Map;
  * directory (with `idshift install podman`) under a scratch directory. Options must come before
  * `--rootfs PATH`: podman reads everything after the rootfs as the command.
  */
-public final class Podman {
+public final class Podman implements AutoCloseable {
     private final Path storage;
     private final Path hooks;
 
@@ -43,6 +43,22 @@ public final class Podman {
                 "--runtime", "runc", "--hooks-dir", hooks.toString()));
         command.addAll(List.of(arguments));
         return command;
+    }
+
+    /**
+     * Waits until podman has removed every container it ran here: with --rm, conmon runs `podman
+     * container cleanup` asynchronously after the container exits, and it writes to the storage root.
+     */
+    @Override
+    public void close() throws InterruptedException {
+        long deadline = System.currentTimeMillis() + 30_000;
+        while (System.currentTimeMillis() < deadline) {
+            Exec.Result containers = Exec.run(command("ps", "--all", "--quiet"), null, Map.of(), 60);
+            if (containers.exit() == 0 && containers.stdout().isBlank()) {
+                return;
+            }
+            Thread.sleep(200);
+        }
     }
 
     /** podman run OPTIONS... (userns 0 -> hostBase) --rootfs ROOTFS /bin/sh -c SCRIPT */

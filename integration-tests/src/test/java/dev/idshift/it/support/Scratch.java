@@ -37,6 +37,18 @@ public final class Scratch implements AutoCloseable {
                 Exec.run(List.of("umount", "-l", point));
             }
         }
-        Exec.run(List.of("rm", "-rf", "--one-file-system", directory.toString()));
+        // podman's asynchronous cleanup (conmon runs `podman container cleanup`) may still be writing
+        // into a storage root under here for a moment after the run returned: try again briefly.
+        for (int attempt = 0; attempt < 20 && Files.exists(directory); attempt++) {
+            Exec.run(List.of("rm", "-rf", "--one-file-system", directory.toString()));
+            if (Files.exists(directory)) {
+                try {
+                    Thread.sleep(250);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
     }
 }
