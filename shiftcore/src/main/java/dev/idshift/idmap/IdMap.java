@@ -158,12 +158,6 @@ public final class IdMap {
         return of(sortedAndMerged(composed));
     }
 
-    /** This map restricted to the inside ids that {@code domain} maps (its inside ranges). */
-    public IdMap restrictedTo(IdMap domain) {
-        IdMap insideRanges = identityOver(domain);
-        return insideRanges.andThen(this);
-    }
-
     /** The identity on the inside ranges of {@code domain}. */
     public static IdMap identityOver(IdMap domain) {
         List<IdExtent> ranges = new ArrayList<>(domain.extents.size());

@@ -4,22 +4,21 @@ package dev.idshift.sys;
  * Syscall numbers per architecture. The new mount API (428+) and openat2 share numbers across
  * architectures; the old calls differ.
  */
-record SyscallNumbers(long openat, long close, long mount, long umount2, long setns, long unshare, long getpid, long gettid,
-                      long read, long write, long socket, long connect, long sendmsg, long recvmsg, long getsockopt, long geteuid,
-                      long setsockopt, long nameToHandleAt, long openByHandleAt, long accept4, long shutdown, long fcntl) {
+record SyscallNumbers(long openat, long close, long umount2, long setns, long unshare,
+                      long socket, long connect, long sendmsg, long recvmsg, long getsockopt, long geteuid,
+                      long setsockopt, long nameToHandleAt, long openByHandleAt, long accept4, long shutdown) {
     static final long OPEN_TREE = 428;
     static final long MOVE_MOUNT = 429;
     static final long FSOPEN = 430;
     static final long FSCONFIG = 431;
     static final long FSMOUNT = 432;
-    static final long PIDFD_OPEN = 434;
     static final long OPENAT2 = 437;
     static final long MOUNT_SETATTR = 442;
 
-    private static final SyscallNumbers X86_64 = new SyscallNumbers(257, 3, 165, 166, 308, 272, 39, 186,
-            0, 1, 41, 42, 46, 47, 55, 107, 54, 303, 304, 288, 48, 72);
-    private static final SyscallNumbers AARCH64 = new SyscallNumbers(56, 57, 40, 39, 268, 97, 172, 178,
-            63, 64, 198, 203, 211, 212, 209, 175, 208, 264, 265, 242, 210, 25);
+    private static final SyscallNumbers X86_64 = new SyscallNumbers(257, 3, 166, 308, 272,
+            41, 42, 46, 47, 55, 107, 54, 303, 304, 288, 48);
+    private static final SyscallNumbers AARCH64 = new SyscallNumbers(56, 57, 39, 268, 97,
+            198, 203, 211, 212, 209, 175, 208, 264, 265, 242, 210);
 
     static SyscallNumbers forThisMachine() {
         String arch = System.getProperty("os.arch");

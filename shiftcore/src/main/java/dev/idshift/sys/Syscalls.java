@@ -142,14 +142,6 @@ public final class Syscalls {
         check(raw(numbers.unshare(), flags, 0, 0, 0, 0), "unshare", "0x" + Integer.toHexString(flags));
     }
 
-    public int gettid() {
-        return (int) raw(numbers.gettid(), 0, 0, 0, 0, 0);
-    }
-
-    public int pidfdOpen(long pid) {
-        return (int) check(raw(SyscallNumbers.PIDFD_OPEN, pid, 0, 0, 0, 0), "pidfd_open", String.valueOf(pid));
-    }
-
     public int geteuid() {
         return (int) raw(numbers.geteuid(), 0, 0, 0, 0, 0);
     }
@@ -252,11 +244,6 @@ public final class Syscalls {
     /** accept4(listener, NULL, NULL, SOCK_CLOEXEC): the next connection on a listening socket. */
     public int accept(int listener) {
         return (int) check(raw(numbers.accept4(), listener, 0, 0, Linux.SOCK_CLOEXEC, 0), "accept", "fd " + listener);
-    }
-
-    /** fcntl(fd, F_DUPFD_CLOEXEC, 0): a close-on-exec duplicate. */
-    public int dupCloexec(int fd) {
-        return (int) check(raw(numbers.fcntl(), fd, 1030, 0, 0, 0), "fcntl", "F_DUPFD_CLOEXEC " + fd);
     }
 
     /** shutdown(fd, SHUT_RDWR): wakes a thread blocked in accept or recv on it. */
@@ -394,21 +381,6 @@ public final class Syscalls {
 
     public int fsmount(int fd, long attrFlags, String subject) {
         return (int) check(raw(SyscallNumbers.FSMOUNT, fd, Linux.FSMOUNT_CLOEXEC, attrFlags, 0, 0), "fsmount", subject);
-    }
-
-    public void mount(String source, String target, String fsType, long flags, String data) {
-        long csource = cString(source);
-        long ctarget = cString(target);
-        long ctype = cString(fsType);
-        long cdata = cString(data);
-        try {
-            check(raw(numbers.mount(), csource, ctarget, ctype, flags, cdata), "mount", target);
-        } finally {
-            free(cdata);
-            free(ctype);
-            free(ctarget);
-            free(csource);
-        }
     }
 
     public void umount2(String target, int flags) {

@@ -89,12 +89,4 @@ public final class OciReader {
         return !document.has("status") && !document.has("pid") && !document.has("bundle")
                 && (document.has("root") || document.has("process") || document.has("linux"));
     }
-
-    public static Optional<String> annotation(OciConfig config, OciState state, String key) {
-        String value = state == null ? null : state.annotations().get(key);
-        if (value == null) {
-            value = config.annotations().get(key);
-        }
-        return Optional.ofNullable(value);
-    }
 }

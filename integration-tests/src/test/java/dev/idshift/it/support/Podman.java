@@ -33,10 +33,6 @@ public final class Podman implements AutoCloseable {
         return new Podman(scratch.dir("podman"), hooks);
     }
 
-    public Path hooksDir() {
-        return hooks;
-    }
-
     public List<String> command(String... arguments) {
         List<String> command = new ArrayList<>(List.of("podman", "--root", storage.resolve("root").toString(),
                 "--runroot", storage.resolve("run").toString(), "--storage-driver", "vfs", "--cgroup-manager", "cgroupfs",
