@@ -2,12 +2,12 @@ package dev.idshift.helper;
 
 import dev.idshift.config.json.JsonObjectView;
 import dev.idshift.config.json.JsonTree;
+import dev.idshift.sys.AtomicFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -15,8 +15,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The marks, in DIR/marks.json (DIR root-only, 0700). Written to a temporary file, fsynced, and
- * renamed over the old one, so a crash mid-write leaves the previous marks intact.
+ * The marks, in DIR/marks.json (DIR root-only, 0700), replaced atomically: a crash mid-write leaves
+ * the previous marks intact.
  */
 public final class MarkStore {
     public static final Path DEFAULT_DIR = Path.of("/var/lib/idshift");
@@ -94,13 +94,7 @@ public final class MarkStore {
         try {
             Files.createDirectories(directory);
             Files.setPosixFilePermissions(directory, PosixFilePermissions.fromString("rwx------"));
-            Path temporary = directory.resolve("marks.json.tmp");
-            try (var channel = java.nio.channels.FileChannel.open(temporary, java.nio.file.StandardOpenOption.CREATE,
-                    java.nio.file.StandardOpenOption.TRUNCATE_EXISTING, java.nio.file.StandardOpenOption.WRITE)) {
-                channel.write(java.nio.ByteBuffer.wrap(JsonTree.write(json)));
-                channel.force(true);
-            }
-            Files.move(temporary, file(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            AtomicFiles.write(file(), JsonTree.write(json));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + file() + ": " + e.getMessage(), e);
         }

@@ -3,18 +3,17 @@ package dev.idshift.staging;
 import dev.idshift.config.annotations.IdshiftAnnotations;
 import dev.idshift.config.json.JsonObjectView;
 import dev.idshift.config.json.JsonTree;
+import dev.idshift.sys.AtomicFiles;
 import dev.idshift.sys.Errno;
 import dev.idshift.sys.Linux;
 import dev.idshift.sys.SyscallException;
 import dev.idshift.sys.Syscalls;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.ArrayList;
@@ -29,7 +28,7 @@ import java.util.Map;
  * <pre>
  *   ROOT/            0711  traversable, not listable
  *   ROOT/staging/K/  0711  the container's root (host 100000) must traverse to its rootfs
- *   ROOT/state/      0700  root only: K.json, written atomically (tmp + rename)
+ *   ROOT/state/      0700  root only: K.json, replaced atomically
  * </pre>
  */
 public final class StagingStore {
@@ -109,14 +108,8 @@ public final class StagingStore {
             json.put("container", container);
         }
         try {
-            Path stateDir = directory(directory(root, "rwx--x--x").resolve("state"), "rwx------");
-            Path temporary = stateDir.resolve(record.key() + ".json.tmp");
-            Files.write(temporary, JsonTree.write(json));
-            try {
-                Files.move(temporary, stateFile(record.key()), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                throw new IOException("the state directory does not support atomic renames", e);
-            }
+            directory(directory(root, "rwx--x--x").resolve("state"), "rwx------");
+            AtomicFiles.write(stateFile(record.key()), JsonTree.write(json));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the staging record " + stateFile(record.key()) + ": " + e.getMessage(), e);
         }
@@ -182,7 +175,7 @@ public final class StagingStore {
         return orphans;
     }
 
-    /** Keys with a record, oldest state files included; half-written .tmp files are not records. */
+    /** Keys with a record; a half-written temporary is not one. */
     public List<String> keys() {
         List<String> keys = new ArrayList<>();
         Path stateDir = root.resolve("state");

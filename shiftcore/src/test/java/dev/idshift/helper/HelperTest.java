@@ -75,7 +75,9 @@ class HelperTest {
         store.save(List.of(new Mark("/a", -1, false), new Mark("/b", 1000, false), new Mark("/c", -1, true)));
         assertEquals(List.of(new Mark("/a", -1, false), new Mark("/b", 1000, false), new Mark("/c", -1, true)), store.current());
         assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("state"))));
-        assertFalse(Files.exists(dir.resolve("state/marks.json.tmp")));
+        try (var files = Files.list(dir.resolve("state"))) {
+            assertEquals(List.of("marks.json"), files.map(f -> f.getFileName().toString()).toList(), "no temporary left behind");
+        }
         store.save(List.of(new Mark("/a", -1, false)));
         assertEquals(1, store.current().size(), "a changed file is re-read");
     }

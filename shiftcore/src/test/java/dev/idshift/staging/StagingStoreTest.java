@@ -32,7 +32,9 @@ class StagingStoreTest {
         assertEquals(List.of(key), store.keys());
         assertEquals("rwx--x--x", PosixFilePermissions.toString(Files.getPosixFilePermissions(mountPoint.getParent())));
         assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(root.resolve("state"))));
-        assertFalse(Files.exists(root.resolve("state").resolve(key + ".json.tmp")), "written atomically via a temporary");
+        try (var files = Files.list(root.resolve("state"))) {
+            assertEquals(List.of(key + ".json"), files.map(f -> f.getFileName().toString()).toList(), "no temporary left behind");
+        }
     }
 
     @Test

@@ -4,10 +4,10 @@ import dev.idshift.cli.BadInputException;
 import dev.idshift.cli.ExitCode;
 import dev.idshift.config.json.JsonObjectView;
 import dev.idshift.config.json.JsonTree;
+import dev.idshift.sys.AtomicFiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -69,7 +69,7 @@ public final class InstallCommand implements Callable<Integer> {
             json.put("when", Map.of("annotations", Map.of("^dev\\.idshift\\.enable$", "^true$")));
             json.put("stages", List.of(hookStage));
             Path file = hooksDir.resolve("idshift-" + hookStage + ".json");
-            writeAtomically(file, JsonTree.write(json));
+            AtomicFiles.write(file, JsonTree.write(json));
             System.out.println("wrote " + file);
         }
     }
@@ -104,14 +104,8 @@ public final class InstallCommand implements Callable<Integer> {
         hook.put("args", List.of("idshift", "hook", stage));
         entries.add(hook);
         hooks.put(stage, entries);
-        writeAtomically(configFile, JsonTree.write(config.members()));
+        AtomicFiles.write(configFile, JsonTree.write(config.members()));
         System.out.println("added idshift hook (" + stage + ") to " + configFile);
-    }
-
-    private static void writeAtomically(Path file, byte[] content) throws IOException {
-        Path temporary = file.resolveSibling("." + file.getFileName() + ".idshift-tmp");
-        Files.write(temporary, content);
-        Files.move(temporary, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 
     /** bin/idshift of this installation, as an absolute path hooks can run. */
