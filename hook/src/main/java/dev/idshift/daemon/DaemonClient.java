@@ -74,11 +74,7 @@ public final class DaemonClient {
         }
         try (Fd connection = new Fd(fd)) {
             sys.setTimeouts(fd, Protocol.IO_TIMEOUT_SECONDS * 3L);
-            byte[] json = JsonTree.write(request);
-            byte[] line = new byte[json.length + 1];
-            System.arraycopy(json, 0, line, 0, json.length);
-            line[json.length] = '\n';
-            sys.sendWithFd(fd, line, -1, "daemon request");
+            sys.sendWithFd(fd, Protocol.line(request), -1, "daemon request");
             ByteArrayOutputStream response = new ByteArrayOutputStream();
             int mountFd = -1;
             while (true) {

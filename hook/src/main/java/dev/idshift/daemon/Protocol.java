@@ -1,6 +1,9 @@
 package dev.idshift.daemon;
 
+import dev.idshift.config.json.JsonTree;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Map;
 
 /**
  * The daemon's wire protocol, version 1: one JSON object per line each way, over a unix stream
@@ -21,6 +24,14 @@ public final class Protocol {
     public static final Path DEFAULT_SOCKET = Path.of("/run/idshift/idshift.sock");
 
     private Protocol() {
+    }
+
+    /** One message: the JSON object and its terminating newline. */
+    static byte[] line(Map<String, Object> message) {
+        byte[] json = JsonTree.write(message);
+        byte[] line = Arrays.copyOf(json, json.length + 1);
+        line[json.length] = '\n';
+        return line;
     }
 
     /** IDSHIFT_SOCKET if set, else /run/idshift/idshift.sock. */

@@ -11,8 +11,10 @@ import dev.idshift.helper.Refusal;
 import dev.idshift.idmap.IdMap;
 import dev.idshift.idmap.IdMapException;
 import dev.idshift.idmap.IdMapParser;
+import dev.idshift.layout.Owner;
 import dev.idshift.layout.ShiftPlan;
 import dev.idshift.layout.ShiftPlanner;
+import dev.idshift.layout.Owner;
 import dev.idshift.layout.ShiftPlan;
 import dev.idshift.layout.ShiftPlanner;
 import dev.idshift.mount.kernel.Fd;
@@ -106,8 +108,8 @@ final class RequestHandler {
         Optional<IdMap> fsGids = request.has("fsGidmap") ? Optional.of(IdMapParser.parseColonList(request.string("fsGidmap"))) : Optional.empty();
         CallerIds caller = CallerIds.of(peer.pid(), peer.uid(), peer.gid(), etc);
         try (Authorizer.Resolved resolved = Authorizer.resolve(peer.pid(), source, marks.current())) {
-            long[] owner = Authorizer.owner(resolved.hostFd());
-            ShiftPlan plan = ShiftPlanner.plan(containerUids, containerGids, owner[0], owner[1], fsUids, fsGids, "request");
+            Owner owner = Authorizer.owner(resolved.hostFd());
+            ShiftPlan plan = ShiftPlanner.plan(containerUids, containerGids, owner.uid(), owner.gid(), fsUids, fsGids, "request");
             Map<String, Object> response = ok();
             response.put("source", source);
             response.put("reason", "uid: " + plan.uid().layout().reason() + "; gid: " + plan.gid().layout().reason());
@@ -170,10 +172,6 @@ final class RequestHandler {
     }
 
     private static byte[] line(Map<String, Object> response) {
-        byte[] json = JsonTree.write(response);
-        byte[] line = new byte[json.length + 1];
-        System.arraycopy(json, 0, line, 0, json.length);
-        line[json.length] = '\n';
-        return line;
+        return Protocol.line(response);
     }
 }

@@ -3,21 +3,19 @@ package dev.idshift.hook;
 import dev.idshift.cli.BadInputException;
 import dev.idshift.config.oci.OciConfig;
 import dev.idshift.config.oci.OciReader;
+import dev.idshift.layout.Owner;
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.Map;
 
 /**
  * An OCI bundle: its config and its rootfs. root.path is relative to the bundle unless absolute;
  * the rootfs is resolved to its real path because that is where runtimes mount it.
  *
- * @param rootUid owner of the rootfs root directory (host uid), for layout detection
- * @param rootGid group of the rootfs root directory (host gid)
+ * @param rootOwner owner of the rootfs root directory (host ids), for layout detection
  */
-public record Bundle(Path directory, OciConfig config, Path rootfs, long rootUid, long rootGid) {
+public record Bundle(Path directory, OciConfig config, Path rootfs, Owner rootOwner) {
 
     public static Bundle load(Path directory) {
         Path configFile = directory.resolve("config.json");
@@ -32,17 +30,16 @@ public record Bundle(Path directory, OciConfig config, Path rootfs, long rootUid
         OciConfig config = OciReader.readConfig(json, configFile.toString());
         Path declared = directory.resolve(config.root().path());
         Path rootfs;
-        Map<String, Object> owner;
+        Owner owner;
         try {
             rootfs = declared.toRealPath();
-            owner = Files.readAttributes(rootfs, "unix:uid,gid", LinkOption.NOFOLLOW_LINKS);
+            owner = Owner.of(rootfs);
         } catch (IOException e) {
             throw new BadInputException(configFile + ": $.root.path: rootfs " + declared + " does not exist or cannot be read");
         }
         if (!Files.isDirectory(rootfs)) {
             throw new BadInputException(configFile + ": $.root.path: rootfs " + rootfs + " is not a directory");
         }
-        return new Bundle(directory, config, rootfs, ((Integer) owner.get("uid")) & 0xFFFF_FFFFL,
-                ((Integer) owner.get("gid")) & 0xFFFF_FFFFL);
+        return new Bundle(directory, config, rootfs, owner);
     }
 }

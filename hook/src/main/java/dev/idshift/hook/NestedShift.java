@@ -2,16 +2,14 @@ package dev.idshift.hook;
 
 import dev.idshift.config.annotations.IdshiftAnnotations;
 import dev.idshift.config.oci.LinuxSpec;
-import dev.idshift.config.oci.Namespace;
 import dev.idshift.daemon.DaemonClient;
 import dev.idshift.daemon.Protocol;
+import dev.idshift.idmap.IdMap;
 import dev.idshift.mount.kernel.Fd;
-import dev.idshift.mount.kernel.ProtectedPaths;
 import dev.idshift.mount.kernel.RootfsInjector;
 import dev.idshift.mount.kernel.UserNamespaces;
-import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The hook of a runtime that itself runs in a user namespace (runc inside a container): it may not
@@ -30,30 +28,26 @@ final class NestedShift {
 
     /** @return a line for IDSHIFT_DEBUG */
     static String run(long pid, Bundle bundle, Map<String, String> stateAnnotations, boolean reapplyProtectedPaths) {
-        Map<String, String> merged = new LinkedHashMap<>(bundle.config().annotations());
-        merged.putAll(stateAnnotations);
-        IdshiftAnnotations annotations = IdshiftAnnotations.from(merged, bundle.directory().resolve("config.json").toString());
-        if (annotations.disable()) {
-            return IdshiftAnnotations.DISABLE + "=true: leaving the container untouched";
+        IdshiftAnnotations annotations = ShiftDecision.annotationsOf(bundle, stateAnnotations);
+        String skip = ShiftDecision.skipReason(bundle.config(), annotations);
+        if (skip != null) {
+            return skip;
         }
         LinuxSpec linux = bundle.config().linux();
-        if (linux.namespace(Namespace.USER).isEmpty()) {
-            return "the container has no user namespace: nothing to shift";
-        }
         ContainerIds ids = ContainerIds.of(pid, linux.uidMappings(), linux.gidMappings());
-        String fsUids = annotations.fsUidMap().or(annotations::fsIdMap).orElse(null);
-        String fsGids = annotations.fsGidMap().or(annotations::fsIdMap).orElse(null);
+        ExplicitLayout explicit = ExplicitLayout.from(annotations, bundle.directory().resolve("config.json").toString());
         try (Fd tree = DaemonClient.shift(Protocol.socketFromEnvironment(), bundle.rootfs().toString(), ids.uids().toString(),
-                ids.gids().toString(), fsUids, fsGids, bundle.config().root().readonly())) {
+                ids.gids().toString(), text(explicit.uids()), text(explicit.gids()), bundle.config().root().readonly())) {
             if (tree == null) {
                 return "the daemon found the rootfs already owned by the container's ids";
             }
-            ProtectedPaths protect = reapplyProtectedPaths
-                    ? new ProtectedPaths(linux.readonlyPaths(), linux.maskedPaths(), ids.uids().toOutsideOrOverflow(0),
-                            ids.gids().toOutsideOrOverflow(0))
-                    : new ProtectedPaths(List.of(), List.of(), 0, 0);
-            RootfsInjector.injectTree(pid, bundle.rootfs().toString(), tree, protect);
+            RootfsInjector.injectTree(pid, bundle.rootfs().toString(), tree,
+                    KernelShift.protectedPaths(linux, ids.uids(), ids.gids(), reapplyProtectedPaths));
             return "shifted " + bundle.rootfs() + " through the idshift daemon";
         }
+    }
+
+    private static String text(Optional<IdMap> map) {
+        return map.isPresent() ? map.get().toString() : null;
     }
 }

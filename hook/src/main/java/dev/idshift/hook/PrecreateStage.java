@@ -9,6 +9,7 @@ import dev.idshift.config.oci.Namespace;
 import dev.idshift.config.oci.OciConfig;
 import dev.idshift.config.oci.OciReader;
 import dev.idshift.idmap.IdMap;
+import dev.idshift.layout.Owner;
 import dev.idshift.layout.ShiftPlan;
 import dev.idshift.layout.ShiftPlanner;
 import dev.idshift.mount.kernel.Fd;
@@ -20,7 +21,6 @@ import dev.idshift.staging.StagingStore;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -84,11 +84,9 @@ final class PrecreateStage {
             throw new BadInputException("config on stdin: $.root.path: \"" + rootfs + "\" is relative; at the precreate stage"
                     + " there is no bundle to resolve it against");
         }
-        Optional<IdMap> both = ShiftDecision.annotationMap("config on stdin", IdshiftAnnotations.FSIDMAP, annotations.fsIdMap());
-        Optional<IdMap> uids = ShiftDecision.annotationMap("config on stdin", IdshiftAnnotations.FS_UIDMAP, annotations.fsUidMap());
-        Optional<IdMap> gids = ShiftDecision.annotationMap("config on stdin", IdshiftAnnotations.FS_GIDMAP, annotations.fsGidMap());
+        ExplicitLayout explicit = ExplicitLayout.from(annotations, "config on stdin");
         Optional<String> shifted = stage(realDirectory(rootfs, "$.root.path"), "/", ids,
-                uids.isPresent() ? uids : both, gids.isPresent() ? gids : both, true, store, key, "rootfs", staged);
+                explicit.uids(), explicit.gids(), true, store, key, "rootfs", staged);
         if (shifted.isPresent()) {
             rootObject(document).put("path", shifted.get());
         }
@@ -126,14 +124,13 @@ final class PrecreateStage {
     private static Optional<String> stage(Path source, String destination, ContainerIds ids, Optional<IdMap> explicitUids,
                                           Optional<IdMap> explicitGids, boolean recursive, StagingStore store, String key,
                                           String name, List<StagedMount> staged) {
-        Map<String, Object> owner;
+        Owner owner;
         try {
-            owner = Files.readAttributes(source, "unix:uid,gid", LinkOption.NOFOLLOW_LINKS);
+            owner = Owner.of(source);
         } catch (IOException e) {
             throw new BadInputException("cannot read the owner of " + source + ": " + e.getMessage());
         }
-        ShiftPlan plan = ShiftPlanner.plan(ids.uids(), ids.gids(), ((Integer) owner.get("uid")) & 0xFFFF_FFFFL,
-                ((Integer) owner.get("gid")) & 0xFFFF_FFFFL, explicitUids, explicitGids, "annotation");
+        ShiftPlan plan = ShiftPlanner.plan(ids.uids(), ids.gids(), owner.uid(), owner.gid(), explicitUids, explicitGids, "annotation");
         if (plan.isNoop()) {
             return Optional.empty();
         }

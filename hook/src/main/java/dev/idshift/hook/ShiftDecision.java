@@ -2,11 +2,8 @@ package dev.idshift.hook;
 
 import dev.idshift.config.annotations.Backend;
 import dev.idshift.config.annotations.IdshiftAnnotations;
-import dev.idshift.config.json.JsonInputException;
 import dev.idshift.config.oci.Namespace;
-import dev.idshift.idmap.IdMap;
 import dev.idshift.idmap.IdMapException;
-import dev.idshift.idmap.IdMapParser;
 import dev.idshift.config.oci.OciConfig;
 import dev.idshift.layout.ShiftPlan;
 import dev.idshift.layout.ShiftPlanner;
@@ -29,30 +26,20 @@ public record ShiftDecision(Optional<ShiftPlan> plan, ContainerIds ids, IdshiftA
      */
     public static ShiftDecision decide(Bundle bundle, Map<String, String> stateAnnotations, long pid) {
         OciConfig config = bundle.config();
-        Map<String, String> merged = new LinkedHashMap<>(config.annotations());
-        merged.putAll(stateAnnotations);
-        IdshiftAnnotations annotations = IdshiftAnnotations.from(merged, bundle.directory().resolve("config.json").toString());
-        if (annotations.disable()) {
-            return skip(annotations, IdshiftAnnotations.DISABLE + "=true: leaving the container untouched");
-        }
-        Optional<Namespace> userns = config.linux().namespace(Namespace.USER);
-        if (userns.isEmpty()) {
-            return skip(annotations, "the container has no user namespace: its ids are the host's, nothing to shift");
+        IdshiftAnnotations annotations = annotationsOf(bundle, stateAnnotations);
+        String skip = skipReason(config, annotations);
+        if (skip != null) {
+            return skip(annotations, skip);
         }
         if (pid <= 0 && config.linux().uidMappings().isEmpty()) {
             return skip(annotations, "the container joins an existing user namespace and has no process yet: maps unknown");
         }
         ContainerIds ids = ContainerIds.of(pid, config.linux().uidMappings(), config.linux().gidMappings());
-        String source = bundle.directory().resolve("config.json").toString();
-        Optional<IdMap> both = annotationMap(source, IdshiftAnnotations.FSIDMAP, annotations.fsIdMap());
-        Optional<IdMap> uidOnly = annotationMap(source, IdshiftAnnotations.FS_UIDMAP, annotations.fsUidMap());
-        Optional<IdMap> gidOnly = annotationMap(source, IdshiftAnnotations.FS_GIDMAP, annotations.fsGidMap());
-        Optional<IdMap> explicitUid = uidOnly.isPresent() ? uidOnly : both;
-        Optional<IdMap> explicitGid = gidOnly.isPresent() ? gidOnly : both;
+        ExplicitLayout explicit = ExplicitLayout.from(annotations, configSource(bundle));
         ShiftPlan plan;
         try {
-            plan = ShiftPlanner.plan(ids.uids(), ids.gids(), bundle.rootUid(), bundle.rootGid(),
-                    explicitUid, explicitGid, "annotation");
+            plan = ShiftPlanner.plan(ids.uids(), ids.gids(), bundle.rootOwner().uid(), bundle.rootOwner().gid(),
+                    explicit.uids(), explicit.gids(), "annotation");
         } catch (IdMapException e) {
             throw new IdMapException("rootfs " + bundle.rootfs() + ": " + e.getMessage());
         }
@@ -68,15 +55,26 @@ public record ShiftDecision(Optional<ShiftPlan> plan, ContainerIds ids, IdshiftA
                 + "; gid: " + plan.gid().layout().reason());
     }
 
-    static Optional<IdMap> annotationMap(String source, String key, Optional<String> text) {
-        if (text.isEmpty()) {
-            return Optional.empty();
+    /** config.json's annotations with the runtime's state annotations over them, checked. */
+    static IdshiftAnnotations annotationsOf(Bundle bundle, Map<String, String> stateAnnotations) {
+        Map<String, String> merged = new LinkedHashMap<>(bundle.config().annotations());
+        merged.putAll(stateAnnotations);
+        return IdshiftAnnotations.from(merged, configSource(bundle));
+    }
+
+    /** Why this container must be left alone (disabled, no user namespace), or null. */
+    static String skipReason(OciConfig config, IdshiftAnnotations annotations) {
+        if (annotations.disable()) {
+            return IdshiftAnnotations.DISABLE + "=true: leaving the container untouched";
         }
-        try {
-            return Optional.of(IdMapParser.parseColonList(text.get()));
-        } catch (IdMapException e) {
-            throw new JsonInputException(source, "$.annotations[\"" + key + "\"]", "\"" + text.get() + "\": " + e.getMessage());
+        if (config.linux().namespace(Namespace.USER).isEmpty()) {
+            return "the container has no user namespace: its ids are the host's, nothing to shift";
         }
+        return null;
+    }
+
+    private static String configSource(Bundle bundle) {
+        return bundle.directory().resolve("config.json").toString();
     }
 
     private static ShiftDecision skip(IdshiftAnnotations annotations, String reason) {

@@ -1,6 +1,7 @@
 package dev.idshift.helper;
 
 import dev.idshift.idmap.IdMap;
+import dev.idshift.layout.Owner;
 import dev.idshift.mount.kernel.Fd;
 import dev.idshift.sys.Errno;
 import dev.idshift.sys.Linux;
@@ -125,11 +126,10 @@ public final class Authorizer {
         }
     }
 
-    /** The owner (uid, gid) of a resolved directory as the host sees it. */
-    public static long[] owner(Fd fd) {
+    /** The owner of a resolved directory as the host sees it. */
+    public static Owner owner(Fd fd) {
         try {
-            Map<String, Object> attributes = Files.readAttributes(Path.of("/proc/self/fd/" + fd.get()), "unix:uid,gid");
-            return new long[] {((Integer) attributes.get("uid")) & 0xFFFF_FFFFL, ((Integer) attributes.get("gid")) & 0xFFFF_FFFFL};
+            return Owner.of(Path.of("/proc/self/fd/" + fd.get()));
         } catch (IOException e) {
             throw new IllegalStateException("cannot stat fd " + fd.get() + ": " + e.getMessage(), e);
         }

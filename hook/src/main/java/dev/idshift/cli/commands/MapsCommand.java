@@ -29,7 +29,7 @@ public final class MapsCommand implements Callable<Integer> {
         ShiftDecision decision = ShiftDecision.decide(bundle, Map.of(), pid);
         PrintStream out = System.out;
         out.println("bundle:      " + bundle.directory());
-        out.println("rootfs:      " + bundle.rootfs() + " (root dir owned by " + bundle.rootUid() + ":" + bundle.rootGid() + ")");
+        out.println("rootfs:      " + bundle.rootfs() + " (root dir owned by " + bundle.rootOwner().uid() + ":" + bundle.rootOwner().gid() + ")");
         if (decision.ids() != null) {
             out.println("container:   uids " + decision.ids().uids() + ", gids " + decision.ids().gids()
                     + " (container:host:count, from " + decision.ids().origin() + ")");

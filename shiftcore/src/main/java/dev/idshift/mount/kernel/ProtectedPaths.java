@@ -25,6 +25,8 @@ import java.util.List;
  */
 public record ProtectedPaths(List<String> readonlyPaths, List<String> maskedPaths, long tmpfsOwnerUid, long tmpfsOwnerGid) {
 
+    public static final ProtectedPaths NONE = new ProtectedPaths(List.of(), List.of(), 0, 0);
+
     public boolean isEmpty() {
         return readonlyPaths.isEmpty() && maskedPaths.isEmpty();
     }
