@@ -71,6 +71,12 @@ public final class Syscalls {
         return invoker.invokeN6(sixLongs, syscallFunction, number, a, b, c, d, e);
     }
 
+    /** For {@link FileCalls}: the call's result, or minus its errno (no exception on the hot path). */
+    long rawOrErrno(long number, long a, long b, long c, long d, long e) {
+        long result = invoker.invokeN6(sixLongs, syscallFunction, number, a, b, c, d, e);
+        return result < 0 ? -LastError.getInstance().get() : result;
+    }
+
     private long check(long result, String operation, String subject) {
         if (result < 0) {
             throw new SyscallException(operation, subject, LastError.getInstance().get());

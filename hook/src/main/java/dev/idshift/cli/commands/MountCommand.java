@@ -5,7 +5,12 @@ import dev.idshift.cli.ExitCode;
 import dev.idshift.config.annotations.Backend;
 import dev.idshift.daemon.DaemonClient;
 import dev.idshift.daemon.Protocol;
+import dev.idshift.cli.FuseServe;
+import dev.idshift.mount.fuse.FuseMountRecord;
+import dev.idshift.mount.fuse.FuseMounts;
+import dev.idshift.mount.fuse.FuseRegistry;
 import dev.idshift.mount.kernel.Fd;
+import dev.idshift.mount.kernel.IdmapUnsupportedException;
 import dev.idshift.mount.kernel.IdmappedTrees;
 import dev.idshift.mount.kernel.ShiftedMounts;
 import dev.idshift.sys.Syscalls;
@@ -41,7 +46,9 @@ public final class MountCommand implements Callable<Integer> {
     String options;
 
     @Option(names = "--backend", paramLabel = "auto|kernel|fuse", defaultValue = "auto",
-            description = "auto (default): the kernel's idmapped mounts. fuse: not available yet.")
+            description = {"auto (default): the kernel's idmapped mounts where the kernel can idmap SRC's filesystem,"
+                    + " else FUSE; the output says which.",
+                    "kernel: idmapped mounts only. fuse: a FUSE server (its own process, until idshift umount)."})
     String backend;
 
     @Option(names = "--daemon", description = "Ask the idshift daemon (automatic when not root in the host's user namespace).")
@@ -62,14 +69,33 @@ public final class MountCommand implements Callable<Integer> {
         if (chosen == null) {
             throw new BadInputException("--backend: \"" + backend + "\" is not a backend; expected auto, kernel or fuse");
         }
-        if (chosen == Backend.FUSE) {
-            throw new UnsupportedOperationException("--backend fuse: the FUSE backend is not built yet; use auto or kernel");
-        }
         MapOptions maps = MapOptions.from(uidMaps, gidMaps, options);
         Path realTarget = directory(target, "DST");
         String how = "kernel idmapped mount";
         Path realSource = source.toAbsolutePath().normalize();
-        if (viaDaemon || !privileged()) {
+        boolean fuse = chosen == Backend.FUSE;
+        if (chosen != Backend.FUSE && !viaDaemon && privileged()) {
+            realSource = directory(source, "SRC");
+            try {
+                ShiftedMounts.mount(realSource.toString(), realTarget.toString(), maps.uidMap(), maps.gidMap(), maps.readonly());
+            } catch (IdmapUnsupportedException e) {
+                if (chosen == Backend.KERNEL) {
+                    throw e;
+                }
+                fuse = true;
+                how = "the kernel cannot idmap " + realSource + "'s filesystem";
+            }
+        }
+        if (fuse) {
+            if (viaDaemon || !privileged()) {
+                throw new UnsupportedOperationException("--backend fuse: the FUSE server runs as root in the host's user"
+                        + " namespace; run idshift mount as root (the daemon hands out kernel idmapped mounts only)");
+            }
+            realSource = directory(source, "SRC");
+            FuseMountRecord server = FuseMounts.start(FuseServe.serverCommand(), FuseRegistry.fromEnvironment(),
+                    realSource.toString(), realTarget.toString(), maps.uidMap(), maps.gidMap(), maps.readonly());
+            how = "FUSE, server pid " + server.pid() + (chosen == Backend.AUTO ? "; " + how : "");
+        } else if (viaDaemon || !privileged()) {
             // SRC is resolved by the daemon, beneath its mark: the caller may not even be able to reach it.
             // The daemon resolves SRC in the host's view; pass what the user typed, made absolute.
             String requested = source.toAbsolutePath().normalize().toString();
@@ -78,9 +104,6 @@ public final class MountCommand implements Callable<Integer> {
                 IdmappedTrees.attach(tree, realTarget.toString());
             }
             how = "kernel idmapped mount, made by the idshift daemon";
-        } else {
-            realSource = directory(source, "SRC");
-            ShiftedMounts.mount(realSource.toString(), realTarget.toString(), maps.uidMap(), maps.gidMap(), maps.readonly());
         }
         System.out.println("idshift: mounted " + realSource + " on " + realTarget + " (" + how + "; uids "
                 + maps.uidMap() + ", gids " + maps.gidMap() + (maps.readonly() ? ", read-only" : "") + ")");

@@ -2,7 +2,11 @@ package dev.idshift.cli.commands;
 
 import dev.idshift.cli.BadInputException;
 import dev.idshift.cli.ExitCode;
+import dev.idshift.mount.fuse.FuseMountRecord;
+import dev.idshift.mount.fuse.FuseMounts;
+import dev.idshift.mount.fuse.FuseRegistry;
 import dev.idshift.mount.kernel.ShiftedMounts;
+import java.util.Optional;
 import dev.idshift.sys.Errno;
 import dev.idshift.sys.SyscallException;
 import java.nio.file.Path;
@@ -12,7 +16,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "umount", mixinStandardHelpOptions = true,
-        description = "Removes a shifted mount made by `idshift mount`.")
+        description = {"Removes a shifted mount made by `idshift mount`. For a FUSE mount, also stops its server (and",
+            "removes a mount left dead by a killed server)."})
 public final class UmountCommand implements Callable<Integer> {
     @Option(names = {"-l", "--lazy"}, description = "Detach now even if busy; it goes away when no longer used.")
     boolean lazy;
@@ -23,6 +28,13 @@ public final class UmountCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         String path = target.toAbsolutePath().normalize().toString();
+        FuseRegistry servers = FuseRegistry.fromEnvironment();
+        Optional<FuseMountRecord> server = servers.serving(path);
+        if (server.isPresent()) {
+            // A FUSE mount: unmount it and see its server gone (alive, or killed and left ENOTCONN behind).
+            FuseMounts.stop(servers, server.get(), lazy);
+            return ExitCode.OK;
+        }
         try {
             ShiftedMounts.unmount(path, lazy);
         } catch (SyscallException e) {

@@ -7,7 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** The calling thread's mount table (/proc/thread-self/mountinfo: the mount namespace it has entered). */
-final class MountInfo {
+public final class MountInfo {
     private MountInfo() {
     }
 
@@ -38,6 +38,26 @@ final class MountInfo {
             }
         }
         return children;
+    }
+
+    /** The filesystem type of the topmost mount at {@code mountPoint} ("fuse.idshift", "ext4", ...), or "" if none. */
+    public static String fsTypeAt(String mountPoint) {
+        String table;
+        try {
+            table = ProcFiles.read("/proc/thread-self/mountinfo");
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read /proc/thread-self/mountinfo: " + e.getMessage(), e);
+        }
+        String type = "";
+        for (String line : table.split("\n")) {
+            String[] fields = line.split(" ");
+            if (fields.length > 4 && unescape(fields[4]).equals(mountPoint)) {
+                int separator = line.indexOf(" - ");
+                String[] tail = line.substring(separator + 3).split(" ");
+                type = tail[0];
+            }
+        }
+        return type;
     }
 
     /** mountinfo escapes space, tab, newline and backslash as \\ooo. */

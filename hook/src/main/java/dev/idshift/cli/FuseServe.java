@@ -1,0 +1,49 @@
+package dev.idshift.cli;
+
+import dev.idshift.idmap.IdMapParser;
+import dev.idshift.mount.fuse.FuseRegistry;
+import dev.idshift.mount.fuse.FuseServer;
+import dev.idshift.mount.fuse.IdTranslation;
+import java.io.FileOutputStream;
+import java.io.FileDescriptor;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * {@code idshift __fuse-serve ENTRY SRC DST UIDMAP GIDMAP ro|rw}: the FUSE server process, started
+ * by {@code idshift mount --backend fuse} and by the hook (FuseMounts.start), never by people.
+ */
+public final class FuseServe {
+    public static final String COMMAND = "__fuse-serve";
+
+    private FuseServe() {
+    }
+
+    /** The command that starts a server: this launcher with the internal subcommand. */
+    public static List<String> serverCommand() {
+        String launcher = System.getProperty("idshift.launcher");
+        if (launcher == null) {
+            throw new IllegalStateException("the FUSE backend needs bin/idshift (the idshift.launcher property is not set)");
+        }
+        return List.of(launcher, COMMAND);
+    }
+
+    public static int run(String[] args) {
+        if (args.length != 7) {
+            System.err.println("idshift: " + COMMAND + " is internal: ENTRY SRC DST UIDMAP GIDMAP ro|rw");
+            return ExitCode.USAGE;
+        }
+        PrintStream readiness = new PrintStream(new FileOutputStream(FileDescriptor.out), true, StandardCharsets.UTF_8);
+        try {
+            Path entry = Path.of(args[1]);
+            IdTranslation ids = new IdTranslation(IdMapParser.parseColonList(args[4]), IdMapParser.parseColonList(args[5]));
+            FuseRegistry registry = new FuseRegistry(entry.getParent().getParent());
+            return FuseServer.serve(registry, entry, args[2], args[3], ids, args[6].equals("ro"), readiness);
+        } catch (RuntimeException e) {
+            readiness.println(e.getMessage());
+            return ErrorReporter.report(e, COMMAND, System.err);
+        }
+    }
+}
