@@ -3,11 +3,14 @@ package dev.idshift.hook;
 import dev.idshift.cli.BadInputException;
 import dev.idshift.cli.ErrorReporter;
 import dev.idshift.cli.ExitCode;
+import dev.idshift.config.annotations.Backend;
 import dev.idshift.config.annotations.IdshiftAnnotations;
 import dev.idshift.config.json.JsonObjectView;
 import dev.idshift.config.json.JsonTree;
 import dev.idshift.config.oci.OciReader;
 import dev.idshift.config.oci.OciState;
+import dev.idshift.mount.fuse.FuseRegistry;
+import dev.idshift.mount.kernel.IdmapUnsupportedException;
 import dev.idshift.staging.StagingStore;
 import dev.idshift.sys.Syscalls;
 import java.io.IOException;
@@ -62,10 +65,15 @@ public final class HookMain {
             HookStage stage = named != null ? named : HookStage.fromStatus(state.status());
             if (stage == HookStage.STARTED || stage == HookStage.TEARDOWN) {
                 String key = stagingKey(state);
+                StagingStore store = StagingStore.fromEnvironment();
+                if (key == null && stage == HookStage.TEARDOWN) {
+                    // Staging made at prestart (the FUSE backend) is found from the container id.
+                    String ownKey = StagingStore.keyForContainer(state.id());
+                    key = store.exists(ownKey) ? ownKey : null;
+                }
                 if (key != null) {
-                    StagingStore store = StagingStore.fromEnvironment();
                     if (stage == HookStage.TEARDOWN) {
-                        store.remove(key);
+                        FuseShift.remove(store, FuseRegistry.fromEnvironment(), key);
                     } else {
                         store.recordContainer(key, state.id(), state.pid());
                     }
@@ -100,8 +108,23 @@ public final class HookMain {
             KernelShift.walkWithoutMounting(state.pid());
             return ExitCode.OK;
         }
-        KernelShift.injectRootfs(state.pid(), bundle, decision.plan().get(), runtime.needsProtectedPathsReapplied());
-        debug(err, "shifted " + bundle.rootfs() + " for " + runtime + " (" + decision.reason() + ")");
+        Backend backend = decision.annotations().backend();
+        String how = "kernel";
+        if (backend == Backend.FUSE) {
+            how = "FUSE";
+            FuseShift.injectRootfs(state.id(), state.pid(), bundle, decision.plan().get(), runtime.needsProtectedPathsReapplied());
+        } else {
+            try {
+                KernelShift.injectRootfs(state.pid(), bundle, decision.plan().get(), runtime.needsProtectedPathsReapplied());
+            } catch (IdmapUnsupportedException e) {
+                if (backend == Backend.KERNEL) {
+                    throw e;
+                }
+                how = "FUSE: " + e.getMessage();
+                FuseShift.injectRootfs(state.id(), state.pid(), bundle, decision.plan().get(), runtime.needsProtectedPathsReapplied());
+            }
+        }
+        debug(err, "shifted " + bundle.rootfs() + " for " + runtime + " (" + how + "; " + decision.reason() + ")");
         return ExitCode.OK;
     }
 

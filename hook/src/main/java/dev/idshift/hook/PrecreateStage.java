@@ -1,6 +1,8 @@
 package dev.idshift.hook;
 
 import dev.idshift.cli.BadInputException;
+import dev.idshift.cli.FuseServe;
+import dev.idshift.config.annotations.Backend;
 import dev.idshift.config.annotations.IdshiftAnnotations;
 import dev.idshift.config.json.JsonObjectView;
 import dev.idshift.config.json.JsonTree;
@@ -12,7 +14,10 @@ import dev.idshift.idmap.IdMap;
 import dev.idshift.layout.Owner;
 import dev.idshift.layout.ShiftPlan;
 import dev.idshift.layout.ShiftPlanner;
+import dev.idshift.mount.fuse.FuseMounts;
+import dev.idshift.mount.fuse.FuseRegistry;
 import dev.idshift.mount.kernel.Fd;
+import dev.idshift.mount.kernel.IdmapUnsupportedException;
 import dev.idshift.mount.kernel.IdmappedTrees;
 import dev.idshift.mount.kernel.UserNamespaces;
 import dev.idshift.staging.StagedMount;
@@ -61,7 +66,7 @@ final class PrecreateStage {
                     annotationsOf(document).put(IdshiftAnnotations.STAGING, key);
                 }
             } catch (RuntimeException | Error e) {
-                store.remove(key);
+                FuseShift.remove(store, FuseRegistry.fromEnvironment(), key);
                 throw e;
             }
         }
@@ -71,7 +76,7 @@ final class PrecreateStage {
         } catch (RuntimeException | IOException e) {
             // The runtime will not get our config: leave nothing behind.
             if (!staged.isEmpty()) {
-                store.remove(key);
+                FuseShift.remove(store, FuseRegistry.fromEnvironment(), key);
             }
             throw e instanceof IOException ? new java.io.UncheckedIOException((IOException) e) : (RuntimeException) e;
         }
@@ -86,7 +91,7 @@ final class PrecreateStage {
         }
         ExplicitLayout explicit = ExplicitLayout.from(annotations, "config on stdin");
         Optional<String> shifted = stage(realDirectory(rootfs, "$.root.path"), "/", ids,
-                explicit.uids(), explicit.gids(), true, store, key, "rootfs", staged);
+                explicit.uids(), explicit.gids(), true, annotations.backend(), store, key, "rootfs", staged);
         if (shifted.isPresent()) {
             rootObject(document).put("path", shifted.get());
         }
@@ -107,7 +112,7 @@ final class PrecreateStage {
             Path source = realDirectory(Path.of(mount.source().get()), "$.mounts[" + i + "].source");
             // Each volume's own layout, detected from its own root directory.
             Optional<String> shifted = stage(source, mount.destination(), ids, Optional.empty(), Optional.empty(),
-                    mount.options().contains("rbind"), store, key, "volume-" + i, staged);
+                    mount.options().contains("rbind"), annotations.backend(), store, key, "volume-" + i, staged);
             if (shifted.isPresent()) {
                 mountObjects.get(i).members().put("source", shifted.get());
             }
@@ -122,8 +127,8 @@ final class PrecreateStage {
 
     /** Shifts one tree onto KEY's staging directory NAME; empty when its layout needs no shift. */
     private static Optional<String> stage(Path source, String destination, ContainerIds ids, Optional<IdMap> explicitUids,
-                                          Optional<IdMap> explicitGids, boolean recursive, StagingStore store, String key,
-                                          String name, List<StagedMount> staged) {
+                                          Optional<IdMap> explicitGids, boolean recursive, Backend backend, StagingStore store,
+                                          String key, String name, List<StagedMount> staged) {
         Owner owner;
         try {
             owner = Owner.of(source);
@@ -135,9 +140,22 @@ final class PrecreateStage {
             return Optional.empty();
         }
         Path mountPoint = store.newMountPoint(key, name);
-        try (Fd userns = UserNamespaces.createWithMaps(plan.uid().mountMap(), plan.gid().mountMap());
-             Fd tree = IdmappedTrees.cloneIdmapped(source.toString(), userns.get(), recursive, false)) {
-            IdmappedTrees.attach(tree, mountPoint.toString());
+        boolean fuse = backend == Backend.FUSE;
+        if (!fuse) {
+            try (Fd userns = UserNamespaces.createWithMaps(plan.uid().mountMap(), plan.gid().mountMap());
+                 Fd tree = IdmappedTrees.cloneIdmapped(source.toString(), userns.get(), recursive, false)) {
+                IdmappedTrees.attach(tree, mountPoint.toString());
+            } catch (IdmapUnsupportedException e) {
+                if (backend == Backend.KERNEL) {
+                    throw e;
+                }
+                fuse = true;
+            }
+        }
+        if (fuse) {
+            // The runtime binds the staged view into the container; poststop detaches it and stops the server.
+            FuseMounts.start(FuseServe.serverCommand(), FuseRegistry.fromEnvironment(), source.toString(), mountPoint.toString(),
+                    plan.uid().mountMap(), plan.gid().mountMap(), false);
         }
         staged.add(new StagedMount(source.toString(), mountPoint.toString(), destination));
         return Optional.of(mountPoint.toString());

@@ -1,6 +1,5 @@
 package dev.idshift.hook;
 
-import dev.idshift.config.annotations.Backend;
 import dev.idshift.config.annotations.IdshiftAnnotations;
 import dev.idshift.config.oci.Namespace;
 import dev.idshift.idmap.IdMapException;
@@ -46,10 +45,6 @@ public record ShiftDecision(Optional<ShiftPlan> plan, ContainerIds ids, IdshiftA
         if (plan.isNoop()) {
             return new ShiftDecision(Optional.empty(), ids, annotations,
                     "the rootfs is already owned by the container's host ids (" + plan.uid().layout().reason() + "): nothing to shift");
-        }
-        if (annotations.backend() == Backend.FUSE) {
-            throw new UnsupportedOperationException(IdshiftAnnotations.BACKEND + "=fuse: the FUSE backend is not built yet;"
-                    + " use auto or kernel");
         }
         return new ShiftDecision(Optional.of(plan), ids, annotations, "uid: " + plan.uid().layout().reason()
                 + "; gid: " + plan.gid().layout().reason());

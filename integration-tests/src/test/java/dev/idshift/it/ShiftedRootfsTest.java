@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.idshift.it.support.BundleBuilder;
 import dev.idshift.it.support.Exec;
+import dev.idshift.it.support.FuseServers;
 import dev.idshift.it.support.Rootfs;
 import dev.idshift.it.support.Runtime;
 import dev.idshift.it.support.Scratch;
@@ -41,6 +42,32 @@ class ShiftedRootfsTest {
             assertEquals(List.of("0:0", "0:0", "0", "wrote"), result.stdout().lines().limit(4).toList(), result.describe());
             assertTrue(result.stdout().contains("proc-ok"), "/proc works inside: " + result.describe());
             assertEquals("0:0", Rootfs.owner(rootfs.resolve("root/made-inside")), "a file made by container root is 0:0 on disk");
+        }
+    }
+
+    /** The same container through the FUSE backend (forced by annotation): the same checks pass, and nothing outlives it. */
+    @ParameterizedTest(name = "{0} {1} fuse")
+    @MethodSource("runtimesAndStages")
+    void theFuseBackendPassesTheSameChecksAndLeavesNothing(Runtime runtime, String stage) throws Exception {
+        runtime.require();
+        try (Scratch scratch = new Scratch()) {
+            Path bundle = scratch.dir("bundle");
+            Path rootfs = Rootfs.create(bundle.resolve("rootfs"));
+            new BundleBuilder(bundle).idshiftHook(stage).idshiftHook("poststop")
+                    .annotation("dev.idshift.backend", "fuse")
+                    .script("stat -c %u:%g / /bin/busybox; id -u; touch /root/made-inside && echo wrote;"
+                            + " head -1 /proc/self/status; ls /proc/1 >/dev/null && echo proc-ok;"
+                            + " grep ' / / ' /proc/self/mountinfo | grep -o 'fuse.idshift'")
+                    .write();
+
+            Exec.Result result = runtime.run(bundle);
+
+            assertEquals(0, result.exit(), result.describe());
+            assertEquals(List.of("0:0", "0:0", "0", "wrote"), result.stdout().lines().limit(4).toList(), result.describe());
+            assertTrue(result.stdout().contains("proc-ok"), "/proc works inside: " + result.describe());
+            assertTrue(result.stdout().contains("fuse.idshift"), "the root is the FUSE view: " + result.describe());
+            assertEquals("0:0", Rootfs.owner(rootfs.resolve("root/made-inside")), "a file made by container root is 0:0 on disk");
+            assertEquals(List.of(), FuseServers.serving(rootfs), "no FUSE server outlives its container");
         }
     }
 

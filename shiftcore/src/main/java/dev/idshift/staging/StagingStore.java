@@ -66,6 +66,35 @@ public final class StagingStore {
         return key.toString();
     }
 
+    /**
+     * The key of staging made at prestart/createRuntime for container ID: there the config cannot
+     * carry an annotation any more, so poststop finds it again from the container's id.
+     */
+    public static String keyForContainer(String containerId) {
+        try {
+            byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(("idshift container " + containerId).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            StringBuilder key = new StringBuilder(32);
+            for (int i = 0; i < 16; i++) {
+                key.append(Character.forDigit((digest[i] >> 4) & 0xF, 16)).append(Character.forDigit(digest[i] & 0xF, 16));
+            }
+            return key.toString();
+        } catch (java.security.NoSuchAlgorithmException impossible) {
+            throw new IllegalStateException(impossible);
+        }
+    }
+
+    /** ROOT/staging/KEY: where KEY's mount points are. */
+    public Path stagingDir(String key) {
+        requireKey(key);
+        return root.resolve("staging").resolve(key);
+    }
+
+    /** Whether KEY has a record. */
+    public boolean exists(String key) {
+        return isKey(key) && Files.exists(stateFile(key));
+    }
+
     /** Creates ROOT/staging/KEY/NAME (an empty mount point) with traversable parents. */
     public Path newMountPoint(String key, String name) {
         requireKey(key);

@@ -46,6 +46,7 @@ public final class FileCalls {
     public static final int STAT_UID_OFFSET = X86_64 ? 28 : 24;
     public static final int STAT_GID_OFFSET = X86_64 ? 32 : 28;
     public static final int STAT_MODE_OFFSET = X86_64 ? 24 : 16;
+    public static final int STAT_INO_OFFSET = 8;
     public static final int STAT_SIZE = 144;
     /** struct statfs (kernel) is 120 bytes on both. */
     public static final int STATFS_SIZE = 120;

@@ -73,7 +73,8 @@ public final class Syscalls {
 
     /** For {@link FileCalls}: the call's result, or minus its errno (no exception on the hot path). */
     long rawOrErrno(long number, long a, long b, long c, long d, long e) {
-        long result = invoker.invokeN6(sixLongs, syscallFunction, number, a, b, c, d, e);
+        // jffi's fast all-long path (no libffi): the FUSE server makes several syscalls per request.
+        long result = invoker.invokeL6(sixLongs, syscallFunction, number, a, b, c, d, e);
         return result < 0 ? -LastError.getInstance().get() : result;
     }
 

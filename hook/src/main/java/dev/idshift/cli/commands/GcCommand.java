@@ -2,6 +2,11 @@ package dev.idshift.cli.commands;
 
 import dev.idshift.cli.ExitCode;
 import dev.idshift.staging.StagingRecord;
+import dev.idshift.hook.FuseShift;
+import dev.idshift.mount.fuse.FuseMountRecord;
+import dev.idshift.mount.fuse.FuseMounts;
+import dev.idshift.mount.fuse.FuseRegistry;
+import dev.idshift.mount.kernel.MountInfo;
 import dev.idshift.staging.StagingStore;
 import java.nio.file.NoSuchFileException;
 import java.util.ArrayList;
@@ -46,9 +51,21 @@ public final class GcCommand implements Callable<Integer> {
                     : " (" + record.mounts().size() + " mount" + (record.mounts().size() == 1 ? "" : "s")
                             + ", from " + record.mounts().get(0).source() + ")"));
             if (!dryRun) {
-                store.remove(key);
+                FuseShift.remove(store, FuseRegistry.fromEnvironment(), key);
             }
             removed++;
+        }
+        // FUSE servers' records left by a server killed with its mount already gone.
+        FuseRegistry servers = FuseRegistry.fromEnvironment();
+        for (FuseMountRecord server : servers.all()) {
+            if (FuseMounts.ours(server).isEmpty() && MountInfo.fsTypeAt(server.target()).isEmpty()) {
+                System.out.println((dryRun ? "would remove" : "removed") + " the record of FUSE server " + server.pid()
+                        + " (gone; it served " + server.target() + ")");
+                if (!dryRun) {
+                    servers.remove(servers.entryOf(server.key()));
+                }
+                removed++;
+            }
         }
         if (removed == 0) {
             System.out.println("nothing to remove under " + store.root());

@@ -113,6 +113,19 @@ public final class FuseMounts {
         registry.remove(registry.entryOf(record.key()));
     }
 
+    /**
+     * Stops every server whose mount point is under {@code directory} (a container's staging, at
+     * poststop or gc): its mounts are detached by then, so each exits by itself once the container's
+     * namespace lets go; one that does not within the timeout is stopped by pid.
+     */
+    public static void stopUnder(FuseRegistry registry, Path directory) {
+        for (FuseMountRecord record : registry.all()) {
+            if (Path.of(record.target()).startsWith(directory)) {
+                stop(registry, record, true);
+            }
+        }
+    }
+
     /** The recorded server process, if it is still that process (not a reused pid). */
     public static Optional<ProcessHandle> ours(FuseMountRecord record) {
         Optional<ProcessHandle> handle = ProcessHandle.of(record.pid());

@@ -18,10 +18,15 @@ public final class FuseOptions {
                 + ",use_ino"                    // the source's inode numbers: hard links look like hard links
                 + ",suid,dev"                   // as the source's own mount (libfuse defaults to nosuid,nodev)
                 + ",big_writes,max_write=131072,max_read=131072"  // 128 KiB requests, not 4 KiB
+                + ",splice_write,splice_move"   // reads are spliced from the source file to the kernel (read_buf)
                 + ",attr_timeout=1,entry_timeout=1,negative_timeout=0"
                 + ",auto_cache"
                 + ",subtype=idshift,fsname=" + escape(source)
                 + (readonly ? ",ro" : "");
+        String extra = System.getenv("IDSHIFT_FUSE_EXTRA");
+        if (extra != null && !extra.isEmpty()) {
+            return (String.join("\u0001", "-o", options) + "\u0001" + extra.replace(' ', '\u0001')).split("\u0001");
+        }
         return new String[] {"-o", options};
     }
 

@@ -1,6 +1,7 @@
 package dev.idshift.mount.fuse;
 
 import dev.idshift.staging.StagingStore;
+import dev.idshift.sys.FileCalls;
 import dev.idshift.sys.Linux;
 import dev.idshift.sys.Syscalls;
 import java.io.PrintStream;
@@ -29,6 +30,7 @@ public final class FuseServer {
         long pid = ProcessHandle.current().pid();
         registry.save(entry, new FuseMountRecord(entry.getFileName().toString(), pid, StagingStore.processStartTime(pid),
                 source, target));
+        FileCalls.get().umask(0);  // the kernel applied the caller's umask already; ours must not mask again
         int rootFd = Syscalls.get().openat2(Linux.AT_FDCWD, source, Linux.O_PATH | Linux.O_DIRECTORY, 0, source);
         ShiftingFilesystem filesystem = new ShiftingFilesystem(rootFd, ids, new Runnable() {
             @Override

@@ -4,9 +4,9 @@ import com.kenai.jffi.MemoryIO;
 import dev.idshift.sys.FileCalls;
 import dev.idshift.sys.Linux;
 import dev.idshift.sys.NativeScratch;
-import java.nio.charset.StandardCharsets;
 import jnr.ffi.Pointer;
 import jnr.ffi.Struct;
+import ru.serce.jnrfuse.FuseCallbacks;
 import ru.serce.jnrfuse.FuseFillDir;
 import ru.serce.jnrfuse.FuseStubFS;
 import ru.serce.jnrfuse.struct.FileStat;
@@ -58,7 +58,68 @@ public final class ShiftingFilesystem extends FuseStubFS {
         this.ids = ids;
         this.onMounted = onMounted;
         this.emptyString = memory.allocateMemory(1, true);
-        calls.umask(0);  // the kernel applied the caller's umask already; ours must not mask again
+        registerRawCallbacks();
+    }
+
+    /**
+     * The hot operations, registered again on raw pointers: jnr-fuse's own registrations wrap every
+     * struct argument in a new jnr Struct (some twenty field objects for a struct stat) on each call.
+     */
+    private void registerRawCallbacks() {
+        fuseOperations.getattr.set(new FuseCallbacks.GetAttrCallback() {
+            @Override
+            public int getattr(String path, Pointer stat) {
+                return getattrAt(path, stat.address());
+            }
+        });
+        fuseOperations.fgetattr.set(new FuseCallbacks.FgetattrCallback() {
+            @Override
+            public int fgetattr(String path, Pointer stat, Pointer fi) {
+                return fgetattrAt(FileInfo.fh(memory, fi.address()), stat.address());
+            }
+        });
+        fuseOperations.open.set(new FuseCallbacks.OpenCallback() {
+            @Override
+            public int open(String path, Pointer fi) {
+                return openAt(path, fi.address());
+            }
+        });
+        fuseOperations.create.set(new FuseCallbacks.CreateCallback() {
+            @Override
+            public int create(String path, long mode, Pointer fi) {
+                return createAt(path, mode, fi.address());
+            }
+        });
+        fuseOperations.read.set(new FuseCallbacks.ReadCallback() {
+            @Override
+            public int read(String path, Pointer buf, long size, long offset, Pointer fi) {
+                return (int) calls.pread(FileInfo.fh(memory, fi.address()), buf.address(), size, offset);
+            }
+        });
+        fuseOperations.read_buf.set(new FuseCallbacks.ReadbufCallback() {
+            @Override
+            public int read_buf(String path, Pointer bufferVector, long size, long offset, Pointer fi) {
+                return readBuf(bufferVector.address(), size, offset, FileInfo.fh(memory, fi.address()));
+            }
+        });
+        fuseOperations.write.set(new FuseCallbacks.WriteCallback() {
+            @Override
+            public int write(String path, Pointer buf, long size, long offset, Pointer fi) {
+                return (int) calls.pwrite(FileInfo.fh(memory, fi.address()), buf.address(), size, offset);
+            }
+        });
+        fuseOperations.release.set(new FuseCallbacks.ReleaseCallback() {
+            @Override
+            public int release(String path, Pointer fi) {
+                return calls.close(FileInfo.fh(memory, fi.address()));
+            }
+        });
+        fuseOperations.readdir.set(new FuseCallbacks.ReaddirCallback() {
+            @Override
+            public int readdir(String path, Pointer buf, Pointer filler, long offset, Pointer fi) {
+                return readdirInto(path, buf.address(), filler.address());
+            }
+        });
     }
 
     @Override
@@ -103,12 +164,15 @@ public final class ShiftingFilesystem extends FuseStubFS {
 
     @Override
     public int getattr(String path, FileStat stat) {
+        return getattrAt(path, address(stat));
+    }
+
+    private int getattrAt(String path, long buffer) {
         NativeScratch scratch = NativeScratch.current();
         int fd = open(scratch, path, Linux.O_PATH);
         if (fd < 0) {
             return fd;
         }
-        long buffer = address(stat);
         int result = calls.fstatat(fd, emptyString, buffer, Linux.AT_EMPTY_PATH);
         calls.close(fd);
         if (result < 0) {
@@ -120,8 +184,11 @@ public final class ShiftingFilesystem extends FuseStubFS {
 
     @Override
     public int fgetattr(String path, FileStat stat, FuseFileInfo fi) {
-        long buffer = address(stat);
-        int result = calls.fstatat((int) fi.fh.get(), emptyString, buffer, Linux.AT_EMPTY_PATH);
+        return fgetattrAt((int) fi.fh.get(), address(stat));
+    }
+
+    private int fgetattrAt(int fd, long buffer) {
+        int result = calls.fstatat(fd, emptyString, buffer, Linux.AT_EMPTY_PATH);
         if (result < 0) {
             return result;
         }
@@ -258,6 +325,11 @@ public final class ShiftingFilesystem extends FuseStubFS {
 
     @Override
     public int readdir(String path, Pointer buf, FuseFillDir filler, long offset, FuseFileInfo fi) {
+        return -Errnos.ENOSYS;  // replaced by the raw callback (registerRawCallbacks)
+    }
+
+    /** Lists a directory into libfuse's buffer through its fill function, called directly. */
+    private int readdirInto(String path, long buffer, long fillFunction) {
         NativeScratch scratch = NativeScratch.current();
         int fd = open(scratch, path, Linux.O_RDONLY | Linux.O_DIRECTORY);
         if (fd < 0) {
@@ -265,7 +337,11 @@ public final class ShiftingFilesystem extends FuseStubFS {
         }
         try {
             long entries = scratch.large();
-            byte[] name = new byte[256];
+            // Each name goes to libfuse straight from the kernel's dirent (already NUL-terminated),
+            // with its inode number and type (d_type), so find, du and rm need no stat to tell
+            // directories from files.
+            long stat = scratch.small() + STAT;
+            memory.setMemory(stat, FileCalls.STAT_SIZE, (byte) 0);
             while (true) {
                 long filled = calls.getdents64(fd, entries, NativeScratch.LARGE);
                 if (filled <= 0) {
@@ -273,19 +349,12 @@ public final class ShiftingFilesystem extends FuseStubFS {
                 }
                 // struct linux_dirent64: ino u64, off s64, reclen u16, type u8, name[]
                 for (long at = entries; at < entries + filled; ) {
-                    int length = memory.getShort(at + 16) & 0xFFFF;
-                    int nameLength = 0;
-                    while (memory.getByte(at + 19 + nameLength) != 0) {
-                        nameLength++;
-                    }
-                    if (nameLength > name.length) {
-                        name = new byte[nameLength];
-                    }
-                    memory.getByteArray(at + 19, name, 0, nameLength);
-                    if (filler.apply(buf, new String(name, 0, nameLength, StandardCharsets.UTF_8), null, 0) != 0) {
+                    memory.putLong(stat + FileCalls.STAT_INO_OFFSET, memory.getLong(at));
+                    memory.putInt(stat + FileCalls.STAT_MODE_OFFSET, (memory.getByte(at + 18) & 0xFF) << 12);
+                    if (FillDir.call(fillFunction, buffer, at + 19, stat) != 0) {
                         return -ERANGE;
                     }
-                    at += length;
+                    at += memory.getShort(at + 16) & 0xFFFF;
                 }
             }
         } finally {
@@ -431,17 +500,25 @@ public final class ShiftingFilesystem extends FuseStubFS {
 
     @Override
     public int open(String path, FuseFileInfo fi) {
-        int flags = fi.flags.get() & ~(Linux.O_CREAT | Linux.O_EXCL | Linux.O_NOCTTY);
+        return openAt(path, address(fi));
+    }
+
+    private int openAt(String path, long fi) {
+        int flags = FileInfo.flags(memory, fi) & ~(Linux.O_CREAT | Linux.O_EXCL | Linux.O_NOCTTY);
         int fd = open(NativeScratch.current(), path, flags);
         if (fd < 0) {
             return fd;
         }
-        fi.fh.set(fd);
+        FileInfo.setFh(memory, fi, fd);
         return 0;
     }
 
     @Override
     public int create(String path, long mode, FuseFileInfo fi) {
+        return createAt(path, mode, address(fi));
+    }
+
+    private int createAt(String path, long mode, long fi) {
         FuseContext caller = getContext();
         long diskUid = ids.diskUid(Integer.toUnsignedLong(caller.uid.intValue()));
         long diskGid = ids.diskGid(Integer.toUnsignedLong(caller.gid.intValue()));
@@ -454,7 +531,7 @@ public final class ShiftingFilesystem extends FuseStubFS {
             return parent;
         }
         try {
-            int fd = calls.openat(parent, scratch.slot(1), fi.flags.get() | Linux.O_CREAT | Linux.O_NOFOLLOW, mode);
+            int fd = calls.openat(parent, scratch.slot(1), FileInfo.flags(memory, fi) | Linux.O_CREAT | Linux.O_NOFOLLOW, mode);
             if (fd < 0) {
                 return fd;
             }
@@ -464,7 +541,7 @@ public final class ShiftingFilesystem extends FuseStubFS {
                 calls.unlinkat(parent, scratch.slot(1), 0);
                 return result;
             }
-            fi.fh.set(fd);
+            FileInfo.setFh(memory, fi, fd);
             return 0;
         } finally {
             calls.close(parent);
@@ -477,14 +554,31 @@ public final class ShiftingFilesystem extends FuseStubFS {
     }
 
     @Override
+    public int read_buf(String path, Pointer bufp, long size, long off, FuseFileInfo fi) {
+        return readBuf(bufp.address(), size, off, (int) fi.fh.get());
+    }
+
+    /**
+     * Reads as a buffer that names our fd and offset rather than holding the data: libfuse splices
+     * it from the file to the kernel (splice_write), no copy through this process.
+     */
+    private int readBuf(long vectorOut, long size, long offset, int fd) {
+        long vector = memory.allocateMemory(BufferVector.SIZE, true);  // malloc: libfuse free()s it
+        if (vector == 0) {
+            return -Errnos.ENOMEM;
+        }
+        BufferVector.describeFd(memory, vector, size, fd, offset);
+        memory.putAddress(vectorOut, vector);
+        return 0;
+    }
+
+    @Override
     public int write(String path, Pointer buf, long size, long offset, FuseFileInfo fi) {
         return (int) calls.pwrite((int) fi.fh.get(), buf.address(), size, offset);
     }
 
-    @Override
-    public int flush(String path, FuseFileInfo fi) {
-        return 0;  // writes went straight to the source; nothing is buffered here
-    }
+    // No flush: writes go straight to the source, nothing is buffered here. Left unimplemented, libfuse
+    // answers ENOSYS once and the kernel stops sending FLUSH on every close (one round trip saved).
 
     @Override
     public int release(String path, FuseFileInfo fi) {
@@ -626,5 +720,7 @@ public final class ShiftingFilesystem extends FuseStubFS {
     private static final class Errnos {
         static final int E2BIG = 7;
         static final int EINVAL = 22;
+        static final int ENOSYS = 38;
+        static final int ENOMEM = 12;
     }
 }

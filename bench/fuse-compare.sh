@@ -1,0 +1,120 @@
+#!/bin/bash
+# The FUSE backend against bindfs and the plain filesystem, side by side in one run, on one source
+# tree with one map (on-disk 0..65535 -> host 100000..165535):
+#   native      the source itself, as root (no shifting: the floor)
+#   kernel      idshift's kernel backend (an idmapped mount), for reference
+#   idshift     idshift mount --backend fuse
+#   bindfs      bindfs --uid-offset=100000 --gid-offset=100000 -o dev,suid (as people use it: default mode)
+#   bindfs-mt   the same with --multithreaded
+# Shifted variants run as host uid/gid 100000 (the container's root); native runs as root.
+# Workloads. Before each read-side run the page cache, dentries and inodes are dropped and then the
+# source is read natively again: the underlying filesystem is warm, each mount's own caches are
+# cold, so what is timed is the shifting layer, not this VM's (noisy) disk:
+#   stat100k    find -ls over 100,000 files in 100 directories
+#   readdir10k  ls -f of one 10,000-entry directory
+#   write1g     dd 1 GiB sequentially (1 MiB writes) into a new file
+#   read1g      dd that file back
+#   create10k   create+write(4 KiB)+close of 10,000 files (bench/smallfiles.c, no process per file)
+#   untar20k    tar -x of a 20,000-file tree (1 KiB files, 200 directories)
+# Prints each variant's median time per workload, then idshift's speed relative to bindfs
+# (bindfs time / idshift time: >= 1.00 means at least as fast) and to native.
+# Usage: bench/fuse-compare.sh [ROUNDS]   (default 3; root, bindfs, gcc; ~3 GiB free under /var/tmp)
+set -euo pipefail
+rounds=${1:-3}
+repo=$(cd "$(dirname "$0")/.." && pwd)
+idshift=$repo/bin/idshift
+variants=(native kernel idshift bindfs bindfs-mt)
+workloads=(stat100k readdir10k write1g read1g create10k untar20k)
+
+work=$(mktemp -d /var/tmp/idshift-fuse-bench-XXXXXX)
+chmod 755 "$work"
+src=$work/src
+mounted=()
+cleanup() {
+    for m in "${mounted[@]}"; do
+        case $m in
+            */idshift) "$idshift" umount "$m" >/dev/null 2>&1 || umount -l "$m" 2>/dev/null || true ;;
+            *) umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true ;;
+        esac
+    done
+    rm -rf --one-file-system "$work"
+}
+trap cleanup EXIT INT TERM
+
+gcc -O2 -o "$work/smallfiles" "$repo/bench/smallfiles.c"
+echo "bench: building the source tree under $work ..." >&2
+mkdir -p "$src/tree100k" "$src/dir10k" "$src/scratch" "$work/tarsrc"
+"$work/smallfiles" "$src/tree100k" 100000 0 100
+"$work/smallfiles" "$src/dir10k" 10000 0
+"$work/smallfiles" "$work/tarsrc" 20000 1024 200
+tar -C "$work/tarsrc" --numeric-owner --owner=100000 --group=100000 -cf "$work/tree20k.tar" .
+rm -rf "$work/tarsrc"
+chown -R 0:0 "$src"
+chmod 777 "$src/scratch"
+
+mkdir -p "$work/mnt/kernel" "$work/mnt/idshift" "$work/mnt/bindfs" "$work/mnt/bindfs-mt"
+"$idshift" mount --backend kernel --uidmap 0:100000:65536 "$src" "$work/mnt/kernel" >/dev/null; mounted+=("$work/mnt/kernel")
+"$idshift" mount --backend fuse --uidmap 0:100000:65536 "$src" "$work/mnt/idshift" >/dev/null; mounted+=("$work/mnt/idshift")
+bindfs --uid-offset=100000 --gid-offset=100000 -o dev,suid "$src" "$work/mnt/bindfs"; mounted+=("$work/mnt/bindfs")
+bindfs --multithreaded --uid-offset=100000 --gid-offset=100000 -o dev,suid "$src" "$work/mnt/bindfs-mt"; mounted+=("$work/mnt/bindfs-mt")
+
+view() { if [ "$1" = native ]; then echo "$src"; else echo "$work/mnt/$1"; fi; }
+as() { if [ "$1" = native ]; then shift; "$@"; else shift; setpriv --reuid 100000 --regid 100000 --clear-groups "$@"; fi; }
+drop() { sync; echo 3 > /proc/sys/vm/drop_caches; }
+
+# run VARIANT WORKLOAD: prints elapsed ms
+run() {
+    local v=$1 w=$2 dir start end
+    dir=$(view "$v")
+    local scratch=$dir/scratch/$v
+    case $w in
+        stat100k) drop; find "$src/tree100k" -ls > /dev/null ;;
+        readdir10k) drop; ls -f "$src/dir10k" > /dev/null ;;
+        read1g) drop; cat "$src/scratch/$v/big" > /dev/null ;;
+        write1g) rm -f "$src/scratch/$v/big"; mkdir -p "$src/scratch/$v"; chmod 777 "$src/scratch/$v"; sync ;;
+        create10k|untar20k) rm -rf "$src/scratch/$v/$w"; mkdir -p "$src/scratch/$v/$w"; chmod 777 "$src/scratch/$v/$w"; sync ;;
+    esac
+    start=$(date +%s%N)
+    case $w in
+        stat100k) as "$v" find "$dir/tree100k" -ls > /dev/null ;;
+        readdir10k) as "$v" ls -f "$dir/dir10k" > /dev/null ;;
+        write1g) as "$v" dd if=/dev/zero of="$scratch/big" bs=1M count=1024 status=none ;;
+        read1g) as "$v" dd if="$scratch/big" of=/dev/null bs=1M status=none ;;
+        create10k) as "$v" "$work/smallfiles" "$scratch/$w" 10000 4096 ;;
+        untar20k) as "$v" tar -xf "$work/tree20k.tar" -C "$scratch/$w" ;;
+    esac
+    end=$(date +%s%N)
+    echo $(( (end - start) / 1000000 ))
+}
+
+declare -A samples
+for round in $(seq 1 "$rounds"); do
+    echo "bench: round $round of $rounds" >&2
+    for w in "${workloads[@]}"; do
+        # read1g reads the file write1g made in this round, so keep the workloads in order
+        for v in "${variants[@]}"; do
+            samples[$v.$w]="${samples[$v.$w]:-} $(run "$v" "$w")"
+        done
+    done
+done
+
+median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+printf '\n%-12s' "ms (median)"; for v in "${variants[@]}"; do printf '%11s' "$v"; done
+printf '%16s%16s%14s\n' "bindfs/idshift" "bindfs-mt/ids." "idshift/nat."
+declare -A med
+for w in "${workloads[@]}"; do
+    printf '%-12s' "$w"
+    for v in "${variants[@]}"; do
+        med[$v.$w]=$(echo "${samples[$v.$w]}" | median)
+        printf '%11s' "${med[$v.$w]}"
+    done
+    ours=${med[idshift.$w]}; [ "$ours" -gt 0 ] || ours=1
+    native=${med[native.$w]}; [ "$native" -gt 0 ] || native=1
+    awk -v b="${med[bindfs.$w]}" -v m="${med[bindfs-mt.$w]}" -v o="$ours" -v n="$native" \
+        'BEGIN { printf "%15.2fx%15.2fx%13.2fx\n", b / o, m / o, o / n }'
+done
+echo
+echo "bindfs/idshift >= 1.00x: idshift at least as fast as bindfs. idshift/nat.: idshift's time over the plain filesystem's."
+echo "samples (ms, per round):"
+for w in "${workloads[@]}"; do for v in "${variants[@]}"; do echo "  $w $v:${samples[$v.$w]}"; done; done
