@@ -54,8 +54,9 @@ class FuseBackendTest {
                 assertEquals("105000:106000", owner(source.resolve("a/b/two")));
                 assertEquals("4755", Exec.ok(List.of("stat", "-c", "%a", v.resolve("a/b/two").toString())).stdout().trim());
                 assertEquals("one", Files.readSymbolicLink(v.resolve("a/link")).toString());
-                assertEquals(Exec.ok(List.of("stat", "-c", "%i %h", v.resolve("a/one").toString())).stdout(),
-                        Exec.ok(List.of("stat", "-c", "%i %h", v.resolve("a/hard").toString())).stdout());
+                // A hard link: one inode. (The other name's cached link count may lag up to attr_timeout, 1 s.)
+                assertEquals(Exec.ok(List.of("stat", "-c", "%i", v.resolve("a/one").toString())).stdout(),
+                        Exec.ok(List.of("stat", "-c", "%i", v.resolve("a/hard").toString())).stdout());
                 assertEquals("2", Exec.ok(List.of("stat", "-c", "%h", v.resolve("a/hard").toString())).stdout().trim());
 
                 // cp -a keeps owners, modes and links through the view.
@@ -125,7 +126,7 @@ class FuseBackendTest {
                     // On disk: the ACL's ids and the capability's root id stored shifted.
                     results.add(Exec.ok(List.of("getfacl", "-n", "-p", source.resolve("f").toString())).stdout().replace(source.toString(), "S"));
                     results.add(Exec.ok(List.of("getfattr", "-e", "hex", "-n", "security.capability", source.resolve("g").toString()))
-                            .stdout().replace(source.toString(), "S"));
+                            .stdout().replace(source.toString().substring(1), "S"));  // getfattr drops the leading /
                     // An ACL naming a host id outside the map is refused by both.
                     results.add("unmapped ACL exit " + Exec.run(List.of("setfacl", "-m", "u:70000:r", view.resolve("f").toString())).exit());
                     seen.put(backend, results);

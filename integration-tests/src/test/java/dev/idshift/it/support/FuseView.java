@@ -1,5 +1,6 @@
 package dev.idshift.it.support;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -53,8 +54,14 @@ public final class FuseView implements AutoCloseable {
         return mountOutput;
     }
 
+    /** Running (a zombie waiting for init to reap it is not). */
     public boolean serverAlive() {
-        return ProcessHandle.of(serverPid).map(ProcessHandle::isAlive).orElse(false);
+        try {
+            String stat = Files.readString(Path.of("/proc/" + serverPid + "/stat"));
+            return stat.charAt(stat.lastIndexOf(')') + 2) != 'Z';
+        } catch (java.io.IOException e) {
+            return false;
+        }
     }
 
     public Exec.Result umount() {

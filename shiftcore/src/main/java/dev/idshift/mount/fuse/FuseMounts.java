@@ -126,13 +126,27 @@ public final class FuseMounts {
         }
     }
 
-    /** The recorded server process, if it is still that process (not a reused pid). */
+    /** The recorded server process, if it still runs as that process (not a reused pid, not a zombie). */
     public static Optional<ProcessHandle> ours(FuseMountRecord record) {
         Optional<ProcessHandle> handle = ProcessHandle.of(record.pid());
-        if (handle.isPresent() && StagingStore.processStartTime(record.pid()) == record.startTime()) {
+        if (handle.isPresent() && StagingStore.processStartTime(record.pid()) == record.startTime() && running(record.pid())) {
             return handle;
         }
         return Optional.empty();
+    }
+
+    /**
+     * Alive and not a zombie: a server outlives its starter, so its parent is init (or a subreaper),
+     * which may reap it late; ProcessHandle.isAlive counts a zombie as alive.
+     */
+    static boolean running(long pid) {
+        try {
+            String stat = dev.idshift.sys.ProcFiles.read("/proc/" + pid + "/stat");
+            char state = stat.charAt(stat.lastIndexOf(')') + 2);
+            return state != 'Z' && state != 'X';
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
     }
 
     private static String firstLine(Process server) {
@@ -160,15 +174,19 @@ public final class FuseMounts {
     }
 
     private static boolean waitFor(ProcessHandle process, long timeoutMs) {
-        try {
-            process.onExit().get(timeoutMs, TimeUnit.MILLISECONDS);
-            return true;
-        } catch (TimeoutException | ExecutionException e) {
-            return !process.isAlive();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return !process.isAlive();
+        long deadline = System.nanoTime() + timeoutMs * 1_000_000;
+        while (running(process.pid())) {
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return !running(process.pid());
+            }
         }
+        return true;
     }
 
     private static void closeQuietly(Process server) {

@@ -34,6 +34,7 @@ public final class ShiftingFilesystem extends FuseStubFS {
     private static final int EOPNOTSUPP = 95;
     private static final int ERANGE = 34;
     private static final long NO_ID = 0xFFFF_FFFFL;
+    private static final int FMODE_EXEC = 0x20;
 
     // Offsets in the thread's small scratch area.
     private static final int HOW = 0;
@@ -504,7 +505,9 @@ public final class ShiftingFilesystem extends FuseStubFS {
     }
 
     private int openAt(String path, long fi) {
-        int flags = FileInfo.flags(memory, fi) & ~(Linux.O_CREAT | Linux.O_EXCL | Linux.O_NOCTTY);
+        // Not the kernel's internal __FMODE_EXEC (0x20, set when exec opens a binary): openat2 refuses
+        // flags it does not know with EINVAL, unlike open.
+        int flags = FileInfo.flags(memory, fi) & ~(Linux.O_CREAT | Linux.O_EXCL | Linux.O_NOCTTY | FMODE_EXEC);
         int fd = open(NativeScratch.current(), path, flags);
         if (fd < 0) {
             return fd;
