@@ -14,11 +14,9 @@ import dev.idshift.idmap.IdMapParser;
 import dev.idshift.layout.Owner;
 import dev.idshift.layout.ShiftPlan;
 import dev.idshift.layout.ShiftPlanner;
-import dev.idshift.layout.Owner;
-import dev.idshift.layout.ShiftPlan;
-import dev.idshift.layout.ShiftPlanner;
 import dev.idshift.mount.kernel.Fd;
 import dev.idshift.mount.kernel.IdmappedTrees;
+import dev.idshift.mount.kernel.IdmapUnsupportedException;
 import dev.idshift.sys.ProcFiles;
 import dev.idshift.sys.Syscalls;
 import java.nio.file.Path;
@@ -39,6 +37,7 @@ final class RequestHandler {
     private final Path etc;
     private final UsernsCache userns;
     private final AtomicLong served = new AtomicLong();
+    private final FuseViews fuse = new FuseViews();
 
     RequestHandler(MarkStore marks, Path etc, UsernsCache userns) {
         this.marks = marks;
@@ -82,10 +81,9 @@ final class RequestHandler {
         CallerIds caller = CallerIds.of(peer.pid(), peer.uid(), peer.gid(), etc);
         try (Authorizer.Resolved resolved = Authorizer.resolve(peer.pid(), source, marks.current())) {
             Authorizer.authorize(resolved.mark(), uidMap, gidMap, caller);
-            Fd tree = IdmappedTrees.cloneIdmapped(resolved.hostFd(), source, userns.usernsFor(uidMap, gidMap), readonly);
             Map<String, Object> response = ok();
             response.put("source", source);
-            return new Response(line(response), tree);
+            return new Response(line(response), shiftedTree(resolved, source, uidMap, gidMap, readonly, response));
         }
     }
 
@@ -118,9 +116,23 @@ final class RequestHandler {
                 return new Response(line(response), null);
             }
             Authorizer.authorize(resolved.mark(), plan.uid().mountMap(), plan.gid().mountMap(), caller);
-            Fd tree = IdmappedTrees.cloneIdmapped(resolved.hostFd(), source,
-                    userns.usernsFor(plan.uid().mountMap(), plan.gid().mountMap()), readonly);
+            Fd tree = shiftedTree(resolved, source, plan.uid().mountMap(), plan.gid().mountMap(), readonly, response);
             return new Response(line(response), tree);
+        }
+    }
+
+    /**
+     * The detached shifted tree: an idmapped clone, or where the kernel refuses to idmap the source's
+     * filesystem, a clone of a FUSE view of it ("backend":"fuse" in the response). Its server lives
+     * exactly as long as that mount is used: the only reference is the one the caller gets.
+     */
+    private Fd shiftedTree(Authorizer.Resolved resolved, String source, IdMap uidMap, IdMap gidMap, boolean readonly,
+                           Map<String, Object> response) {
+        try {
+            return IdmappedTrees.cloneIdmapped(resolved.hostFd(), source, userns.usernsFor(uidMap, gidMap), readonly);
+        } catch (IdmapUnsupportedException e) {
+            response.put("backend", "fuse");
+            return fuse.detachedView(resolved.hostFd().get(), uidMap, gidMap, readonly);
         }
     }
 

@@ -4,7 +4,10 @@ import dev.idshift.staging.StagingStore;
 import dev.idshift.sys.FileCalls;
 import dev.idshift.sys.Linux;
 import dev.idshift.sys.Syscalls;
+import dev.idshift.mount.kernel.MountInfo;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import ru.serce.jnrfuse.FuseException;
 
@@ -17,7 +20,26 @@ public final class FuseServer {
     /** The line a started server prints once mounted; anything else on stdout is an error line. */
     public static final String READY = "ready";
 
+    /**
+     * Readahead for the mount's device (KiB). The kernel's default, 128 KiB, is one 128 KiB FUSE read
+     * at a time; a 1 MiB window keeps several in flight across the server's threads (sequential reads
+     * ~1.5x faster here; 2 MiB and up overrun the kernel's 12 background requests and get slower).
+     */
+    private static final String READAHEAD_KB = "1024";
+
     private FuseServer() {
+    }
+
+    /** Best effort: a mount without it is correct, only slower to read. Read from mountinfo: a stat of our own root would wait on us. */
+    private static void raiseReadahead(String target) {
+        String device = MountInfo.deviceAt(target);
+        if (!device.isEmpty()) {
+            try {
+                Files.writeString(Path.of("/sys/class/bdi", device, "read_ahead_kb"), READAHEAD_KB);
+            } catch (IOException | RuntimeException e) {
+                System.err.println("idshift: fuse: cannot raise readahead of " + device + ": " + e.getMessage());
+            }
+        }
     }
 
     /**
@@ -35,8 +57,20 @@ public final class FuseServer {
         ShiftingFilesystem filesystem = new ShiftingFilesystem(rootFd, ids, new Runnable() {
             @Override
             public void run() {
-                readiness.println(READY);
-                readiness.close();
+                // Called while libfuse answers the kernel's INIT: the mount serves requests only once
+                // that reply is in (and the reply resets the readahead). So finish on another thread,
+                // after a first request through the mount has been answered.
+                Thread ready = new Thread(new Runnable() {
+                    @Override
+                    public void run() {
+                        Files.isDirectory(Path.of(target));
+                        raiseReadahead(target);
+                        readiness.println(READY);
+                        readiness.close();
+                    }
+                }, "idshift-fuse-ready");
+                ready.setDaemon(true);
+                ready.start();
             }
         });
         // SIGTERM/SIGINT: unmount, so the mount point is not left dead (libfuse then returns from its loop).

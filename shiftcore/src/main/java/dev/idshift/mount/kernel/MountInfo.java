@@ -40,8 +40,17 @@ public final class MountInfo {
         return children;
     }
 
+    /** The device ("major:minor") of the topmost mount at {@code mountPoint}, or "" if none. */
+    public static String deviceAt(String mountPoint) {
+        return fieldAt(mountPoint, true);
+    }
+
     /** The filesystem type of the topmost mount at {@code mountPoint} ("fuse.idshift", "ext4", ...), or "" if none. */
     public static String fsTypeAt(String mountPoint) {
+        return fieldAt(mountPoint, false);
+    }
+
+    private static String fieldAt(String mountPoint, boolean device) {
         String table;
         try {
             table = ProcFiles.read("/proc/thread-self/mountinfo");
@@ -53,8 +62,7 @@ public final class MountInfo {
             String[] fields = line.split(" ");
             if (fields.length > 4 && unescape(fields[4]).equals(mountPoint)) {
                 int separator = line.indexOf(" - ");
-                String[] tail = line.substring(separator + 3).split(" ");
-                type = tail[0];
+                type = device ? fields[2] : line.substring(separator + 3).split(" ")[0];
             }
         }
         return type;
