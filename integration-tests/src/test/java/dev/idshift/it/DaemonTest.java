@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.idshift.it.support.Daemon;
 import dev.idshift.it.support.Exec;
+import dev.idshift.it.support.FuseServers;
+import dev.idshift.it.support.MountTable;
 import dev.idshift.it.support.Host;
 import dev.idshift.it.support.PublicCopy;
 import dev.idshift.it.support.RawClient;
@@ -81,6 +83,49 @@ class DaemonTest {
                 assertRefused(dotDot, "is not inside a marked subtree");
                 assertRefused(foreignIds, "names host uid 600000, which the caller does not own");
                 assertRefused(hostRoot, "names host uid 0, which the caller does not own");
+            }
+        }
+    }
+
+    /** A marked overlay (the kernel will not idmap overlayfs): the daemon hands out a FUSE view, whose server goes with the mount. */
+    @Test
+    void aTreeTheKernelWillNotIdmapIsServedThroughFuse() throws Exception {
+        Host.requireRoot();
+        try (Scratch scratch = new Scratch()) {
+            Setup setup = Setup.in(scratch);
+            Path layers = setup.marked().getParent();
+            Path lower = Files.createDirectories(layers.resolve("lower"));
+            Files.writeString(lower.resolve("file"), "from the lower layer");
+            Path upper = Files.createDirectories(layers.resolve("upper"));
+            Path work = Files.createDirectories(layers.resolve("work"));
+            Path overlay = Files.createDirectories(setup.marked().resolve("overlay"));
+            // index+nfs_export: overlayfs file handles, which the daemon's authorisation reopens the source by
+            Exec.ok(List.of("mount", "-t", "overlay", "overlay", "-o", "lowerdir=" + lower + ",upperdir=" + upper + ",workdir=" + work
+                    + ",index=on,nfs_export=on", overlay.toString()));
+            Path view = scratch.dir("overlay-view");
+            try (Daemon daemon = Daemon.start(scratch.dir("daemon"), setup.state(), setup.etc())) {
+                assertEquals(0, daemon.idshift("mark", overlay.toString()).exit());
+                Exec.Result kernelOnly = Exec.run(List.of(Host.launcher().toString(), "mount", "--backend", "kernel",
+                        "--uidmap", "0:100000:65536", overlay.toString(), view.toString()));
+                assertEquals(5, kernelOnly.exit(), "the kernel refuses overlayfs: " + kernelOnly.describe());
+
+                Exec.Result mounted = daemon.idshift("mount", "--daemon", "--socket", daemon.socket().toString(),
+                        "--uidmap", "0:100000:65536", overlay.toString(), view.toString());
+                assertEquals(0, mounted.exit(), mounted.describe());
+                assertTrue(MountTable.snapshot().stream().anyMatch(line -> line.startsWith(view + " ")), "attached");
+                assertEquals("from the lower layer", Files.readString(view.resolve("file")));
+                assertEquals("100000:100000", Exec.ok(List.of("stat", "-c", "%u:%g", view.resolve("file").toString())).stdout().trim());
+                List<Long> servers = FuseServers.servingFor(daemon.pid());
+                assertEquals(1, servers.size(), "one FUSE server for the view");
+
+                Exec.ok(List.of("umount", view.toString()));
+                long deadline = System.nanoTime() + 10_000_000_000L;
+                while (!FuseServers.servingFor(daemon.pid()).isEmpty() && System.nanoTime() < deadline) {
+                    Thread.sleep(50);
+                }
+                assertEquals(List.of(), FuseServers.servingFor(daemon.pid()), "the server exits with the last use of its mount");
+            } finally {
+                Exec.run(List.of("umount", "-l", overlay.toString()));
             }
         }
     }

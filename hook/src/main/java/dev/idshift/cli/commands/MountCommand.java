@@ -103,7 +103,7 @@ public final class MountCommand implements Callable<Integer> {
                     maps.uidMap(), maps.gidMap(), maps.readonly())) {
                 IdmappedTrees.attach(tree, realTarget.toString());
             }
-            how = "kernel idmapped mount, made by the idshift daemon";
+            how = "made by the idshift daemon: an idmapped mount, or a FUSE view where the kernel will not idmap SRC";
         }
         System.out.println("idshift: mounted " + realSource + " on " + realTarget + " (" + how + "; uids "
                 + maps.uidMap() + ", gids " + maps.gidMap() + (maps.readonly() ? ", read-only" : "") + ")");

@@ -17,4 +17,16 @@ public final class FuseServers {
                 .map(ProcessHandle::pid)
                 .toList();
     }
+
+    /** Pids of FUSE servers a daemon started (their source is the daemon's /proc/PID/fd link). */
+    public static List<Long> servingFor(long daemonPid) {
+        String prefix = "/proc/" + daemonPid + "/fd/";
+        return ProcessHandle.allProcesses()
+                .filter(process -> process.info().arguments()
+                        .map(arguments -> List.of(arguments).contains("__fuse-serve")
+                                && List.of(arguments).stream().anyMatch(argument -> argument.startsWith(prefix)))
+                        .orElse(false))
+                .map(ProcessHandle::pid)
+                .toList();
+    }
 }
