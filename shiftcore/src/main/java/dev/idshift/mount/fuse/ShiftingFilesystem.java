@@ -378,10 +378,16 @@ public final class ShiftingFilesystem extends FuseStubFS {
         return makeNode(linkPath, 0, Kind.SYMLINK, 0, target);
     }
 
-    private enum Kind { DIRECTORY, NODE, SYMLINK }
+    private enum Kind { FILE, DIRECTORY, NODE, SYMLINK }
 
-    /** Makes a directory, node or symlink owned by the caller's on-disk ids (EOVERFLOW if it has none). */
-    private int makeNode(String path, long mode, Kind kind, long rdev, String symlinkTarget) {
+    /**
+     * Makes a file, directory, node or symlink owned by the caller's on-disk ids (EOVERFLOW if it has
+     * none); one that cannot be given them is removed again.
+     *
+     * @param detail open flags (FILE) or the device number (NODE)
+     * @return the new file's open fd (FILE), else 0; or minus an errno
+     */
+    private int makeNode(String path, long mode, Kind kind, long detail, String symlinkTarget) {
         FuseContext caller = getContext();
         long diskUid = ids.diskUid(Integer.toUnsignedLong(caller.uid.intValue()));
         long diskGid = ids.diskGid(Integer.toUnsignedLong(caller.gid.intValue()));
@@ -395,13 +401,27 @@ public final class ShiftingFilesystem extends FuseStubFS {
         }
         try {
             long name = scratch.slot(1);
+            long gid = inheritedOr(scratch, parent, diskGid);
+            if (kind == Kind.FILE) {
+                int fd = calls.openat(parent, name, (int) detail | Linux.O_CREAT | Linux.O_NOFOLLOW, mode);
+                if (fd < 0) {
+                    return fd;
+                }
+                int result = calls.fchown(fd, diskUid, gid);
+                if (result < 0) {
+                    calls.close(fd);
+                    calls.unlinkat(parent, name, 0);
+                    return result;
+                }
+                return fd;
+            }
             int result;
             switch (kind) {
                 case DIRECTORY:
                     result = calls.mkdirat(parent, name, mode);
                     break;
                 case NODE:
-                    result = calls.mknodat(parent, name, mode, rdev);
+                    result = calls.mknodat(parent, name, mode, detail);
                     break;
                 default:
                     long target = scratch.string(2, symlinkTarget);
@@ -410,7 +430,7 @@ public final class ShiftingFilesystem extends FuseStubFS {
             if (result < 0) {
                 return result;
             }
-            result = calls.fchownat(parent, name, diskUid, inheritedOr(scratch, parent, diskGid), Linux.AT_SYMLINK_NOFOLLOW);
+            result = calls.fchownat(parent, name, diskUid, gid, Linux.AT_SYMLINK_NOFOLLOW);
             if (result < 0) {
                 calls.unlinkat(parent, name, kind == Kind.DIRECTORY ? Linux.AT_REMOVEDIR : 0);
             }
@@ -522,33 +542,12 @@ public final class ShiftingFilesystem extends FuseStubFS {
     }
 
     private int createAt(String path, long mode, long fi) {
-        FuseContext caller = getContext();
-        long diskUid = ids.diskUid(Integer.toUnsignedLong(caller.uid.intValue()));
-        long diskGid = ids.diskGid(Integer.toUnsignedLong(caller.gid.intValue()));
-        if (diskUid < 0 || diskGid < 0) {
-            return -EOVERFLOW;
+        int fd = makeNode(path, mode, Kind.FILE, FileInfo.flags(memory, fi), null);
+        if (fd < 0) {
+            return fd;
         }
-        NativeScratch scratch = NativeScratch.current();
-        int parent = openParent(scratch, path, 1);
-        if (parent < 0) {
-            return parent;
-        }
-        try {
-            int fd = calls.openat(parent, scratch.slot(1), FileInfo.flags(memory, fi) | Linux.O_CREAT | Linux.O_NOFOLLOW, mode);
-            if (fd < 0) {
-                return fd;
-            }
-            int result = calls.fchown(fd, diskUid, inheritedOr(scratch, parent, diskGid));
-            if (result < 0) {
-                calls.close(fd);
-                calls.unlinkat(parent, scratch.slot(1), 0);
-                return result;
-            }
-            FileInfo.setFh(memory, fi, fd);
-            return 0;
-        } finally {
-            calls.close(parent);
-        }
+        FileInfo.setFh(memory, fi, fd);
+        return 0;
     }
 
     @Override
