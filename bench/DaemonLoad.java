@@ -38,7 +38,12 @@ public class DaemonLoad {
         byte[] request = (statusOnly ? "{\"version\":1,\"op\":\"status\"}\n"
                 : "{\"version\":1,\"op\":\"mount\",\"source\":\"" + source + "\",\"uidmap\":\"0:100000:65536\"}\n")
                 .getBytes(StandardCharsets.UTF_8);
-        run(socket, request, 5, 20); // warm-up: JIT, the daemon's user namespace cache
+        // Warm-up, as for any long-running server: both JVMs' JIT (C2 compiles for seconds on two
+        // cores, competing with what is measured) and the daemon's user namespace cache.
+        int warmups = Integer.parseInt(System.getProperty("warmup", "3"));
+        for (int round = 0; round < warmups; round++) {
+            run(socket, request, clients, 100);
+        }
         long start = System.nanoTime();
         List<Long> latencies = run(socket, request, clients, requests);
         double seconds = (System.nanoTime() - start) / 1e9;

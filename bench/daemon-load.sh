@@ -2,10 +2,13 @@
 # The helper daemon under load: CLIENTS (default 50) concurrent clients x REQUESTS (default 20)
 # shifted-mount requests of a marked tree; prints requests/s and p50/p90/p99 latency.
 # Bar (issue 4): >= 500 requests/s and p99 < 20 ms on the 2-core VM. Needs root.
-# Usage: bench/daemon-load.sh [CLIENTS] [REQUESTS]
+# Before measuring, WARMUP (default 3) rounds of CLIENTS x 100 requests warm both JVMs' JIT and the
+# daemon's caches, as a long-running daemon is; WARMUP=0 measures a cold daemon.
+# Usage: [WARMUP=N] bench/daemon-load.sh [CLIENTS] [REQUESTS]
 set -eu
 clients=${1:-50}
 requests=${2:-20}
+warmup=${WARMUP:-3}
 repo=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d /tmp/idshift-daemon-bench-XXXXXX)
 daemon=
@@ -22,6 +25,6 @@ IDSHIFT_STATE_DIR=$work/state "$repo/bin/idshift" daemon --socket "$work/sock" 2
 daemon=$!
 i=0
 while [ ! -S "$work/sock" ]; do i=$((i + 1)); [ $i -gt 300 ] && { cat "$work/daemon.log"; exit 1; }; sleep 0.05; done
-java "$repo/bench/DaemonLoad.java" "$work/sock" "$work/closed/marked/image" "$clients" "$requests"
+java "-Dwarmup=$warmup" "$repo/bench/DaemonLoad.java" "$work/sock" "$work/closed/marked/image" "$clients" "$requests"
 # The same load without the mount work (protocol, credentials, scheduling only), for comparison.
-java "$repo/bench/DaemonLoad.java" "$work/sock" "$work/closed/marked/image" "$clients" "$requests" status
+java "-Dwarmup=$warmup" "$repo/bench/DaemonLoad.java" "$work/sock" "$work/closed/marked/image" "$clients" "$requests" status

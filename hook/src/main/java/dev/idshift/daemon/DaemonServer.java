@@ -8,8 +8,9 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import jnr.unixsocket.UnixServerSocketChannel;
@@ -27,7 +28,10 @@ public final class DaemonServer {
     private final RequestHandler handler;
     private final UsernsCache userns;
     private final PrintStream log;
-    /** A thread per connection (a connection is a conversation), up to 256; idle threads go after 30 s. */
+    /**
+     * A thread per connection (a connection is a conversation), up to 256, reused while idle (a new
+     * connection takes an idle thread rather than starting one), gone after 30 s idle.
+     */
     private final ThreadPoolExecutor pool = newPool();
     /**
      * Requests are processed at most two per core at a time, admitted in arrival order: with a
@@ -41,10 +45,11 @@ public final class DaemonServer {
     /** Counted down when serve() has cleaned up: a shutdown hook must not let the JVM exit before. */
     private final java.util.concurrent.CountDownLatch finished = new java.util.concurrent.CountDownLatch(1);
 
+    private static final int MAX_CONNECTIONS = 256;
+
     private static ThreadPoolExecutor newPool() {
-        ThreadPoolExecutor pool = new ThreadPoolExecutor(256, 256, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(4096));
-        pool.allowCoreThreadTimeOut(true);
-        return pool;
+        // Handoff queue: an idle thread takes the connection, else a new one starts, up to the cap.
+        return new ThreadPoolExecutor(0, MAX_CONNECTIONS, 30, TimeUnit.SECONDS, new SynchronousQueue<>());
     }
 
     public DaemonServer(Path socketPath, dev.idshift.helper.MarkStore marks, Path etc, PrintStream log) {
@@ -126,6 +131,17 @@ public final class DaemonServer {
         Connection accept() throws IOException;
     }
 
+    /** Over the cap: one error line, and the connection closed (a client retries later). */
+    private void refuseBusy(Connection connection) {
+        try {
+            Syscalls.get().sendWithFd(connection.fd(), RequestHandler.error("the daemon is serving " + MAX_CONNECTIONS
+                    + " connections already; retry later").line(), -1, "busy");
+        } catch (RuntimeException gone) {
+            // the client left
+        }
+        connection.close();
+    }
+
     private void acceptLoop(Acceptor acceptor) {
         while (running) {
             Connection connection;
@@ -141,12 +157,16 @@ public final class DaemonServer {
             if (connection == null) {
                 continue;
             }
-            pool.execute(new Runnable() {
-                @Override
-                public void run() {
-                    serveConnection(connection);
-                }
-            });
+            try {
+                pool.execute(new Runnable() {
+                    @Override
+                    public void run() {
+                        serveConnection(connection);
+                    }
+                });
+            } catch (RejectedExecutionException full) {
+                refuseBusy(connection);
+            }
         }
     }
 
