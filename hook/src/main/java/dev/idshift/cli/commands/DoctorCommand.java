@@ -39,7 +39,7 @@ public final class DoctorCommand implements Callable<Integer> {
         out.println("user namespaces: " + ("0".equals(maxUserns) ? "DISABLED (user.max_user_namespaces=0)" : "enabled (max " + maxUserns + ")"));
         IdmapProbe.Result probe = IdmapProbe.probe(path.toAbsolutePath().toString());
         out.println("idmapped mounts: " + (probe.supported() ? "yes - " : "NO - ") + probe.detail());
-        out.println("/dev/fuse:       " + (Files.exists(Path.of("/dev/fuse")) ? "present" : "missing (FUSE backend unavailable)"));
+        out.println("FUSE backend:    " + fuseBackend());
         out.println("runc:            " + version("runc"));
         out.println("crun:            " + version("crun"));
         out.println("java:            " + System.getProperty("java.version") + " (" + System.getProperty("java.home") + ")");
@@ -54,6 +54,20 @@ public final class DoctorCommand implements Callable<Integer> {
             }
         }
         return probe.supported() ? ExitCode.OK : ExitCode.UNSUPPORTED;
+    }
+
+    /** What the FUSE backend needs: /dev/fuse and libfuse 2 (what jnr-fuse binds). */
+    private static String fuseBackend() {
+        if (!Files.exists(Path.of("/dev/fuse"))) {
+            return "UNAVAILABLE - /dev/fuse is missing (modprobe fuse)";
+        }
+        for (String dir : new String[] {"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib/aarch64-linux-gnu",
+                "/usr/lib/aarch64-linux-gnu", "/usr/lib64", "/usr/lib", "/lib64", "/lib"}) {
+            if (Files.exists(Path.of(dir, "libfuse.so.2"))) {
+                return "available - /dev/fuse and " + dir + "/libfuse.so.2";
+            }
+        }
+        return "UNAVAILABLE - libfuse.so.2 not found (Debian: apt install libfuse2)";
     }
 
     private static String read(String file) {
