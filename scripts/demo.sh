@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Shows what idshift does: an ordinary image owned by host root, started by runc in a user
 # namespace (container root = host 100000) without and with the idshift hook; then the same
-# image through `idshift mount`. Leaves nothing behind. Usage (as root): bash scripts/demo.sh
+# image through `idshift mount`, with the kernel and the FUSE backend, and a container through FUSE.
+# Leaves nothing behind. Usage (as root): bash scripts/demo.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
@@ -64,3 +65,16 @@ say "idshift mount, shiftfs-style, for people: the image seen through --uidmap 0
 ls -ln "$work/view" | head -5
 "$repo/bin/idshift" umount "$work/view"
 echo "(unmounted again)"
+
+say "The FUSE backend, for what the kernel will not idmap: the same view served from userspace"
+"$repo/bin/idshift" mount --backend fuse --uidmap 0:100000:65536 "$work/bundle/rootfs" "$work/view"
+ls -ln "$work/view" | head -5
+grep " $work/view " /proc/self/mountinfo | cut -d' ' -f5,8-9
+"$repo/bin/idshift" umount "$work/view"
+echo "(unmounted; its server has exited)"
+
+say "A container whose rootfs goes through FUSE (annotation dev.idshift.backend=fuse; poststop stops the server)"
+config "{\"prestart\":[{\"path\":\"$repo/bin/idshift\",\"args\":[\"idshift\",\"hook\"]}],\"poststop\":[{\"path\":\"$repo/bin/idshift\",\"args\":[\"idshift\",\"hook\"]}]}"
+sed -i 's/"hooks":/"annotations":{"dev.idshift.backend":"fuse"},"hooks":/' "$work/bundle/config.json"
+runc run --bundle "$work/bundle" "$container"
+runc delete -f "$container" >/dev/null 2>&1 || true

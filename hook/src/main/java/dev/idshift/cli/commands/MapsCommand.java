@@ -41,10 +41,21 @@ public final class MapsCommand implements Callable<Integer> {
         ShiftPlan plan = decision.plan().get();
         print(out, "uid", plan.uid());
         print(out, "gid", plan.gid());
-        out.println("userns:      " + (plan.reusesContainerUserns()
+        out.println("userns:      " + (decision.annotations().backend() == dev.idshift.config.annotations.Backend.FUSE
+                ? "none (the FUSE server maps ids itself)"
+                : plan.reusesContainerUserns()
                 ? "the container's own (on-disk ids = container ids)"
                 : "a helper user namespace carrying the mount maps above"));
-        out.println("decision:    shift the rootfs with a kernel idmapped mount");
+        switch (decision.annotations().backend()) {
+            case FUSE:
+                out.println("decision:    shift the rootfs with the FUSE backend (dev.idshift.backend=fuse), mount maps as above");
+                break;
+            case KERNEL:
+                out.println("decision:    shift the rootfs with a kernel idmapped mount (dev.idshift.backend=kernel: no FUSE fallback)");
+                break;
+            default:
+                out.println("decision:    shift the rootfs with a kernel idmapped mount (FUSE if the kernel refuses to idmap it)");
+        }
         return ExitCode.OK;
     }
 
