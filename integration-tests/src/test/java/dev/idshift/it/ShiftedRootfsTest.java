@@ -9,6 +9,7 @@ import dev.idshift.it.support.FuseServers;
 import dev.idshift.it.support.Rootfs;
 import dev.idshift.it.support.Runtime;
 import dev.idshift.it.support.Scratch;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Stream;
@@ -49,6 +50,33 @@ class ShiftedRootfsTest {
             assertTrue(result.stdout().contains("proc-ok"), "/proc works inside: " + result.describe());
             assertTrue(result.stdout().contains(backend.equals("fuse") ? "fuse.idshift" : "not-fuse"), "the root's backend: " + result.describe());
             assertEquals("0:0", Rootfs.owner(rootfs.resolve("root/made-inside")), "a file made by container root is 0:0 on disk");
+            assertEquals(List.of(), FuseServers.serving(rootfs), "no FUSE server outlives its container");
+        }
+    }
+
+    /** A rootfs the kernel will not idmap (an overlay, as image stores make): backend auto falls back to FUSE. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.idshift.it.Runtimes#all")
+    void anOverlayRootfsFallsBackToFuse(Runtime runtime) throws Exception {
+        runtime.require();
+        try (Scratch scratch = new Scratch()) {
+            Path lower = Rootfs.create(scratch.dir("lower"));
+            Path upper = scratch.dir("upper");
+            Path work = scratch.dir("work");
+            Path bundle = scratch.dir("bundle");
+            Path rootfs = Files.createDirectories(bundle.resolve("rootfs"));
+            Exec.ok(List.of("mount", "-t", "overlay", "overlay", "-o", "lowerdir=" + lower + ",upperdir=" + upper + ",workdir=" + work,
+                    rootfs.toString()));
+            new BundleBuilder(bundle).idshiftHook("prestart").idshiftHook("poststop")
+                    .script("stat -c %u:%g / /bin/busybox; touch /root/made-inside && echo wrote;"
+                            + " grep ' / / ' /proc/self/mountinfo | grep -o 'fuse.idshift'")
+                    .write();
+
+            Exec.Result result = runtime.run(bundle);
+
+            assertEquals(0, result.exit(), result.describe());
+            assertEquals(List.of("0:0", "0:0", "wrote", "fuse.idshift"), result.stdout().lines().toList(), result.describe());
+            assertEquals("0:0", Rootfs.owner(upper.resolve("root/made-inside")), "written through the overlay, unshifted");
             assertEquals(List.of(), FuseServers.serving(rootfs), "no FUSE server outlives its container");
         }
     }
