@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.idshift.it.support.Exec;
+import dev.idshift.it.support.FuseServers;
 import dev.idshift.it.support.Host;
 import dev.idshift.it.support.Podman;
 import dev.idshift.it.support.Rootfs;
@@ -38,6 +39,30 @@ class PodmanTest {
             assertEquals(List.of("0:0", "0:0", "wrote"), result.stdout().lines().toList(), result.describe());
             assertEquals("0:0", Rootfs.owner(rootfs.resolve("root/from-podman")));
             assertEquals(before, Staging.leftovers(), "no staging mount or state file left after --rm");
+        }
+    }
+
+    /** The precreate stage with the FUSE backend: the staged rootfs is a FUSE view; poststop stops its server. */
+    @Test
+    void fuseBackendAtPrecreate() throws Exception {
+        try (Scratch scratch = new Scratch(); Podman podman = Podman.in(scratch)) {
+            Path rootfs = Rootfs.create(scratch.dir("rootfs"));
+            List<String> before = Staging.leftovers();
+            List<String> options = new java.util.ArrayList<>(ENABLE);
+            options.addAll(List.of("--annotation", "dev.idshift.backend=fuse"));
+
+            Exec.Result result = podman.run(withRm(options), 100000, rootfs,
+                    "stat -c %u:%g / /bin; touch /root/from-podman && echo wrote; grep ' / / ' /proc/self/mountinfo | grep -o fuse.idshift");
+
+            assertEquals(0, result.exit(), result.describe());
+            assertEquals(List.of("0:0", "0:0", "wrote", "fuse.idshift"), result.stdout().lines().toList(), result.describe());
+            assertEquals("0:0", Rootfs.owner(rootfs.resolve("root/from-podman")));
+            assertEquals(before, Staging.leftovers(), "no staging mount or state file left after --rm");
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (!FuseServers.serving(rootfs).isEmpty() && System.nanoTime() < deadline) {
+                Thread.sleep(50);  // podman's cleanup (and with it poststop) runs asynchronously
+            }
+            assertEquals(List.of(), FuseServers.serving(rootfs), "no FUSE server outlives its container");
         }
     }
 
