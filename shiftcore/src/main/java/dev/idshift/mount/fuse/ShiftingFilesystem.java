@@ -67,60 +67,21 @@ public final class ShiftingFilesystem extends FuseStubFS {
      * struct argument in a new jnr Struct (some twenty field objects for a struct stat) on each call.
      */
     private void registerRawCallbacks() {
-        fuseOperations.getattr.set(new FuseCallbacks.GetAttrCallback() {
-            @Override
-            public int getattr(String path, Pointer stat) {
-                return getattrAt(path, stat.address());
-            }
-        });
-        fuseOperations.fgetattr.set(new FuseCallbacks.FgetattrCallback() {
-            @Override
-            public int fgetattr(String path, Pointer stat, Pointer fi) {
-                return fgetattrAt(FileInfo.fh(memory, fi.address()), stat.address());
-            }
-        });
-        fuseOperations.open.set(new FuseCallbacks.OpenCallback() {
-            @Override
-            public int open(String path, Pointer fi) {
-                return openAt(path, fi.address());
-            }
-        });
-        fuseOperations.create.set(new FuseCallbacks.CreateCallback() {
-            @Override
-            public int create(String path, long mode, Pointer fi) {
-                return createAt(path, mode, fi.address());
-            }
-        });
-        fuseOperations.read.set(new FuseCallbacks.ReadCallback() {
-            @Override
-            public int read(String path, Pointer buf, long size, long offset, Pointer fi) {
-                return (int) calls.pread(FileInfo.fh(memory, fi.address()), buf.address(), size, offset);
-            }
-        });
-        fuseOperations.read_buf.set(new FuseCallbacks.ReadbufCallback() {
-            @Override
-            public int read_buf(String path, Pointer bufferVector, long size, long offset, Pointer fi) {
-                return readBuf(bufferVector.address(), size, offset, FileInfo.fh(memory, fi.address()));
-            }
-        });
-        fuseOperations.write.set(new FuseCallbacks.WriteCallback() {
-            @Override
-            public int write(String path, Pointer buf, long size, long offset, Pointer fi) {
-                return (int) calls.pwrite(FileInfo.fh(memory, fi.address()), buf.address(), size, offset);
-            }
-        });
-        fuseOperations.release.set(new FuseCallbacks.ReleaseCallback() {
-            @Override
-            public int release(String path, Pointer fi) {
-                return calls.close(FileInfo.fh(memory, fi.address()));
-            }
-        });
-        fuseOperations.readdir.set(new FuseCallbacks.ReaddirCallback() {
-            @Override
-            public int readdir(String path, Pointer buf, Pointer filler, long offset, Pointer fi) {
-                return readdirInto(path, buf.address(), filler.address());
-            }
-        });
+        // Lambdas are fine here: the server is long-running (the hook's start-up rules do not apply).
+        fuseOperations.getattr.set((FuseCallbacks.GetAttrCallback) (path, stat) -> getattrAt(path, stat.address()));
+        fuseOperations.fgetattr.set((FuseCallbacks.FgetattrCallback) (path, stat, fi) ->
+                fgetattrAt(FileInfo.fh(memory, fi.address()), stat.address()));
+        fuseOperations.open.set((FuseCallbacks.OpenCallback) (path, fi) -> openAt(path, fi.address()));
+        fuseOperations.create.set((FuseCallbacks.CreateCallback) (path, mode, fi) -> createAt(path, mode, fi.address()));
+        fuseOperations.read.set((FuseCallbacks.ReadCallback) (path, buf, size, offset, fi) ->
+                (int) calls.pread(FileInfo.fh(memory, fi.address()), buf.address(), size, offset));
+        fuseOperations.read_buf.set((FuseCallbacks.ReadbufCallback) (path, bufferVector, size, offset, fi) ->
+                readBuf(bufferVector.address(), size, offset, FileInfo.fh(memory, fi.address())));
+        fuseOperations.write.set((FuseCallbacks.WriteCallback) (path, buf, size, offset, fi) ->
+                (int) calls.pwrite(FileInfo.fh(memory, fi.address()), buf.address(), size, offset));
+        fuseOperations.release.set((FuseCallbacks.ReleaseCallback) (path, fi) -> calls.close(FileInfo.fh(memory, fi.address())));
+        fuseOperations.readdir.set((FuseCallbacks.ReaddirCallback) (path, buf, filler, offset, fi) ->
+                readdirInto(path, buf.address(), filler.address()));
     }
 
     @Override
@@ -599,42 +560,49 @@ public final class ShiftingFilesystem extends FuseStubFS {
 
     // ---- extended attributes ----
 
+    /** One l*xattr call on a path that names the file without following it. */
+    private interface XattrCall {
+        long apply(NativeScratch scratch, long target) throws XattrIds.Untranslatable;
+    }
+
     /**
-     * A path naming {@code path} without following it: its parent fd's /proc link plus the last
-     * component (for the l*xattr calls, which take no dirfd). Puts the parent fd in {@code parentOut[0]}.
+     * Runs {@code call} with a path naming {@code path} without following it: its parent fd's /proc
+     * link plus the last component (the l*xattr calls take no dirfd); the root by its own fd's link.
      */
-    private long xattrPath(NativeScratch scratch, String path, int[] parentOut) {
-        if (path.equals("/")) {
-            parentOut[0] = -1;
-            return scratch.string(2, "/proc/self/fd/" + root);
+    private int onXattrPath(String path, XattrCall call) {
+        NativeScratch scratch = NativeScratch.current();
+        int parent = -1;
+        try {
+            long target;
+            if (path.equals("/")) {
+                target = scratch.string(2, "/proc/self/fd/" + root);
+            } else {
+                parent = openParent(scratch, path, 1);
+                if (parent < 0) {
+                    return parent;
+                }
+                target = scratch.string(2, "/proc/self/fd/" + parent + "/" + path.substring(path.lastIndexOf('/') + 1));
+            }
+            return target == 0 ? -ENAMETOOLONG : (int) call.apply(scratch, target);
+        } catch (XattrIds.Untranslatable e) {
+            return -e.errno();
+        } finally {
+            calls.close(parent);
         }
-        int parent = openParent(scratch, path, 1);
-        parentOut[0] = parent;
-        if (parent < 0) {
-            return 0;
-        }
-        int slash = path.lastIndexOf('/');
-        return scratch.string(2, "/proc/self/fd/" + parent + "/" + path.substring(slash + 1));
     }
 
     @Override
     public int getxattr(String path, String name, Pointer value, long size) {
-        NativeScratch scratch = NativeScratch.current();
-        int[] parent = new int[1];
-        long target = xattrPath(scratch, path, parent);
-        try {
-            if (target == 0) {
-                return parent[0] < 0 ? parent[0] : -ENAMETOOLONG;
-            }
+        return onXattrPath(path, (scratch, target) -> {
             long encodedName = scratch.string(3, name);
             if (!XattrIds.carriesIds(name)) {
-                return (int) calls.lgetxattr(target, encodedName, size == 0 ? 0 : value.address(), size);
+                return calls.lgetxattr(target, encodedName, size == 0 ? 0 : value.address(), size);
             }
             // Read whole into scratch: the translated value may differ in length (a v2 capability shown as v3).
             long raw = scratch.large();
             long length = calls.lgetxattr(target, encodedName, raw, NativeScratch.LARGE);
             if (length <= 0) {
-                return (int) length;
+                return length;
             }
             byte[] stored = new byte[(int) length];
             memory.getByteArray(raw, stored, 0, stored.length);
@@ -647,71 +615,36 @@ public final class ShiftingFilesystem extends FuseStubFS {
             }
             memory.putByteArray(value.address(), shown, 0, shown.length);
             return shown.length;
-        } catch (XattrIds.Untranslatable e) {
-            return -e.errno();
-        } finally {
-            calls.close(parent[0]);
-        }
+        });
     }
 
     @Override
     public int setxattr(String path, String name, Pointer value, long size, int flags) {
-        NativeScratch scratch = NativeScratch.current();
-        int[] parent = new int[1];
-        long target = xattrPath(scratch, path, parent);
-        try {
-            if (target == 0) {
-                return parent[0] < 0 ? parent[0] : -ENAMETOOLONG;
-            }
+        return onXattrPath(path, (scratch, target) -> {
             long encodedName = scratch.string(3, name);
-            long address = value.address();
             if (!XattrIds.carriesIds(name)) {
-                return calls.lsetxattr(target, encodedName, address, size, flags);
+                return calls.lsetxattr(target, encodedName, value.address(), size, flags);
             }
             if (size > NativeScratch.LARGE) {
                 return -Errnos.E2BIG;
             }
             byte[] written = new byte[(int) size];
-            memory.getByteArray(address, written, 0, written.length);
+            memory.getByteArray(value.address(), written, 0, written.length);
             byte[] stored = XattrIds.toDisk(name, written, ids);
             long copy = scratch.large();
             memory.putByteArray(copy, stored, 0, stored.length);
             return calls.lsetxattr(target, encodedName, copy, stored.length, flags);
-        } catch (XattrIds.Untranslatable e) {
-            return -e.errno();
-        } finally {
-            calls.close(parent[0]);
-        }
+        });
     }
 
     @Override
     public int listxattr(String path, Pointer list, long size) {
-        NativeScratch scratch = NativeScratch.current();
-        int[] parent = new int[1];
-        long target = xattrPath(scratch, path, parent);
-        try {
-            if (target == 0) {
-                return parent[0] < 0 ? parent[0] : -ENAMETOOLONG;
-            }
-            return (int) calls.llistxattr(target, size == 0 ? 0 : list.address(), size);
-        } finally {
-            calls.close(parent[0]);
-        }
+        return onXattrPath(path, (scratch, target) -> calls.llistxattr(target, size == 0 ? 0 : list.address(), size));
     }
 
     @Override
     public int removexattr(String path, String name) {
-        NativeScratch scratch = NativeScratch.current();
-        int[] parent = new int[1];
-        long target = xattrPath(scratch, path, parent);
-        try {
-            if (target == 0) {
-                return parent[0] < 0 ? parent[0] : -ENAMETOOLONG;
-            }
-            return calls.lremovexattr(target, scratch.string(3, name));
-        } finally {
-            calls.close(parent[0]);
-        }
+        return onXattrPath(path, (scratch, target) -> calls.lremovexattr(target, scratch.string(3, name)));
     }
 
     private static long address(Struct struct) {
