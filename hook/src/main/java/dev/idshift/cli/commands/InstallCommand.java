@@ -22,7 +22,7 @@ import picocli.CommandLine.Parameters;
             "  idshift install podman [--hooks-dir DIR]   hooks.d files: precreate shifts containers annotated",
             "                                             dev.idshift.enable=true; poststart/poststop clean up",
             "  idshift install runc --bundle DIR          adds `idshift hook` to the bundle's config.json",
-            "                                             (createRuntime; also for crun)"})
+            "                                             (createRuntime, and poststop; also for crun)"})
 public final class InstallCommand implements Callable<Integer> {
     static final List<String> PODMAN_STAGES = List.of("precreate", "poststart", "poststop");
 
@@ -92,11 +92,28 @@ public final class InstallCommand implements Callable<Integer> {
             hooks = new LinkedHashMap<>();
             config.members().put("hooks", hooks);
         }
+        // poststop too: with the FUSE backend it waits for the container's FUSE server and removes its staging.
+        boolean changed = false;
+        for (String each : List.of(stage, "poststop")) {
+            if (addHook(hooks, each, launcher)) {
+                System.out.println("added idshift hook (" + each + ") to " + configFile);
+                changed = true;
+            } else {
+                System.out.println(configFile + " already runs idshift at " + each);
+            }
+        }
+        if (changed) {
+            AtomicFiles.write(configFile, JsonTree.write(config.members()));
+        }
+    }
+
+    /** Adds `idshift hook STAGE` to the hooks object unless the launcher already runs there. */
+    @SuppressWarnings("unchecked")
+    private static boolean addHook(Map<String, Object> hooks, String stage, String launcher) {
         List<Object> entries = hooks.get(stage) instanceof List ? (List<Object>) hooks.get(stage) : new ArrayList<>();
         for (Object entry : entries) {
             if (entry instanceof Map && launcher.equals(((Map<String, Object>) entry).get("path"))) {
-                System.out.println(configFile + " already runs idshift at " + stage);
-                return;
+                return false;
             }
         }
         Map<String, Object> hook = new LinkedHashMap<>();
@@ -104,8 +121,7 @@ public final class InstallCommand implements Callable<Integer> {
         hook.put("args", List.of("idshift", "hook", stage));
         entries.add(hook);
         hooks.put(stage, entries);
-        AtomicFiles.write(configFile, JsonTree.write(config.members()));
-        System.out.println("added idshift hook (" + stage + ") to " + configFile);
+        return true;
     }
 
     /** bin/idshift of this installation, as an absolute path hooks can run. */
