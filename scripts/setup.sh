@@ -27,9 +27,14 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 mvn -B -q package -DskipTests
-# Record each JDK's class-data archive now rather than during the first container start.
+# Record each JDK's class-data archives (the hook's, a FUSE server's) now rather than during the
+# first container start.
 bin/idshift --version >/dev/null
+bin/idshift __train-fuse >/dev/null
 for jdk in /usr/lib/jvm/temurin-25-jdk-*; do
-    if [ -x "$jdk/bin/java" ]; then IDSHIFT_JAVA=$jdk/bin/java bin/idshift --version >/dev/null; fi
+    if [ -x "$jdk/bin/java" ]; then
+        IDSHIFT_JAVA=$jdk/bin/java bin/idshift --version >/dev/null
+        IDSHIFT_JAVA=$jdk/bin/java bin/idshift __train-fuse >/dev/null
+    fi
 done
 echo "setup: done; $(bin/idshift --version | head -1) is ready at $PWD/bin/idshift"

@@ -16,6 +16,8 @@ public final class Main {
             code = HookMain.run(args, System.in, System.out, System.err);
         } else if (args.length >= 1 && args[0].equals(FuseServe.COMMAND)) {
             code = FuseServe.run(args);
+        } else if (args.length == 1 && args[0].equals(FuseTraining.COMMAND)) {
+            code = FuseTraining.run();
         } else if (args.length == 1 && args[0].equals(Training.COMMAND)) {
             code = Training.run();
         } else {
