@@ -42,6 +42,14 @@ public final class FuseServer {
         }
     }
 
+    private static void detach(String target) {
+        try {
+            Syscalls.get().umount2(target, Linux.MNT_DETACH);
+        } catch (RuntimeException alreadyGone) {
+            // unmounted already
+        }
+    }
+
     /**
      * @param entry     the record directory its starter made (FuseRegistry.newEntry)
      * @param readiness where READY goes (then it is closed: the starter stops waiting)
@@ -66,6 +74,12 @@ public final class FuseServer {
                         Files.isDirectory(Path.of(target));
                         raiseReadahead(target);
                         readiness.println(READY);
+                        if (readiness.checkError()) {
+                            // Nobody reads: the starter was killed while waiting. Its mount is nobody's;
+                            // unmount it, and the loop returns.
+                            System.err.println("idshift: fuse: the starter is gone; unmounting " + target);
+                            detach(target);
+                        }
                         readiness.close();
                     }
                 }, "idshift-fuse-ready");
@@ -74,16 +88,7 @@ public final class FuseServer {
             }
         });
         // SIGTERM/SIGINT: unmount, so the mount point is not left dead (libfuse then returns from its loop).
-        Runtime.getRuntime().addShutdownHook(new Thread(new Runnable() {
-            @Override
-            public void run() {
-                try {
-                    Syscalls.get().umount2(target, Linux.MNT_DETACH);
-                } catch (RuntimeException alreadyGone) {
-                    // unmounted already
-                }
-            }
-        }, "idshift-fuse-unmount"));
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> detach(target), "idshift-fuse-unmount"));
         try {
             filesystem.mount(Path.of(target), true, false, FuseOptions.of(source, readonly));
             return 0;
