@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.idshift.it.support.Exec;
+import dev.idshift.it.support.FuseServers;
 import dev.idshift.it.support.FuseView;
 import dev.idshift.it.support.Host;
 import dev.idshift.it.support.MountTable;
@@ -167,6 +168,30 @@ class FuseBackendTest {
                 Thread.sleep(200);
                 assertFalse(again.serverAlive(), "umount stops the server");
             }
+        }
+    }
+
+    /** `idshift mount` killed while its server starts (a hook killed by its runtime): the server cleans up after itself. */
+    @Test
+    void aServerWhoseStarterIsKilledUnmountsAndExits() throws Exception {
+        Host.requireRoot();
+        try (Scratch scratch = new Scratch()) {
+            Path source = scratch.dir("source");
+            Path view = scratch.dir("view");
+            Process starter = new ProcessBuilder(Host.launcher().toString(), "mount", "--backend", "fuse", MAP[0], MAP[1],
+                    source.toString(), view.toString()).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            long deadline = System.nanoTime() + 30_000_000_000L;
+            while (FuseServers.serving(source).isEmpty() && starter.isAlive() && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            assertFalse(FuseServers.serving(source).isEmpty(), "the server started");
+            starter.destroyForcibly().waitFor();
+            deadline = System.nanoTime() + 15_000_000_000L;
+            while (!FuseServers.serving(source).isEmpty() && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            assertEquals(List.of(), FuseServers.serving(source), "the orphaned server exits");
+            assertTrue(MountTable.snapshot().stream().noneMatch(line -> line.startsWith(view + " ")), "and leaves no mount");
         }
     }
 
