@@ -7,6 +7,7 @@ public final class Errno {
     public static final int ESRCH = 3;
     public static final int EINTR = 4;
     public static final int EIO = 5;
+    public static final int E2BIG = 7;
     public static final int EBADF = 9;
     public static final int EAGAIN = 11;
     public static final int ENOMEM = 12;
@@ -19,6 +20,8 @@ public final class Errno {
     public static final int EISDIR = 21;
     public static final int EINVAL = 22;
     public static final int EROFS = 30;
+    public static final int ERANGE = 34;
+    public static final int ENAMETOOLONG = 36;
     public static final int ENOSYS = 38;
     public static final int ELOOP = 40;
     public static final int ENODATA = 61;
@@ -34,6 +37,7 @@ public final class Errno {
         name(ESRCH, "ESRCH", "No such process");
         name(EINTR, "EINTR", "Interrupted system call");
         name(EIO, "EIO", "Input/output error");
+        name(E2BIG, "E2BIG", "Argument list too long");
         name(EBADF, "EBADF", "Bad file descriptor");
         name(EAGAIN, "EAGAIN", "Resource temporarily unavailable");
         name(ENOMEM, "ENOMEM", "Cannot allocate memory");
@@ -46,6 +50,8 @@ public final class Errno {
         name(EISDIR, "EISDIR", "Is a directory");
         name(EINVAL, "EINVAL", "Invalid argument");
         name(EROFS, "EROFS", "Read-only file system");
+        name(ERANGE, "ERANGE", "Numerical result out of range");
+        name(ENAMETOOLONG, "ENAMETOOLONG", "File name too long");
         name(ENOSYS, "ENOSYS", "Function not implemented");
         name(ELOOP, "ELOOP", "Too many levels of symbolic links");
         name(ENODATA, "ENODATA", "No data available");

@@ -11,14 +11,12 @@ import com.kenai.jffi.MemoryIO;
 public final class FileCalls {
     private static final boolean X86_64 = !System.getProperty("os.arch").equals("aarch64");
 
-    private static final long NR_READ = X86_64 ? 0 : 63;
     private static final long NR_CLOSE = X86_64 ? 3 : 57;
     private static final long NR_PREAD64 = X86_64 ? 17 : 67;
     private static final long NR_PWRITE64 = X86_64 ? 18 : 68;
     private static final long NR_FSYNC = X86_64 ? 74 : 82;
     private static final long NR_FDATASYNC = X86_64 ? 75 : 83;
     private static final long NR_FTRUNCATE = X86_64 ? 77 : 46;
-    private static final long NR_FCHMOD = X86_64 ? 91 : 52;
     private static final long NR_FCHOWN = X86_64 ? 93 : 55;
     private static final long NR_UMASK = X86_64 ? 95 : 166;
     private static final long NR_FSTATFS = X86_64 ? 138 : 44;
@@ -63,10 +61,6 @@ public final class FileCalls {
         return INSTANCE;
     }
 
-    public MemoryIO memory() {
-        return memory;
-    }
-
     private long call(long number, long a, long b, long c, long d, long e) {
         return syscalls.rawOrErrno(number, a, b, c, d, e);
     }
@@ -95,10 +89,6 @@ public final class FileCalls {
         return (int) call(NR_FSTATFS, fd, statfsBuffer, 0, 0, 0);
     }
 
-    public long read(int fd, long buffer, long size) {
-        return call(NR_READ, fd, buffer, size, 0, 0);
-    }
-
     public long pread(int fd, long buffer, long size, long offset) {
         return call(NR_PREAD64, fd, buffer, size, offset, 0);
     }
@@ -117,10 +107,6 @@ public final class FileCalls {
 
     public int fallocate(int fd, int mode, long offset, long length) {
         return (int) call(NR_FALLOCATE, fd, mode, offset, length, 0);
-    }
-
-    public int fchmod(int fd, long mode) {
-        return (int) call(NR_FCHMOD, fd, mode, 0, 0, 0);
     }
 
     public int fchmodat(int dirfd, long path, long mode) {

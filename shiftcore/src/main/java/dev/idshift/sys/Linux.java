@@ -13,17 +13,13 @@ public final class Linux {
 
     public static final int S_IFMT = 0xF000;
     public static final int S_IFLNK = 0xA000;
-    public static final int S_IFDIR = 0x4000;
     public static final int S_ISGID = 0x400;
 
     public static final int O_RDONLY = 0;
     public static final int O_WRONLY = 1;
-    public static final int O_RDWR = 2;
-    public static final int O_ACCMODE = 3;
     public static final int O_CREAT = 0x40;
     public static final int O_EXCL = 0x80;
     public static final int O_NOCTTY = 0x100;
-    public static final int O_TRUNC = 0x200;
     public static final int O_NONBLOCK = 0x800;
     public static final int O_DIRECTORY = 0x10000;
     public static final int O_NOFOLLOW = 0x20000;

@@ -51,7 +51,7 @@ public final class NativeScratch {
         return base + (long) SLOT * SLOTS + SMALL;
     }
 
-    /** {@value #SMALL} bytes for small structs (open_how, struct stat is not among them: 144 fits). */
+    /** {@value #SMALL} bytes for small structs (open_how, a struct stat, a struct statfs). */
     public long small() {
         return base + (long) SLOT * SLOTS;
     }

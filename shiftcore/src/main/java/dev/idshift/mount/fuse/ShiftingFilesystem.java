@@ -1,6 +1,7 @@
 package dev.idshift.mount.fuse;
 
 import com.kenai.jffi.MemoryIO;
+import dev.idshift.sys.Errno;
 import dev.idshift.sys.FileCalls;
 import dev.idshift.sys.Linux;
 import dev.idshift.sys.NativeScratch;
@@ -29,10 +30,6 @@ import ru.serce.jnrfuse.struct.Timespec;
  */
 public final class ShiftingFilesystem extends FuseStubFS {
     private static final long RESOLVE = Linux.RESOLVE_IN_ROOT | Linux.RESOLVE_NO_MAGICLINKS;
-    private static final int ENAMETOOLONG = 36;
-    private static final int EOVERFLOW = 75;
-    private static final int EOPNOTSUPP = 95;
-    private static final int ERANGE = 34;
     private static final long NO_ID = 0xFFFF_FFFFL;
     private static final int FMODE_EXEC = 0x20;
 
@@ -96,7 +93,7 @@ public final class ShiftingFilesystem extends FuseStubFS {
     private int open(NativeScratch scratch, String path, int flags) {
         long encoded = scratch.string(0, path);
         if (encoded == 0) {
-            return -ENAMETOOLONG;
+            return -Errno.ENAMETOOLONG;
         }
         return calls.openat2(root, encoded, scratch.small() + HOW, flags | Linux.O_NOFOLLOW, 0, RESOLVE);
     }
@@ -105,14 +102,14 @@ public final class ShiftingFilesystem extends FuseStubFS {
     private int openParent(NativeScratch scratch, String path, int nameSlot) {
         int slash = path.lastIndexOf('/');
         if (slash < 0 || slash == path.length() - 1) {
-            return -Errnos.EINVAL;
+            return -Errno.EINVAL;
         }
         if (scratch.string(nameSlot, path.substring(slash + 1)) == 0) {
-            return -ENAMETOOLONG;
+            return -Errno.ENAMETOOLONG;
         }
         long parent = scratch.string(0, slash == 0 ? "/" : path.substring(0, slash));
         if (parent == 0) {
-            return -ENAMETOOLONG;
+            return -Errno.ENAMETOOLONG;
         }
         return calls.openat2(root, parent, scratch.small() + HOW, Linux.O_PATH | Linux.O_DIRECTORY, 0, RESOLVE);
     }
@@ -180,7 +177,7 @@ public final class ShiftingFilesystem extends FuseStubFS {
                 return result;
             }
             if ((memory.getInt(stat + FileCalls.STAT_MODE_OFFSET) & Linux.S_IFMT) == Linux.S_IFLNK) {
-                return -EOPNOTSUPP;  // as lchmod: a symlink has no mode of its own
+                return -Errno.EOPNOTSUPP;  // as lchmod: a symlink has no mode of its own
             }
             // Through the fd's /proc link: the very inode resolved above, whatever the path now names.
             return calls.fchmodat(Linux.AT_FDCWD, scratch.string(1, "/proc/self/fd/" + fd), mode);
@@ -196,13 +193,13 @@ public final class ShiftingFilesystem extends FuseStubFS {
         if ((uid & NO_ID) != NO_ID) {
             diskUid = ids.diskUid(uid & NO_ID);
             if (diskUid < 0) {
-                return -EOVERFLOW;
+                return -Errno.EOVERFLOW;
             }
         }
         if ((gid & NO_ID) != NO_ID) {
             diskGid = ids.diskGid(gid & NO_ID);
             if (diskGid < 0) {
-                return -EOVERFLOW;
+                return -Errno.EOVERFLOW;
             }
         }
         NativeScratch scratch = NativeScratch.current();
@@ -287,7 +284,7 @@ public final class ShiftingFilesystem extends FuseStubFS {
 
     @Override
     public int readdir(String path, Pointer buf, FuseFillDir filler, long offset, FuseFileInfo fi) {
-        return -Errnos.ENOSYS;  // replaced by the raw callback (registerRawCallbacks)
+        return -Errno.ENOSYS;  // replaced by the raw callback (registerRawCallbacks)
     }
 
     /** Lists a directory into libfuse's buffer through its fill function, called directly. */
@@ -314,7 +311,7 @@ public final class ShiftingFilesystem extends FuseStubFS {
                     memory.putLong(stat + FileCalls.STAT_INO_OFFSET, memory.getLong(at));
                     memory.putInt(stat + FileCalls.STAT_MODE_OFFSET, (memory.getByte(at + 18) & 0xFF) << 12);
                     if (FillDir.call(fillFunction, buffer, at + 19, stat) != 0) {
-                        return -ERANGE;
+                        return -Errno.ERANGE;
                     }
                     at += memory.getShort(at + 16) & 0xFFFF;
                 }
@@ -353,7 +350,7 @@ public final class ShiftingFilesystem extends FuseStubFS {
         long diskUid = ids.diskUid(Integer.toUnsignedLong(caller.uid.intValue()));
         long diskGid = ids.diskGid(Integer.toUnsignedLong(caller.gid.intValue()));
         if (diskUid < 0 || diskGid < 0) {
-            return -EOVERFLOW;
+            return -Errno.EOVERFLOW;
         }
         NativeScratch scratch = NativeScratch.current();
         int parent = openParent(scratch, path, 1);
@@ -386,7 +383,7 @@ public final class ShiftingFilesystem extends FuseStubFS {
                     break;
                 default:
                     long target = scratch.string(2, symlinkTarget);
-                    result = target == 0 ? -ENAMETOOLONG : calls.symlinkat(target, parent, name);
+                    result = target == 0 ? -Errno.ENAMETOOLONG : calls.symlinkat(target, parent, name);
             }
             if (result < 0) {
                 return result;
@@ -528,7 +525,7 @@ public final class ShiftingFilesystem extends FuseStubFS {
     private int readBuf(long vectorOut, long size, long offset, int fd) {
         long vector = memory.allocateMemory(BufferVector.SIZE, true);  // malloc: libfuse free()s it
         if (vector == 0) {
-            return -Errnos.ENOMEM;
+            return -Errno.ENOMEM;
         }
         BufferVector.describeFd(memory, vector, size, fd, offset);
         memory.putAddress(vectorOut, vector);
@@ -583,7 +580,7 @@ public final class ShiftingFilesystem extends FuseStubFS {
                 }
                 target = scratch.string(2, "/proc/self/fd/" + parent + "/" + path.substring(path.lastIndexOf('/') + 1));
             }
-            return target == 0 ? -ENAMETOOLONG : (int) call.apply(scratch, target);
+            return target == 0 ? -Errno.ENAMETOOLONG : (int) call.apply(scratch, target);
         } catch (XattrIds.Untranslatable e) {
             return -e.errno();
         } finally {
@@ -611,7 +608,7 @@ public final class ShiftingFilesystem extends FuseStubFS {
                 return shown.length;
             }
             if (shown.length > size) {
-                return -ERANGE;
+                return -Errno.ERANGE;
             }
             memory.putByteArray(value.address(), shown, 0, shown.length);
             return shown.length;
@@ -626,7 +623,7 @@ public final class ShiftingFilesystem extends FuseStubFS {
                 return calls.lsetxattr(target, encodedName, value.address(), size, flags);
             }
             if (size > NativeScratch.LARGE) {
-                return -Errnos.E2BIG;
+                return -Errno.E2BIG;
             }
             byte[] written = new byte[(int) size];
             memory.getByteArray(value.address(), written, 0, written.length);
@@ -649,13 +646,5 @@ public final class ShiftingFilesystem extends FuseStubFS {
 
     private static long address(Struct struct) {
         return Struct.getMemory(struct).address();
-    }
-
-    /** The few errnos used here without a name elsewhere. */
-    private static final class Errnos {
-        static final int E2BIG = 7;
-        static final int EINVAL = 22;
-        static final int ENOSYS = 38;
-        static final int ENOMEM = 12;
     }
 }

@@ -1,6 +1,7 @@
 package dev.idshift.mount.fuse;
 
 import dev.idshift.idmap.IdMap;
+import dev.idshift.sys.Errno;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
@@ -72,11 +73,11 @@ public final class XattrIds {
 
     private static byte[] acl(byte[] value, IdMap uidMap, IdMap gidMap, boolean overflowUnmapped) throws Untranslatable {
         if (value.length < ACL_HEADER || (value.length - ACL_HEADER) % ACL_ENTRY != 0) {
-            throw new Untranslatable(22, "malformed POSIX ACL of " + value.length + " bytes");
+            throw new Untranslatable(Errno.EINVAL, "malformed POSIX ACL of " + value.length + " bytes");
         }
         ByteBuffer acl = ByteBuffer.wrap(value.clone()).order(ByteOrder.LITTLE_ENDIAN);
         if (acl.getInt(0) != ACL_VERSION) {
-            throw new Untranslatable(95, "POSIX ACL version " + acl.getInt(0) + " (only 2 exists)");
+            throw new Untranslatable(Errno.EOPNOTSUPP, "POSIX ACL version " + acl.getInt(0) + " (only 2 exists)");
         }
         for (int entry = ACL_HEADER; entry < value.length; entry += ACL_ENTRY) {
             int tag = acl.getShort(entry) & 0xFFFF;
@@ -95,7 +96,7 @@ public final class XattrIds {
      */
     private static byte[] capability(byte[] value, IdMap uidMap, boolean overflowUnmapped) throws Untranslatable {
         if (value.length < 4) {
-            throw new Untranslatable(22, "malformed file capability of " + value.length + " bytes");
+            throw new Untranslatable(Errno.EINVAL, "malformed file capability of " + value.length + " bytes");
         }
         ByteBuffer caps = ByteBuffer.wrap(value).order(ByteOrder.LITTLE_ENDIAN);
         int magic = caps.getInt(0);
@@ -103,7 +104,7 @@ public final class XattrIds {
         long rootId;
         if (revision == CAP_REVISION_3) {
             if (value.length < CAP_V3_SIZE) {
-                throw new Untranslatable(22, "malformed v3 file capability of " + value.length + " bytes");
+                throw new Untranslatable(Errno.EINVAL, "malformed v3 file capability of " + value.length + " bytes");
             }
             rootId = Integer.toUnsignedLong(caps.getInt(CAP_ROOTID_OFFSET));
         } else if (revision == CAP_REVISION_2 && value.length >= CAP_V2_SIZE) {
@@ -135,6 +136,6 @@ public final class XattrIds {
         if (overflowUnmapped) {
             return IdMap.OVERFLOW_ID;
         }
-        throw new Untranslatable(22, "id " + id + " has no on-disk id in this mount's map");
+        throw new Untranslatable(Errno.EINVAL, "id " + id + " has no on-disk id in this mount's map");
     }
 }
