@@ -239,13 +239,7 @@ public final class StagingStore {
 
     /** Field 22 of /proc/PID/stat (start time in clock ticks since boot), or -1 if there is no such process. */
     public static long processStartTime(long pid) {
-        try {
-            String stat = dev.idshift.sys.ProcFiles.read("/proc/" + pid + "/stat");
-            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            return Long.parseLong(fields[19]);
-        } catch (IOException | RuntimeException e) {
-            return -1;
-        }
+        return dev.idshift.sys.ProcessStat.startTimeOf(pid);
     }
 
     /**

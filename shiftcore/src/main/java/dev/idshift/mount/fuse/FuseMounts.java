@@ -2,9 +2,9 @@ package dev.idshift.mount.fuse;
 
 import dev.idshift.idmap.IdMap;
 import dev.idshift.mount.kernel.MountInfo;
-import dev.idshift.staging.StagingStore;
 import dev.idshift.sys.Errno;
 import dev.idshift.sys.Linux;
+import dev.idshift.sys.ProcessStat;
 import dev.idshift.sys.SyscallException;
 import dev.idshift.sys.Syscalls;
 import java.io.BufferedReader;
@@ -128,25 +128,17 @@ public final class FuseMounts {
 
     /** The recorded server process, if it still runs as that process (not a reused pid, not a zombie). */
     public static Optional<ProcessHandle> ours(FuseMountRecord record) {
-        Optional<ProcessHandle> handle = ProcessHandle.of(record.pid());
-        if (handle.isPresent() && StagingStore.processStartTime(record.pid()) == record.startTime() && running(record.pid())) {
-            return handle;
+        ProcessStat stat = ProcessStat.of(record.pid());
+        if (stat != null && stat.startTime() == record.startTime() && stat.running()) {
+            return ProcessHandle.of(record.pid());
         }
         return Optional.empty();
     }
 
-    /**
-     * Alive and not a zombie: a server outlives its starter, so its parent is init (or a subreaper),
-     * which may reap it late; ProcessHandle.isAlive counts a zombie as alive.
-     */
-    static boolean running(long pid) {
-        try {
-            String stat = dev.idshift.sys.ProcFiles.read("/proc/" + pid + "/stat");
-            char state = stat.charAt(stat.lastIndexOf(')') + 2);
-            return state != 'Z' && state != 'X';
-        } catch (IOException | RuntimeException e) {
-            return false;
-        }
+    /** A server outlives its starter, so its parent is init (or a subreaper), which may reap it late. */
+    private static boolean running(long pid) {
+        ProcessStat stat = ProcessStat.of(pid);
+        return stat != null && stat.running();
     }
 
     private static String firstLine(Process server) {

@@ -23,11 +23,12 @@ public final class FuseOptions {
                 + ",auto_cache"
                 + ",subtype=idshift,fsname=" + escape(source)
                 + (readonly ? ",ro" : "");
-        String extra = System.getenv("IDSHIFT_FUSE_EXTRA");
-        if (extra != null && !extra.isEmpty()) {
-            return (String.join("\u0001", "-o", options) + "\u0001" + extra.replace(' ', '\u0001')).split("\u0001");
+        java.util.List<String> arguments = new java.util.ArrayList<>(java.util.List.of("-o", options));
+        String extra = System.getenv("IDSHIFT_FUSE_EXTRA");  // debugging: e.g. "-d", or "-s" (single-threaded)
+        if (extra != null && !extra.isBlank()) {
+            arguments.addAll(java.util.List.of(extra.trim().split("\\s+")));
         }
-        return new String[] {"-o", options};
+        return arguments.toArray(new String[0]);
     }
 
     /** libfuse's option syntax: commas and backslashes inside a value are backslash-escaped. */

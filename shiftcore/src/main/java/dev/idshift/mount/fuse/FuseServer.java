@@ -1,8 +1,8 @@
 package dev.idshift.mount.fuse;
 
-import dev.idshift.staging.StagingStore;
 import dev.idshift.sys.FileCalls;
 import dev.idshift.sys.Linux;
+import dev.idshift.sys.ProcessStat;
 import dev.idshift.sys.Syscalls;
 import dev.idshift.mount.kernel.MountInfo;
 import java.io.IOException;
@@ -58,7 +58,7 @@ public final class FuseServer {
     public static int serve(FuseRegistry registry, Path entry, String source, String target, IdTranslation ids,
                             boolean readonly, PrintStream readiness) {
         long pid = ProcessHandle.current().pid();
-        registry.save(entry, new FuseMountRecord(entry.getFileName().toString(), pid, StagingStore.processStartTime(pid),
+        registry.save(entry, new FuseMountRecord(entry.getFileName().toString(), pid, ProcessStat.startTimeOf(pid),
                 source, target));
         FileCalls.get().umask(0);  // the kernel applied the caller's umask already; ours must not mask again
         int rootFd = Syscalls.get().openat2(Linux.AT_FDCWD, source, Linux.O_PATH | Linux.O_DIRECTORY, 0, source);

@@ -13,12 +13,7 @@ public final class MountInfo {
 
     /** Mount points of the mounts directly on top of the topmost mount at {@code mountPoint}, in table order. */
     static List<String> directChildren(String mountPoint) {
-        String table;
-        try {
-            table = ProcFiles.read("/proc/thread-self/mountinfo");
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read /proc/thread-self/mountinfo: " + e.getMessage(), e);
-        }
+        String table = table();
         String[] lines = table.split("\n");
         String parentId = null;
         for (String line : lines) {
@@ -51,12 +46,7 @@ public final class MountInfo {
     }
 
     private static String fieldAt(String mountPoint, boolean device) {
-        String table;
-        try {
-            table = ProcFiles.read("/proc/thread-self/mountinfo");
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read /proc/thread-self/mountinfo: " + e.getMessage(), e);
-        }
+        String table = table();
         String type = "";
         for (String line : table.split("\n")) {
             String[] fields = line.split(" ");
@@ -66,6 +56,14 @@ public final class MountInfo {
             }
         }
         return type;
+    }
+
+    private static String table() {
+        try {
+            return ProcFiles.read("/proc/thread-self/mountinfo");
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read /proc/thread-self/mountinfo: " + e.getMessage(), e);
+        }
     }
 
     /** mountinfo escapes space, tab, newline and backslash as \\ooo. */
