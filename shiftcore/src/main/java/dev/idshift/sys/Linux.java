@@ -6,6 +6,9 @@ public final class Linux {
     }
 
     public static final int AT_FDCWD = -100;
+    /** ioctl_ns(2): _IO(0xb7, 2) and _IO(0xb7, 4). */
+    public static final int NS_GET_PARENT = 0xb702;
+    public static final int NS_GET_OWNER_UID = 0xb704;
     public static final int AT_SYMLINK_NOFOLLOW = 0x100;
     public static final int AT_RECURSIVE = 0x8000;
     public static final int AT_EMPTY_PATH = 0x1000;

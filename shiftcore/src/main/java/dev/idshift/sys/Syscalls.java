@@ -149,6 +149,22 @@ public final class Syscalls {
         check(raw(numbers.unshare(), flags, 0, 0, 0, 0), "unshare", "0x" + Integer.toHexString(flags));
     }
 
+    /** ioctl(fd, NS_GET_PARENT): the parent of a user namespace, as a new fd (EPERM past the caller's own). */
+    public int namespaceParent(int nsFd, String subject) {
+        return (int) check(raw(numbers.ioctl(), nsFd, Linux.NS_GET_PARENT, 0, 0, 0), "ioctl NS_GET_PARENT", subject);
+    }
+
+    /** ioctl(fd, NS_GET_OWNER_UID): the uid (in the parent namespace's terms) that created a user namespace. */
+    public long namespaceOwnerUid(int nsFd, String subject) {
+        long uid = memory.allocateMemory(4, true);
+        try {
+            check(raw(numbers.ioctl(), nsFd, Linux.NS_GET_OWNER_UID, uid, 0, 0), "ioctl NS_GET_OWNER_UID", subject);
+            return memory.getInt(uid) & 0xFFFF_FFFFL;
+        } finally {
+            free(uid);
+        }
+    }
+
     public int geteuid() {
         return (int) raw(numbers.geteuid(), 0, 0, 0, 0, 0);
     }
