@@ -14,9 +14,11 @@ import java.nio.file.Path;
  *
  * @param host       the namespace is our own (the host's): there is no chain to walk
  * @param creatorUid the host uid that created the top-level namespace of the chain (0 = root; -1 when host)
+ * @param topLevel   the inode of that top-level namespace (nsfs): one per container of a root runtime,
+ *                   whatever namespaces its processes nest below it (0 when host)
  */
-public record UserNamespaceOwner(boolean host, long creatorUid) {
-    public static final UserNamespaceOwner HOST = new UserNamespaceOwner(true, -1);
+public record UserNamespaceOwner(boolean host, long creatorUid, long topLevel) {
+    public static final UserNamespaceOwner HOST = new UserNamespaceOwner(true, -1, 0);
 
     /** Whether the namespace is the host's or was created, at its top level, by host root. */
     public boolean hostRoot() {
@@ -45,7 +47,7 @@ public record UserNamespaceOwner(boolean host, long creatorUid) {
                 boolean parentIsOurs = fdInode(parent, subject) == ours;
                 if (parentIsOurs) {
                     sys.close(parent);
-                    return new UserNamespaceOwner(false, sys.namespaceOwnerUid(current, subject));
+                    return new UserNamespaceOwner(false, sys.namespaceOwnerUid(current, subject), fdInode(current, subject));
                 }
                 if (current != nsFd) {
                     sys.close(current);
