@@ -31,7 +31,8 @@ public final class FuseShift {
         FuseRegistry servers = FuseRegistry.fromEnvironment();
         String key = StagingStore.keyForContainer(containerId);
         String rootfs = bundle.rootfs().toString();
-        Path mountPoint = store.newMountPoint(key, "rootfs");
+        // Only this (root) hook reaches the host's copy: 0700, no group (the container gets a clone).
+        Path mountPoint = store.newMountPoint(key, "rootfs", -1);
         try {
             FuseMounts.start(FuseServe.serverCommand(), servers, rootfs, mountPoint.toString(), plan.uid().mountMap(),
                     plan.gid().mountMap(), bundle.config().root().readonly());

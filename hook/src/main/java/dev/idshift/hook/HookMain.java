@@ -129,19 +129,24 @@ public final class HookMain {
     }
 
     /**
-     * The key of the staging mounts the precreate stage made for this container, if any. (Mounts made
-     * at prestart live in the container's mount namespace and die with it.)
+     * The key of the staging mounts the precreate stage made for this container, if any, derived from
+     * the secret the annotation carries: an annotation naming a key (which mountinfo shows) or any
+     * other value reaches no one's staging. (Mounts made at prestart live in the container's mount
+     * namespace and die with it.)
      */
     private static String stagingKey(OciState state) {
-        String key = state.annotations().get(IdshiftAnnotations.STAGING);
-        if (key == null) {
+        String secret = state.annotations().get(IdshiftAnnotations.STAGING);
+        if (secret == null) {
             // podman's states carry its own copy of the annotations; the bundle has the config we returned.
-            key = stagingKeyOfBundle(Path.of(state.bundle()));
+            secret = stagingKeyOfBundle(Path.of(state.bundle()));
         }
-        if (key != null && !IdshiftAnnotations.isStagingKey(key)) {
-            throw new BadInputException("$.annotations[\"" + IdshiftAnnotations.STAGING + "\"]: \"" + key + "\" is not a staging key");
+        if (secret == null) {
+            return null;
         }
-        return key;
+        if (!IdshiftAnnotations.isStagingKey(secret)) {
+            throw new BadInputException("$.annotations[\"" + IdshiftAnnotations.STAGING + "\"]: \"" + secret + "\" is not a staging secret");
+        }
+        return StagingStore.keyOf(secret);
     }
 
     private static String stagingKeyOfBundle(Path bundle) {

@@ -39,8 +39,9 @@ import java.util.Optional;
  * mount targets (/etc/hosts, /run/.containerenv, ...) as the container's root through the shifted
  * view, which the prestart path cannot offer, and applies every mask itself.
  *
- * <p>The config is tagged dev.idshift.staging=KEY. poststart records which container uses KEY's
- * mounts; poststop removes them. They must outlive the start: runc's exec chdirs into the rootfs path.
+ * <p>The config is tagged dev.idshift.staging=S, a secret; the mounts live under KEY = hash of S
+ * (StagingStore.keyOf), closed to everyone but root and the container's root. poststart records which
+ * container uses KEY's mounts; poststop removes them. They must outlive the start: runc's exec chdirs into the rootfs path.
  */
 final class PrecreateStage {
     private PrecreateStage() {
@@ -57,13 +58,15 @@ final class PrecreateStage {
         }
         if (!annotations.disable() && config.linux().namespace(Namespace.USER).isPresent()) {
             ContainerIds ids = ContainerIds.of(0, config.linux().uidMappings(), config.linux().gidMappings());
-            key = StagingStore.newKey();
+            // The config carries the secret; the mounts and the record are named by its hash (StagingStore).
+            String secret = StagingStore.newSecret();
+            key = StagingStore.keyOf(secret);
             try {
                 stageRootfs(document, config, ids, annotations, store, key, staged);
                 stageVolumes(document, config, ids, annotations, store, key, staged);
                 if (!staged.isEmpty()) {
                     store.save(new StagingRecord(key, System.currentTimeMillis(), staged, null));
-                    annotationsOf(document).put(IdshiftAnnotations.STAGING, key);
+                    annotationsOf(document).put(IdshiftAnnotations.STAGING, secret);
                 }
             } catch (RuntimeException | Error e) {
                 FuseShift.remove(store, FuseRegistry.fromEnvironment(), key);
@@ -139,7 +142,8 @@ final class PrecreateStage {
         if (plan.isNoop()) {
             return Optional.empty();
         }
-        Path mountPoint = store.newMountPoint(key, name);
+        // Reachable by root and the container's root only: runc init binds it as the container's root.
+        Path mountPoint = store.newMountPoint(key, name, ids.gids().toOutside(0));
         boolean fuse = backend == Backend.FUSE;
         if (!fuse) {
             try (Fd userns = UserNamespaces.createWithMaps(plan.uid().mountMap(), plan.gid().mountMap());

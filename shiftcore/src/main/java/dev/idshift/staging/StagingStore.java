@@ -26,10 +26,24 @@ import java.util.Map;
  * clears it).
  *
  * <pre>
- *   ROOT/            0711  traversable, not listable
- *   ROOT/staging/K/  0711  the container's root (host 100000) must traverse to its rootfs
- *   ROOT/state/      0700  root only: K.json, replaced atomically
+ *   ROOT/                 0711        traversable, not listable
+ *   ROOT/staging/         0711
+ *   ROOT/staging/K/       0710 root:G where G is the host gid of the container's gid 0 (runc init
+ *                                     traverses it as the container's root to bind its rootfs); 0700
+ *                                     when there is no such gid or no container needs it
+ *   ROOT/staging/K/NAME   the same    a mount point (the shifted rootfs or a volume)
+ *   ROOT/state/           0700        root only: K.json, replaced atomically
  * </pre>
+ *
+ * <p>Why K is closed: a staged mount shows the image's files owned by the container's host ids, setuid
+ * bits included, in the host's mount namespace. A host user who could walk in would run the image's
+ * setuid binaries as the container's root and write its files (moby's CVE-2021-41091). Only root and
+ * the container's root may reach it.
+ *
+ * <p>Keys: the precreate stage puts a secret S in the config's dev.idshift.staging annotation; the
+ * mount path and the record use K = {@link #keyOf}(S). K shows in mountinfo; S is only in the
+ * container's config and state. poststart/poststop derive K from S, so a bundle that names K (or
+ * anything but S) reaches no one's staging.
  */
 public final class StagingStore {
     public static final Path DEFAULT_ROOT = Path.of("/run/idshift");
@@ -56,32 +70,54 @@ public final class StagingStore {
         return new StagingStore(configured == null || configured.isEmpty() ? DEFAULT_ROOT : Path.of(configured));
     }
 
+    /** 32 random lowercase hex digits (a record's name, or a staging secret). */
     public static String newKey() {
         byte[] bytes = new byte[16];
         RANDOM.nextBytes(bytes);
-        StringBuilder key = new StringBuilder(32);
-        for (byte b : bytes) {
-            key.append(Character.forDigit((b >> 4) & 0xF, 16)).append(Character.forDigit(b & 0xF, 16));
+        return hex(bytes);
+    }
+
+    /** A staging secret S for the dev.idshift.staging annotation (the schema's key syntax). */
+    public static String newSecret() {
+        return newKey();
+    }
+
+    /**
+     * The key K under which the staging of secret S lives: the first 32 hex digits of SHA-256(S).
+     * K is public (mount paths, mountinfo); S cannot be had from it.
+     */
+    public static String keyOf(String secret) {
+        if (!isKey(secret)) {
+            throw new IllegalArgumentException("\"" + secret + "\" is not a staging secret (32 hex digits)");
         }
-        return key.toString();
+        return sha256Hex32(secret);
     }
 
     /**
      * The key of staging made at prestart/createRuntime for container ID: there the config cannot
-     * carry an annotation any more, so poststop finds it again from the container's id.
+     * carry an annotation any more, so poststop finds it again from the container's id (chosen by
+     * the engine; the prefix keeps it apart from {@link #keyOf}, whose inputs are hex only).
      */
     public static String keyForContainer(String containerId) {
+        return sha256Hex32("idshift container " + containerId);
+    }
+
+    private static String sha256Hex32(String input) {
         try {
             byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
-                    .digest(("idshift container " + containerId).getBytes(java.nio.charset.StandardCharsets.UTF_8));
-            StringBuilder key = new StringBuilder(32);
-            for (int i = 0; i < 16; i++) {
-                key.append(Character.forDigit((digest[i] >> 4) & 0xF, 16)).append(Character.forDigit(digest[i] & 0xF, 16));
-            }
-            return key.toString();
+                    .digest(input.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return hex(java.util.Arrays.copyOf(digest, 16));
         } catch (java.security.NoSuchAlgorithmException impossible) {
             throw new IllegalStateException(impossible);
         }
+    }
+
+    private static String hex(byte[] bytes) {
+        StringBuilder hex = new StringBuilder(bytes.length * 2);
+        for (byte b : bytes) {
+            hex.append(Character.forDigit((b >> 4) & 0xF, 16)).append(Character.forDigit(b & 0xF, 16));
+        }
+        return hex.toString();
     }
 
     /** ROOT/staging/KEY: where KEY's mount points are. */
@@ -95,12 +131,19 @@ public final class StagingStore {
         return isKey(key) && Files.exists(stateFile(key));
     }
 
-    /** Creates ROOT/staging/KEY/NAME (an empty mount point) with traversable parents. */
-    public Path newMountPoint(String key, String name) {
+    /**
+     * Creates ROOT/staging/KEY/NAME (an empty mount point). KEY and NAME are reachable by root and,
+     * when {@code containerRootGid} is a host gid (&gt;= 0), by that group: 0710 root:GID; else 0700.
+     *
+     * @param containerRootGid the host gid the container's gid 0 maps to (the runtime's init must
+     *                         traverse to the mount as the container's root), or -1 (only root's hook
+     *                         reaches it)
+     */
+    public Path newMountPoint(String key, String name, long containerRootGid) {
         requireKey(key);
         try {
-            Path stagingDir = directory(directory(directory(root, "rwx--x--x").resolve("staging"), "rwx--x--x").resolve(key), "rwx--x--x");
-            return directory(stagingDir.resolve(name), "rwxr-xr-x");
+            Path stagingDir = directory(directory(root, "rwx--x--x").resolve("staging"), "rwx--x--x").resolve(key);
+            return closedDirectory(closedDirectory(stagingDir, containerRootGid).resolve(name), containerRootGid);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create the staging directory under " + root + ": " + e.getMessage(), e);
         }
@@ -111,6 +154,22 @@ public final class StagingStore {
             Files.createDirectories(path);
         }
         Files.setPosixFilePermissions(path, PosixFilePermissions.fromString(permissions));
+        return path;
+    }
+
+    /**
+     * A directory only root (and group {@code gid}, to traverse) may enter. Created 0700 and only then
+     * given to the group, so it is never open to anyone else, not even for a moment.
+     */
+    private static Path closedDirectory(Path path, long gid) throws IOException {
+        if (!Files.isDirectory(path, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            Files.createDirectory(path, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        }
+        Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rwx------"));
+        if (gid >= 0) {
+            Files.setAttribute(path, "unix:gid", (int) gid, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+            Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rwx--x---"));
+        }
         return path;
     }
 

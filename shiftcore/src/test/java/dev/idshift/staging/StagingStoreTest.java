@@ -22,7 +22,7 @@ class StagingStoreTest {
     void recordsRoundTripAndDirectoriesAreTraversableButStateIsRootOnly() throws Exception {
         StagingStore store = new StagingStore(root);
         String key = StagingStore.newKey();
-        Path mountPoint = store.newMountPoint(key, "rootfs");
+        Path mountPoint = store.newMountPoint(key, "rootfs", -1);
         store.save(new StagingRecord(key, 1234, List.of(new StagedMount("/images/a", mountPoint.toString(), "/")), null));
 
         StagingRecord loaded = store.load(key);
@@ -30,7 +30,10 @@ class StagingStoreTest {
         assertEquals(List.of(new StagedMount("/images/a", mountPoint.toString(), "/")), loaded.mounts());
         assertEquals(1234, loaded.createdAtMs());
         assertEquals(List.of(key), store.keys());
-        assertEquals("rwx--x--x", PosixFilePermissions.toString(Files.getPosixFilePermissions(mountPoint.getParent())));
+        assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(mountPoint.getParent())),
+                "no container root to let in: root only");
+        assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(mountPoint)));
+        assertEquals("rwx--x--x", PosixFilePermissions.toString(Files.getPosixFilePermissions(root.resolve("staging"))));
         assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(root.resolve("state"))));
         try (var files = Files.list(root.resolve("state"))) {
             assertEquals(List.of(key + ".json"), files.map(f -> f.getFileName().toString()).toList(), "no temporary left behind");
@@ -55,7 +58,7 @@ class StagingStoreTest {
     void removeIsIdempotentAndKeysAreChecked() throws Exception {
         StagingStore store = new StagingStore(root);
         String key = StagingStore.newKey();
-        store.newMountPoint(key, "rootfs");
+        store.newMountPoint(key, "rootfs", -1);
         store.save(new StagingRecord(key, 0, List.of(), null));
         store.remove(key);
         store.remove(key);
@@ -63,11 +66,24 @@ class StagingStoreTest {
         assertFalse(Files.exists(root.resolve("staging").resolve(key)));
         assertThrows(IllegalArgumentException.class, () -> store.remove("../../etc"));
         String orphan = StagingStore.newKey();
-        store.newMountPoint(orphan, "rootfs");
+        store.newMountPoint(orphan, "rootfs", -1);
         assertEquals(List.of(orphan), store.orphans().stream().map(StagingRecord::key).toList(), "a staging dir without a record");
         store.remove(orphan);
         assertTrue(store.orphans().isEmpty());
         assertTrue(StagingStore.isKey(key));
         assertFalse(StagingStore.isKey(key.toUpperCase()));
+    }
+
+    @Test
+    void theKeyIsTheSecretsHashAndGivesNothingBack() {
+        String secret = StagingStore.newSecret();
+        String key = StagingStore.keyOf(secret);
+        assertTrue(StagingStore.isKey(key), "a key has the schema's syntax: " + key);
+        assertEquals(key, StagingStore.keyOf(secret), "derived the same way at every stage");
+        assertFalse(key.equals(secret));
+        assertFalse(StagingStore.keyOf(key).equals(key), "naming the key instead of the secret reaches another key");
+        // SHA-256("0" x 32), first 16 bytes: a fixed vector, so the derivation cannot drift between versions.
+        assertEquals("84e0c0eafaa95a34c293f278ac52e45c", StagingStore.keyOf("00000000000000000000000000000000"));
+        assertThrows(IllegalArgumentException.class, () -> StagingStore.keyOf("../../etc"));
     }
 }
