@@ -98,6 +98,10 @@ public final class HookMain {
             debug(err, NestedShift.run(state.pid(), bundle, state.annotations(), ParentRuntime.detect().needsProtectedPathsReapplied()));
             return ExitCode.OK;
         }
+        if (!dryRun && ShiftDecision.skipReason(bundle.config(), ShiftDecision.annotationsOf(bundle, state.annotations())) == null) {
+            // Everything below reads the pid's maps and mounts into its namespaces: it must be a container's.
+            StatePid.verify(state.pid());
+        }
         ShiftDecision decision = ShiftDecision.decide(bundle, state.annotations(), state.pid());
         if (decision.plan().isEmpty()) {
             debug(err, decision.reason());
@@ -105,6 +109,7 @@ public final class HookMain {
         }
         ParentRuntime runtime = ParentRuntime.detect();
         if (dryRun) {
+            StatePid.refusal(state.pid());  // the training walk: load the check's classes (our own pid is refused)
             KernelShift.walkWithoutMounting(state.pid());
             return ExitCode.OK;
         }

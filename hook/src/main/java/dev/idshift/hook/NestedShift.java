@@ -33,6 +33,7 @@ final class NestedShift {
         if (skip != null) {
             return skip;
         }
+        StatePid.verify(pid);
         LinuxSpec linux = bundle.config().linux();
         ContainerIds ids = ContainerIds.of(pid, linux.uidMappings(), linux.gidMappings());
         ExplicitLayout explicit = ExplicitLayout.from(annotations, bundle.directory().resolve("config.json").toString());

@@ -1,9 +1,5 @@
 package dev.idshift.sys;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-
 /**
  * Who a user namespace belongs to, as the host sees it. Any user can create a user namespace and be
  * root in it, so "the caller is in a user namespace" says nothing about what it may do on the host.
@@ -79,10 +75,6 @@ public record UserNamespaceOwner(boolean host, long creatorUid, long topLevel) {
     }
 
     private static long inode(String path, String subject) {
-        try {
-            return (Long) Files.getAttribute(Path.of(path), "unix:ino");
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot stat " + path + " (" + subject + "): " + e.getMessage(), e);
-        }
+        return NamespaceFiles.inode(path, subject);
     }
 }
