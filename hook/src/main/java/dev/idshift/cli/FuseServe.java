@@ -1,6 +1,7 @@
 package dev.idshift.cli;
 
 import dev.idshift.idmap.IdMapParser;
+import dev.idshift.mount.MountAccess;
 import dev.idshift.mount.fuse.FuseRegistry;
 import dev.idshift.mount.fuse.FuseServer;
 import dev.idshift.mount.fuse.IdTranslation;
@@ -12,7 +13,7 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * {@code idshift __fuse-serve ENTRY SRC DST UIDMAP GIDMAP ro|rw}: the FUSE server process, started
+ * {@code idshift __fuse-serve ENTRY SRC DST UIDMAP GIDMAP FLAGS}: the FUSE server process, started
  * by {@code idshift mount --backend fuse} and by the hook (FuseMounts.start), never by people.
  */
 public final class FuseServe {
@@ -32,7 +33,7 @@ public final class FuseServe {
 
     public static int run(String[] args) {
         if (args.length != 7) {
-            System.err.println("idshift: " + COMMAND + " is internal: ENTRY SRC DST UIDMAP GIDMAP ro|rw");
+            System.err.println("idshift: " + COMMAND + " is internal: ENTRY SRC DST UIDMAP GIDMAP FLAGS (e.g. rw,nosuid,nodev)");
             return ExitCode.USAGE;
         }
         PrintStream readiness = new PrintStream(new FileOutputStream(FileDescriptor.out), true, StandardCharsets.UTF_8);
@@ -40,7 +41,7 @@ public final class FuseServe {
             Path entry = Path.of(args[1]);
             IdTranslation ids = new IdTranslation(IdMapParser.parseColonList(args[4]), IdMapParser.parseColonList(args[5]));
             FuseRegistry registry = new FuseRegistry(entry.getParent().getParent());
-            return FuseServer.serve(registry, entry, args[2], args[3], ids, args[6].equals("ro"), readiness);
+            return FuseServer.serve(registry, entry, args[2], args[3], ids, MountAccess.parse(args[6]), readiness);
         } catch (RuntimeException e) {
             readiness.println(e.getMessage());
             return ErrorReporter.report(e, COMMAND, System.err);

@@ -36,7 +36,7 @@ final class FuseTraining {
             Pointer memory = jnr.ffi.Runtime.getSystemRuntime().getMemoryManager().allocateDirect(256);
             filesystem.getattr("/file", FileStat.of(memory));
             filesystem.getattr("/missing", FileStat.of(memory));
-            FuseOptions.of(source.toString(), false);
+            FuseOptions.of(source.toString(), dev.idshift.mount.MountAccess.CONTAINER);
             XattrIds.carriesIds(XattrIds.CAPABILITY);
             return ExitCode.OK;
         } catch (IOException | RuntimeException | LinkageError e) {

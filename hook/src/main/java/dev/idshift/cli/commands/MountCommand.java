@@ -4,6 +4,8 @@ import dev.idshift.cli.BadInputException;
 import dev.idshift.cli.ExitCode;
 import dev.idshift.config.annotations.Backend;
 import dev.idshift.daemon.DaemonClient;
+import dev.idshift.helper.MarkSafety;
+import dev.idshift.mount.MountAccess;
 import dev.idshift.daemon.Protocol;
 import dev.idshift.cli.FuseServe;
 import dev.idshift.mount.fuse.FuseMountRecord;
@@ -42,7 +44,10 @@ public final class MountCommand implements Callable<Integer> {
     @Option(names = "--gidmap", paramLabel = "DISK:HOST:COUNT", description = "The same for gids (default: as --uidmap).")
     List<String> gidMaps = new ArrayList<>();
 
-    @Option(names = "-o", paramLabel = "OPTIONS", description = "shiftfs-style options: uidmap=D:H:N[,D:H:N...],gidmap=...,ro|rw")
+    @Option(names = "-o", paramLabel = "OPTIONS", description = {"shiftfs-style options: uidmap=D:H:N[,D:H:N...],gidmap=...,ro|rw,"
+            + "suid,dev.",
+            "The view is nosuid,nodev unless suid / dev are given: through it, a setuid file owned by on-disk root runs"
+            + " as the host id root maps to, for anyone who can reach DST."})
     String options;
 
     @Option(names = "--backend", paramLabel = "auto|kernel|fuse", defaultValue = "auto",
@@ -71,13 +76,14 @@ public final class MountCommand implements Callable<Integer> {
         }
         MapOptions maps = MapOptions.from(uidMaps, gidMaps, options);
         Path realTarget = directory(target, "DST");
+        warnIfReachable(maps.access(), realTarget);
         String how = "kernel idmapped mount";
         Path realSource = source.toAbsolutePath().normalize();
         boolean fuse = chosen == Backend.FUSE;
         if (chosen != Backend.FUSE && !viaDaemon && privileged()) {
             realSource = directory(source, "SRC");
             try {
-                ShiftedMounts.mount(realSource.toString(), realTarget.toString(), maps.uidMap(), maps.gidMap(), maps.readonly());
+                ShiftedMounts.mount(realSource.toString(), realTarget.toString(), maps.uidMap(), maps.gidMap(), maps.access());
             } catch (IdmapUnsupportedException e) {
                 if (chosen == Backend.KERNEL) {
                     throw e;
@@ -93,7 +99,7 @@ public final class MountCommand implements Callable<Integer> {
             }
             realSource = directory(source, "SRC");
             FuseMountRecord server = FuseMounts.start(FuseServe.serverCommand(), FuseRegistry.fromEnvironment(),
-                    realSource.toString(), realTarget.toString(), maps.uidMap(), maps.gidMap(), maps.readonly());
+                    realSource.toString(), realTarget.toString(), maps.uidMap(), maps.gidMap(), maps.access());
             how = "FUSE, server pid " + server.pid() + (chosen == Backend.AUTO ? "; " + how : "");
         } else if (viaDaemon || !privileged()) {
             // SRC is resolved by the daemon, beneath its mark: the caller may not even be able to reach it.
@@ -101,13 +107,45 @@ public final class MountCommand implements Callable<Integer> {
             String requested = source.toAbsolutePath().normalize().toString();
             try (Fd tree = DaemonClient.mount(socket != null ? socket : Protocol.socketFromEnvironment(), requested,
                     maps.uidMap(), maps.gidMap(), maps.readonly())) {
+                ShiftedMounts.restrict(tree, maps.access(), realTarget.toString());
                 IdmappedTrees.attach(tree, realTarget.toString());
             }
             how = "made by the idshift daemon: an idmapped mount, or a FUSE view where the kernel will not idmap SRC";
         }
         System.out.println("idshift: mounted " + realSource + " on " + realTarget + " (" + how + "; uids "
-                + maps.uidMap() + ", gids " + maps.gidMap() + (maps.readonly() ? ", read-only" : "") + ")");
+                + maps.uidMap() + ", gids " + maps.gidMap() + "; " + maps.access().words() + disabled(maps.access()) + ")");
         return ExitCode.OK;
+    }
+
+    /**
+     * A view with setuid files (or device nodes) working, at a path other users can reach, lets them
+     * run the view's setuid files as the ids those map to: say so. Which paths others can reach is
+     * what `idshift mark` checks too (MarkSafety).
+     */
+    private static void warnIfReachable(MountAccess access, Path target) {
+        if (!access.suid() && !access.dev()) {
+            return;
+        }
+        List<String> problems = MarkSafety.problems(target);
+        if (!problems.isEmpty()) {
+            System.err.println("idshift: warning: -o " + (access.suid() ? "suid" : "dev") + " at " + target
+                    + ", which other users can reach: they can run its setuid files as their owners' mapped ids"
+                    + (access.dev() ? " and open its device nodes" : "") + " (" + String.join("; ", problems) + ")");
+        }
+    }
+
+    /** What the view does not allow, and how to ask for it; empty when it allows both. */
+    private static String disabled(MountAccess access) {
+        if (!access.suid() && !access.dev()) {
+            return ": setuid files and device nodes do not work through it (-o suid,dev to allow)";
+        }
+        if (!access.suid()) {
+            return ": setuid files do not work through it (-o suid to allow)";
+        }
+        if (!access.dev()) {
+            return ": device nodes do not work through it (-o dev to allow)";
+        }
+        return "";
     }
 
     /** Root in the host's user namespace: can idmap host filesystems itself. */

@@ -16,6 +16,15 @@ class MapOptionsTest {
         assertEquals("0:100000:1000,1000:1000:1", maps.uidMap().toString());
         assertEquals("0:200000:1000", maps.gidMap().toString());
         assertTrue(maps.readonly());
+        assertEquals("ro,nosuid,nodev", maps.access().words(), "nosuid,nodev unless asked");
+    }
+
+    @Test
+    void suidAndDevOnlyWhenAsked() {
+        assertEquals("rw,nosuid,nodev", MapOptions.from(List.of("0:100000:1"), List.of(), null).access().words());
+        assertEquals("rw,suid,nodev", MapOptions.from(List.of("0:100000:1"), List.of(), "suid").access().words());
+        assertEquals("rw,suid,dev", MapOptions.from(List.of(), List.of(), "uidmap=0:100000:1,suid,dev").access().words());
+        assertEquals("rw,nosuid,nodev", MapOptions.from(List.of("0:100000:1"), List.of(), "suid,nosuid,dev,nodev").access().words());
     }
 
     @Test

@@ -1,6 +1,7 @@
 package dev.idshift.mount.fuse;
 
 import dev.idshift.idmap.IdMap;
+import dev.idshift.mount.MountAccess;
 import dev.idshift.mount.kernel.MountInfo;
 import dev.idshift.sys.Errno;
 import dev.idshift.sys.Linux;
@@ -37,7 +38,8 @@ public final class FuseMounts {
     }
 
     /**
-     * Starts a server for {@code source} on {@code target} and returns once it is mounted.
+     * Starts a server for {@code source} on {@code target} and returns once it is mounted, setuid files
+     * and device nodes working as in a container's rootfs.
      *
      * @param serverCommand the command that runs {@code FuseServer} ({@code idshift __fuse-serve})
      * @param uids          on-disk uid -> host uid
@@ -46,6 +48,12 @@ public final class FuseMounts {
      */
     public static FuseMountRecord start(List<String> serverCommand, FuseRegistry registry, String source, String target,
                                         IdMap uids, IdMap gids, boolean readonly) {
+        return start(serverCommand, registry, source, target, uids, gids, MountAccess.CONTAINER.withReadonly(readonly));
+    }
+
+    /** As above, with setuid files and device nodes allowed or not as {@code access} says. */
+    public static FuseMountRecord start(List<String> serverCommand, FuseRegistry registry, String source, String target,
+                                        IdMap uids, IdMap gids, MountAccess access) {
         Path entry = registry.newEntry();
         List<String> command = new ArrayList<>();
         command.add("setsid");
@@ -55,7 +63,7 @@ public final class FuseMounts {
         command.add(target);
         command.add(uids.toString());
         command.add(gids.toString());
-        command.add(readonly ? "ro" : "rw");
+        command.add(access.words());
         ProcessBuilder builder = new ProcessBuilder(command)
                 .redirectInput(new File("/dev/null"))
                 .redirectError(ProcessBuilder.Redirect.appendTo(FuseRegistry.logOf(entry).toFile()));

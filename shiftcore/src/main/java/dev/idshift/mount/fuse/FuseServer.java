@@ -1,5 +1,6 @@
 package dev.idshift.mount.fuse;
 
+import dev.idshift.mount.MountAccess;
 import dev.idshift.sys.FileCalls;
 import dev.idshift.sys.Linux;
 import dev.idshift.sys.ProcessStat;
@@ -56,7 +57,7 @@ public final class FuseServer {
      * @return the exit code: 0 after a clean unmount
      */
     public static int serve(FuseRegistry registry, Path entry, String source, String target, IdTranslation ids,
-                            boolean readonly, PrintStream readiness) {
+                            MountAccess access, PrintStream readiness) {
         long pid = ProcessHandle.current().pid();
         registry.save(entry, new FuseMountRecord(entry.getFileName().toString(), pid, ProcessStat.startTimeOf(pid),
                 source, target));
@@ -90,7 +91,7 @@ public final class FuseServer {
         // SIGTERM/SIGINT: unmount, so the mount point is not left dead (libfuse then returns from its loop).
         Runtime.getRuntime().addShutdownHook(new Thread(() -> detach(target), "idshift-fuse-unmount"));
         try {
-            filesystem.mount(Path.of(target), true, false, FuseOptions.of(source, readonly));
+            filesystem.mount(Path.of(target), true, false, FuseOptions.of(source, access));
             return 0;
         } catch (FuseException e) {
             String why = e.getCause() != null ? e.getCause().getMessage() : e.getMessage();

@@ -1,6 +1,7 @@
 package dev.idshift.mount.kernel;
 
 import dev.idshift.idmap.IdMap;
+import dev.idshift.mount.MountAccess;
 import dev.idshift.sys.Linux;
 import dev.idshift.sys.Syscalls;
 
@@ -14,10 +15,22 @@ public final class ShiftedMounts {
      * {@code uidMap}/{@code gidMap} (on-disk id -> shown id); writes map back. Only the source's
      * own mount is shifted (like a non-recursive bind).
      */
-    public static void mount(String source, String target, IdMap uidMap, IdMap gidMap, boolean readonly) {
+    public static void mount(String source, String target, IdMap uidMap, IdMap gidMap, MountAccess access) {
         try (Fd userns = UserNamespaces.createWithMaps(uidMap, gidMap);
-             Fd tree = IdmappedTrees.cloneIdmapped(source, userns.get(), false, readonly)) {
+             Fd tree = IdmappedTrees.cloneIdmapped(source, userns.get(), false, access.readonly())) {
+            restrict(tree, access, target);
             IdmappedTrees.attach(tree, target);
+        }
+    }
+
+    /**
+     * Sets nosuid/nodev on a detached tree before it is attached, as {@code access} asks: the view
+     * never appears, not even for a moment, with more than was asked for.
+     */
+    public static void restrict(Fd tree, MountAccess access, String subject) {
+        long attributes = access.kernelAttributes() & (Linux.MOUNT_ATTR_NOSUID | Linux.MOUNT_ATTR_NODEV);
+        if (attributes != 0) {
+            Syscalls.get().mountSetattr(tree.get(), "", Linux.AT_EMPTY_PATH, attributes, 0, 0, 0, subject);
         }
     }
 
