@@ -143,7 +143,7 @@ public final class HookMain {
         String secret = state.annotations().get(IdshiftAnnotations.STAGING);
         if (secret == null) {
             // podman's states carry its own copy of the annotations; the bundle has the config we returned.
-            secret = stagingKeyOfBundle(Path.of(state.bundle()));
+            secret = stagingSecretOfBundle(Path.of(state.bundle()));
         }
         if (secret == null) {
             return null;
@@ -154,7 +154,7 @@ public final class HookMain {
         return StagingStore.keyOf(secret);
     }
 
-    private static String stagingKeyOfBundle(Path bundle) {
+    private static String stagingSecretOfBundle(Path bundle) {
         byte[] json;
         try {
             json = java.nio.file.Files.readAllBytes(bundle.resolve("config.json"));

@@ -80,15 +80,21 @@ class StagingAttackTest {
         try (Scratch scratch = new Scratch(); HostUser attacker = HostUser.create()) {
             Path bundle = scratch.dir("bundle");
             Path rootfs = SetuidImage.addTo(Rootfs.create(bundle.resolve("rootfs")));
+            // What the container sees goes to its /tmp, which lands on disk in the rootfs (crun exec cannot join it here).
             new BundleBuilder(bundle).idshiftHook("createRuntime").idshiftHook("poststop").annotation("dev.idshift.backend", "fuse")
-                    .script("sleep 120").write();
+                    .script("(grep ' / / ' /proc/self/mountinfo | grep -o fuse.idshift; stat -c %u:%g /) > /tmp/seen.partial"
+                            + " && mv /tmp/seen.partial /tmp/seen; sleep 120").write();
             String id = Runtime.newId();
             try {
                 Exec.Result started = runtime.runDetached(bundle, id);
                 assertEquals(0, started.exit(), started.describe());
                 Path keyDirectory = StagingMounts.STAGING.resolve(StagingStore.keyForContainer(id));
-                Exec.Result inside = runtime.exec(id, "grep ' / / ' /proc/self/mountinfo | grep -o fuse.idshift; stat -c %u:%g /");
-                assertEquals(List.of("fuse.idshift", "0:0"), inside.stdout().lines().toList(), inside.describe());
+                Path seen = rootfs.resolve("tmp/seen");
+                long deadline = System.nanoTime() + 30_000_000_000L;
+                while (!Files.exists(seen) && System.nanoTime() < deadline) {
+                    Thread.sleep(50);
+                }
+                assertEquals(List.of("fuse.idshift", "0:0"), Files.readAllLines(seen), "the container runs on its FUSE view");
 
                 assertEquals("rwx------", permissions(keyDirectory));
                 assertEquals(0, Files.getAttribute(keyDirectory, "unix:gid", LinkOption.NOFOLLOW_LINKS));

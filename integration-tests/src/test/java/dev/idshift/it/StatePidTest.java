@@ -11,6 +11,7 @@ import dev.idshift.it.support.HostUser;
 import dev.idshift.it.support.MountTable;
 import dev.idshift.it.support.Rootfs;
 import dev.idshift.it.support.Scratch;
+import dev.idshift.staging.StagingStore;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -28,6 +29,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * shift a root-owned host directory into the user's namespace).
  */
 class StatePidTest {
+    private static final String CONTAINER_ID = "isc-state-pid";
 
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"kernel", "fuse"})
@@ -38,12 +40,12 @@ class StatePidTest {
             Process host = new ProcessBuilder("sleep", "120").start();
             try {
                 String mountsBefore = mountinfo(host.pid());
-                List<String> before = MountTable.snapshot();
+                List<String> before = ours(scratch);
 
                 Exec.Result hook = hook(bundle, host.pid());
 
                 assertRefused(hook, host.pid(), "the hook's own user namespace");
-                assertEquals(before, MountTable.snapshot(), "nothing mounted on the host");
+                assertEquals(before, ours(scratch), "nothing mounted on the host");
                 assertEquals(mountsBefore, mountinfo(host.pid()));
                 assertEquals(List.of(), FuseServers.serving(bundle.resolve("rootfs")), "no FUSE server started");
             } finally {
@@ -62,13 +64,13 @@ class StatePidTest {
             try {
                 awaitOwnUserNamespace(own.pid());
                 String mountsBefore = mountinfo(own.pid());
-                List<String> before = MountTable.snapshot();
+                List<String> before = ours(scratch);
 
                 Exec.Result hook = hook(bundle, own.pid());
 
                 assertRefused(hook, own.pid(), "created by uid " + user.uid() + ", not by root");
                 assertEquals(mountsBefore, mountinfo(own.pid()), "nothing mounted in the user's namespace");
-                assertEquals(before, MountTable.snapshot(), "nor on the host");
+                assertEquals(before, ours(scratch), "nor on the host");
                 assertEquals(List.of(), FuseServers.serving(bundle.resolve("rootfs")), "no FUSE server started");
             } finally {
                 stop(own);
@@ -84,8 +86,17 @@ class StatePidTest {
         return bundle;
     }
 
+    /**
+     * The host's mounts this test could have caused: over its own tree, or staging for its container id.
+     * (Other tests on the machine mount and unmount elsewhere meanwhile.)
+     */
+    private static List<String> ours(Scratch scratch) {
+        String staging = "/run/idshift/staging/" + StagingStore.keyForContainer(CONTAINER_ID);
+        return MountTable.snapshot().stream().filter(line -> line.contains(scratch.path().toString()) || line.contains(staging)).toList();
+    }
+
     private static Exec.Result hook(Path bundle, long pid) {
-        String state = "{\"ociVersion\":\"1.0.2\",\"id\":\"isc-state-pid\",\"status\":\"creating\",\"pid\":" + pid
+        String state = "{\"ociVersion\":\"1.0.2\",\"id\":\"" + CONTAINER_ID + "\",\"status\":\"creating\",\"pid\":" + pid
                 + ",\"bundle\":\"" + bundle + "\"}";
         return Exec.run(List.of(Host.launcher().toString(), "hook", "createRuntime"), state.getBytes(StandardCharsets.UTF_8), Map.of(), 60);
     }

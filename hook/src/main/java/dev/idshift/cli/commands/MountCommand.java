@@ -128,9 +128,11 @@ public final class MountCommand implements Callable<Integer> {
         }
         List<String> problems = MarkSafety.problems(target);
         if (!problems.isEmpty()) {
-            System.err.println("idshift: warning: -o " + (access.suid() ? "suid" : "dev") + " at " + target
-                    + ", which other users can reach: they can run its setuid files as their owners' mapped ids"
-                    + (access.dev() ? " and open its device nodes" : "") + " (" + String.join("; ", problems) + ")");
+            String option = access.suid() && access.dev() ? "suid,dev" : access.suid() ? "suid" : "dev";
+            String risk = access.suid() && access.dev() ? "run its setuid files as their owners' mapped ids and open its device nodes"
+                    : access.suid() ? "run its setuid files as their owners' mapped ids" : "open its device nodes";
+            System.err.println("idshift: warning: -o " + option + " at " + target + ", which other users can reach: they can "
+                    + risk + " (" + String.join("; ", problems) + ")");
         }
     }
 
