@@ -40,15 +40,20 @@ class StagingAttackTest {
     void aHostUserCannotUseAPrecreateStaging(String backend) throws Exception {
         try (Scratch scratch = new Scratch(); Podman podman = Podman.in(scratch); HostUser attacker = HostUser.create()) {
             Path rootfs = SetuidImage.addTo(Rootfs.create(scratch.dir("rootfs")));
+            Path volume = SetuidImage.addTo(scratch.dir("volume"));
             String name = "idshift-it-" + Long.toHexString(System.nanoTime());
             try {
                 Exec.Result started = podman.run(List.of("--annotation", "dev.idshift.enable=true", "--annotation",
-                        "dev.idshift.backend=" + backend, "--detach", "--name", name), HOST_BASE, rootfs, "sleep 120");
+                        "dev.idshift.backend=" + backend, "--annotation", "dev.idshift.mounts=/data", "-v", volume + ":/data",
+                        "--detach", "--name", name), HOST_BASE, rootfs, "sleep 120");
                 assertEquals(0, started.exit(), started.describe());
                 List<Path> staged = StagingMounts.of(rootfs);
                 assertEquals(1, staged.size(), "one staging mount for the rootfs: " + staged);
                 Path view = staged.get(0);
                 Path keyDirectory = StagingMounts.keyDirectory(view);
+                List<Path> stagedVolume = StagingMounts.of(volume);
+                assertEquals(1, stagedVolume.size(), "one staging mount for the volume: " + stagedVolume);
+                assertEquals(keyDirectory, StagingMounts.keyDirectory(stagedVolume.get(0)), "under the same key");
 
                 // Root (as the runtime) sees the image through it: the attack's path is the right one.
                 assertEquals("0:0", Exec.run(podman.command("exec", name, "stat", "-c", "%u:%g", "/")).stdout().trim());
@@ -58,13 +63,17 @@ class StagingAttackTest {
                 assertEquals(HOST_BASE + ":0", Files.getAttribute(keyDirectory, "unix:gid", LinkOption.NOFOLLOW_LINKS) + ":"
                         + Files.getAttribute(keyDirectory, "unix:uid", LinkOption.NOFOLLOW_LINKS), "root:G, G = host gid of container gid 0");
 
-                Exec.Result attack = SetuidImage.attack(attacker, view);
-                Exec.Result list = attacker.run("ls", keyDirectory.toString());
+                assertEquals("rwx--x---", permissions(stagedVolume.get(0).getParent()));
+                for (Path attacked : List.of(view, stagedVolume.get(0))) {
+                    Exec.Result attack = SetuidImage.attack(attacker, attacked);
 
-                assertFalse(attack.stdout().contains("euid="), "no euid of the container's root: " + attack.describe());
-                assertFalse(attack.stdout().contains(SetuidImage.SECRET), attack.describe());
-                assertTrue(attack.stderr().contains("Permission denied"), attack.describe());
+                    assertFalse(attack.stdout().contains("euid="), "no euid of the container's root: " + attack.describe());
+                    assertFalse(attack.stdout().contains(SetuidImage.SECRET), attack.describe());
+                    assertTrue(attack.stderr().contains("Permission denied"), attack.describe());
+                }
+                Exec.Result list = attacker.run("ls", keyDirectory.toString());
                 assertEquals(SetuidImage.MOTD, Files.readString(rootfs.resolve("etc/motd")), "the image's motd unchanged");
+                assertEquals(SetuidImage.MOTD, Files.readString(volume.resolve("etc/motd")), "the volume's too");
                 assertNotEquals(0, list.exit(), list.describe());
             } finally {
                 Exec.run(podman.command("rm", "--force", "--time", "0", name));

@@ -23,7 +23,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Issue 10, item 10: whoever feeds the hook's stdin names the pid whose namespaces it mounts into.
+ * Mount tables are compared only where this test's hook could have mounted (its scratch tree, its
+ * container's staging): other suites on the machine mount and unmount elsewhere meanwhile.
+ *
+ * <p>Issue 10, item 10: whoever feeds the hook's stdin names the pid whose namespaces it mounts into.
  * A pid that is not a root-made container's process is refused before anything is mounted: a host
  * process (the hook would mount over the host's tree) and a user's own `unshare -Urm` (the hook would
  * shift a root-owned host directory into the user's namespace).
@@ -39,14 +42,12 @@ class StatePidTest {
             Path bundle = bundle(scratch, backend);
             Process host = new ProcessBuilder("sleep", "120").start();
             try {
-                String mountsBefore = mountinfo(host.pid());
                 List<String> before = ours(scratch);
 
                 Exec.Result hook = hook(bundle, host.pid());
 
                 assertRefused(hook, host.pid(), "the hook's own user namespace");
                 assertEquals(before, ours(scratch), "nothing mounted on the host");
-                assertEquals(mountsBefore, mountinfo(host.pid()));
                 assertEquals(List.of(), FuseServers.serving(bundle.resolve("rootfs")), "no FUSE server started");
             } finally {
                 stop(host);
@@ -63,13 +64,13 @@ class StatePidTest {
             Process own = new ProcessBuilder(user.as(List.of("unshare", "-Urm", "sleep", "120"))).start();
             try {
                 awaitOwnUserNamespace(own.pid());
-                String mountsBefore = mountinfo(own.pid());
+                List<String> mountsBefore = ours(mountinfo(own.pid()), scratch);
                 List<String> before = ours(scratch);
 
                 Exec.Result hook = hook(bundle, own.pid());
 
                 assertRefused(hook, own.pid(), "created by uid " + user.uid() + ", not by root");
-                assertEquals(mountsBefore, mountinfo(own.pid()), "nothing mounted in the user's namespace");
+                assertEquals(mountsBefore, ours(mountinfo(own.pid()), scratch), "nothing mounted in the user's namespace");
                 assertEquals(before, ours(scratch), "nor on the host");
                 assertEquals(List.of(), FuseServers.serving(bundle.resolve("rootfs")), "no FUSE server started");
             } finally {
@@ -91,8 +92,12 @@ class StatePidTest {
      * (Other tests on the machine mount and unmount elsewhere meanwhile.)
      */
     private static List<String> ours(Scratch scratch) {
+        return ours(MountTable.snapshot(), scratch);
+    }
+
+    private static List<String> ours(List<String> mounts, Scratch scratch) {
         String staging = "/run/idshift/staging/" + StagingStore.keyForContainer(CONTAINER_ID);
-        return MountTable.snapshot().stream().filter(line -> line.contains(scratch.path().toString()) || line.contains(staging)).toList();
+        return mounts.stream().filter(line -> line.contains(scratch.path().toString()) || line.contains(staging)).toList();
     }
 
     private static Exec.Result hook(Path bundle, long pid) {
@@ -109,8 +114,8 @@ class StatePidTest {
         assertTrue(hook.stderr().contains("refusing to mount"), hook.describe());
     }
 
-    private static String mountinfo(long pid) throws IOException {
-        return Files.readString(Path.of("/proc/" + pid + "/mountinfo"));
+    private static List<String> mountinfo(long pid) throws IOException {
+        return Files.readAllLines(Path.of("/proc/" + pid + "/mountinfo"));
     }
 
     private static void awaitOwnUserNamespace(long pid) throws Exception {
