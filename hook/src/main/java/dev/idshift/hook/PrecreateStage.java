@@ -40,8 +40,9 @@ import java.util.Optional;
  * view, which the prestart path cannot offer, and applies every mask itself.
  *
  * <p>The config is tagged dev.idshift.staging=S, a secret; the mounts live under KEY = hash of S
- * (StagingStore.keyOf), closed to everyone but root and the container's root. poststart records which
- * container uses KEY's mounts; poststop removes them. They must outlive the start: runc's exec chdirs into the rootfs path.
+ * (StagingStore.keyOf), closed to everyone but root and the container's root. poststart records
+ * which container uses KEY's mounts; poststop removes them. They must outlive the start: runc's exec
+ * chdirs into the rootfs path.
  */
 final class PrecreateStage {
     private PrecreateStage() {
