@@ -26,6 +26,7 @@ public final class Errno {
     public static final int ELOOP = 40;
     public static final int ENODATA = 61;
     public static final int EOVERFLOW = 75;
+    public static final int ENOPROTOOPT = 92;
     public static final int EOPNOTSUPP = 95;
     public static final int ENOTCONN = 107;
 
@@ -56,6 +57,7 @@ public final class Errno {
         name(ELOOP, "ELOOP", "Too many levels of symbolic links");
         name(ENODATA, "ENODATA", "No data available");
         name(EOVERFLOW, "EOVERFLOW", "Value too large for defined data type");
+        name(ENOPROTOOPT, "ENOPROTOOPT", "Protocol not available");
         name(EOPNOTSUPP, "EOPNOTSUPP", "Operation not supported");
         name(ENOTCONN, "ENOTCONN", "Transport endpoint is not connected");
     }

@@ -74,6 +74,8 @@ public final class Linux {
     public static final int SOL_SOCKET = 1;
     public static final int SO_PEERCRED = 17;
     public static final int SO_RCVTIMEO = 20;
+    /** getsockopt: a pidfd of the peer that connected (Linux 6.5+). */
+    public static final int SO_PEERPIDFD = 77;
     public static final int SO_SNDTIMEO = 21;
     public static final int SCM_RIGHTS = 1;
     public static final int MSG_NOSIGNAL = 0x4000;

@@ -23,4 +23,19 @@ public final class ProcFiles {
     public static String read(String file) throws IOException {
         return read(Path.of(file));
     }
+
+    /**
+     * NAME read relative to {@code dirfd} (a /proc/PID directory fd): the file of the very process
+     * that fd was opened for, never of a later one that reused its pid (the kernel then answers
+     * ESRCH/ENOENT). At most 64 KiB, which every /proc/PID file we read stays well under.
+     */
+    public static String readAt(int dirfd, String name, String subject) {
+        Syscalls sys = Syscalls.get();
+        int fd = sys.openat(dirfd, name, Linux.O_RDONLY | Linux.O_CLOEXEC, 0);
+        try {
+            return new String(sys.readAll(fd, 65536, subject), StandardCharsets.US_ASCII);
+        } finally {
+            sys.close(fd);
+        }
+    }
 }

@@ -6,19 +6,22 @@ package dev.idshift.sys;
  */
 record SyscallNumbers(long openat, long close, long umount2, long setns, long unshare,
                       long socket, long connect, long sendmsg, long recvmsg, long getsockopt, long geteuid,
-                      long setsockopt, long nameToHandleAt, long openByHandleAt, long accept4, long shutdown, long ioctl) {
+                      long setsockopt, long nameToHandleAt, long openByHandleAt, long accept4, long shutdown, long ioctl,
+                      long read, long lgetxattr) {
     static final long OPEN_TREE = 428;
     static final long MOVE_MOUNT = 429;
     static final long FSOPEN = 430;
     static final long FSCONFIG = 431;
     static final long FSMOUNT = 432;
+    static final long PIDFD_SEND_SIGNAL = 424;
+    static final long PIDFD_OPEN = 434;
     static final long OPENAT2 = 437;
     static final long MOUNT_SETATTR = 442;
 
     private static final SyscallNumbers X86_64 = new SyscallNumbers(257, 3, 166, 308, 272,
-            41, 42, 46, 47, 55, 107, 54, 303, 304, 288, 48, 16);
+            41, 42, 46, 47, 55, 107, 54, 303, 304, 288, 48, 16, 0, 192);
     private static final SyscallNumbers AARCH64 = new SyscallNumbers(56, 57, 39, 268, 97,
-            198, 203, 211, 212, 209, 175, 208, 264, 265, 242, 210, 29);
+            198, 203, 211, 212, 209, 175, 208, 264, 265, 242, 210, 29, 63, 9);
 
     static SyscallNumbers forThisMachine() {
         String arch = System.getProperty("os.arch");

@@ -139,7 +139,76 @@ public final class Syscalls {
         }
     }
 
+    /** read(2) until end of file or {@code max} bytes: for small kernel files (/proc) opened relative to a pinned dir. */
+    public byte[] readAll(int fd, int max, String subject) {
+        long buffer = memory.allocateMemory(max, false);
+        try {
+            int total = 0;
+            while (total < max) {
+                long got = check(raw(numbers.read(), fd, buffer + total, max - total, 0, 0), "read", subject);
+                if (got == 0) {
+                    break;
+                }
+                total += (int) got;
+            }
+            byte[] bytes = new byte[total];
+            memory.getByteArray(buffer, bytes, 0, total);
+            return bytes;
+        } finally {
+            free(buffer);
+        }
+    }
+
+    /**
+     * lgetxattr(2) (the link itself, never its target): the attribute's bytes, or null when the
+     * file has none (ENODATA) or its filesystem keeps none (EOPNOTSUPP).
+     */
+    public byte[] lgetxattr(String path, String name) {
+        long cpath = cString(path);
+        long cname = cString(name);
+        int size = 4096; // an ACL of ~500 entries; the kernel answers ERANGE past it
+        long value = memory.allocateMemory(size, false);
+        try {
+            long length = raw(numbers.lgetxattr(), cpath, cname, value, size, 0);
+            if (length < 0) {
+                int errno = LastError.getInstance().get();
+                if (errno == Errno.ENODATA || errno == Errno.EOPNOTSUPP) {
+                    return null;
+                }
+                throw new SyscallException("lgetxattr " + name, path, errno);
+            }
+            byte[] bytes = new byte[(int) length];
+            memory.getByteArray(value, bytes, 0, bytes.length);
+            return bytes;
+        } finally {
+            free(value);
+            free(cname);
+            free(cpath);
+        }
+    }
+
     // ---- namespaces and processes ----
+
+    /**
+     * pidfd_send_signal(pidfd, 0, NULL, 0): whether the process the pidfd names is still there (a
+     * zombie counts: its pid is not free for reuse until it is reaped).
+     */
+    public boolean pidfdAlive(int pidfd, String subject) {
+        long result = raw(SyscallNumbers.PIDFD_SEND_SIGNAL, pidfd, 0, 0, 0, 0);
+        if (result == 0) {
+            return true;
+        }
+        int errno = LastError.getInstance().get();
+        if (errno == Errno.ESRCH) {
+            return false;
+        }
+        throw new SyscallException("pidfd_send_signal", subject, errno);
+    }
+
+    /** pidfd_open(pid, 0): a pidfd of whatever process has {@code pid} now. */
+    public int pidfdOpen(long pid) {
+        return (int) check(raw(SyscallNumbers.PIDFD_OPEN, pid, 0, 0, 0, 0), "pidfd_open", "pid " + pid);
+    }
 
     public void setns(int fd, int nstype, String subject) {
         check(raw(numbers.setns(), fd, nstype, 0, 0, 0), "setns", subject);
@@ -301,6 +370,31 @@ public final class Syscalls {
         } finally {
             free(length);
             free(ucred);
+        }
+    }
+
+    /**
+     * getsockopt(SO_PEERPIDFD): a pidfd (close-on-exec) of the process that connected, taken by the
+     * kernel at connect(), so it names that process even after its pid is reused. -1 where the
+     * kernel predates it (ENOPROTOOPT, before Linux 6.5).
+     */
+    public int peerPidfd(int socket) {
+        long pidfd = memory.allocateMemory(4, true);
+        long length = memory.allocateMemory(4, true);
+        try {
+            memory.putInt(length, 4);
+            long result = raw(numbers.getsockopt(), socket, Linux.SOL_SOCKET, Linux.SO_PEERPIDFD, pidfd, length);
+            if (result < 0) {
+                int errno = LastError.getInstance().get();
+                if (errno == Errno.ENOPROTOOPT) {
+                    return -1;
+                }
+                throw new SyscallException("getsockopt", "SO_PEERPIDFD", errno);
+            }
+            return memory.getInt(pidfd);
+        } finally {
+            free(length);
+            free(pidfd);
         }
     }
 
