@@ -72,7 +72,9 @@ public final class MarkStore {
         }
         List<Mark> marks = new ArrayList<>();
         for (JsonObjectView mark : JsonTree.parseObject(bytes, file().toString()).objectArray("marks")) {
-            marks.add(new Mark(mark.string("path"), mark.optLong("owner").orElse(-1L), mark.optBoolean("allowSubids", false)));
+            // A mark from before "forced" was recorded is re-checked at use: the safe reading.
+            marks.add(new Mark(mark.string("path"), mark.optLong("owner").orElse(-1L), mark.optBoolean("allowSubids", false),
+                    mark.optBoolean("forced", false)));
         }
         return marks;
     }
@@ -86,6 +88,9 @@ public final class MarkStore {
                 entry.put("owner", mark.ownerUid());
             }
             entry.put("allowSubids", mark.allowSubids());
+            if (mark.forced()) {
+                entry.put("forced", true);
+            }
             entries.add(entry);
         }
         Map<String, Object> json = new LinkedHashMap<>();

@@ -21,7 +21,8 @@ import picocli.CommandLine.Parameters;
             "beneath it) to callers that may not make them themselves - nested containers and unprivileged users -,",
             "always limited to host ids the caller already owns.",
             "Refuses a PATH that unprivileged users could reach (a container's root writes host-root-owned, possibly",
-            "setuid, files there) unless --force. Marks persist in /var/lib/idshift/marks.json (IDSHIFT_STATE_DIR)."})
+            "setuid, files there; ACLs count) unless --force. The daemon checks again on every request and refuses a mark",
+            "that is no longer safe, except one that needed --force. Marks persist in /var/lib/idshift/marks.json (IDSHIFT_STATE_DIR)."})
 public final class MarkCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "PATH", description = "An existing directory.")
     Path path;
@@ -46,7 +47,7 @@ public final class MarkCommand implements Callable<Integer> {
             throw new BadInputException(path + " is not an existing directory");
         }
         Path real = path.toRealPath();
-        List<String> problems = MarkSafety.problems(real);
+        List<String> problems = MarkSafety.problems(real, Path.of("/etc"));
         if (!problems.isEmpty() && !force) {
             System.err.println("idshift: mark: refusing " + real + ":");
             for (String problem : problems) {
@@ -62,7 +63,8 @@ public final class MarkCommand implements Callable<Integer> {
                 marks.add(mark);
             }
         }
-        marks.add(new Mark(real.toString(), owner, allowSubids));
+        // Only a mark that needed --force skips the daemon's re-check at use; a safe one is held to it.
+        marks.add(new Mark(real.toString(), owner, allowSubids, !problems.isEmpty()));
         store.save(marks);
         System.out.println("marked " + real + (owner >= 0 ? " for uid " + owner : allowSubids ? " for every user's subordinate ids" : "")
                 + (problems.isEmpty() ? "" : " (forced past " + problems.size() + " problem" + (problems.size() == 1 ? "" : "s") + ")"));

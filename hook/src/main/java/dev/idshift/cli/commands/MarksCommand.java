@@ -6,7 +6,7 @@ import dev.idshift.helper.MarkStore;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 
-@Command(name = "marks", mixinStandardHelpOptions = true, description = "Lists the marks and who may use each.")
+@Command(name = "marks", mixinStandardHelpOptions = true, description = "Lists the marks and who may use each (users count with the namespaces they create).")
 public final class MarksCommand implements Callable<Integer> {
     @Override
     public Integer call() {
@@ -15,8 +15,9 @@ public final class MarksCommand implements Callable<Integer> {
             System.out.println("no marks (" + store.file() + ")");
         }
         for (Mark mark : store.load()) {
-            System.out.println(mark.path() + "\t" + (mark.ownerUid() >= 0 ? "root, containers, uid " + mark.ownerUid()
-                    : mark.allowSubids() ? "root, containers, every user (own subordinate ids)" : "root, containers"));
+            System.out.println(mark.path() + "\t" + (mark.ownerUid() >= 0 ? "root, root-run containers, uid " + mark.ownerUid()
+                    : mark.allowSubids() ? "root, root-run containers, every user (own subordinate ids)" : "root, root-run containers")
+                    + (mark.forced() ? "\t(forced: not re-checked)" : ""));
         }
         return ExitCode.OK;
     }

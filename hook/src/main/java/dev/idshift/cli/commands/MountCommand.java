@@ -126,7 +126,7 @@ public final class MountCommand implements Callable<Integer> {
         if (!access.suid() && !access.dev()) {
             return;
         }
-        List<String> problems = MarkSafety.problems(target);
+        List<String> problems = MarkSafety.problems(target, Path.of("/etc")); // ACLs and group members count here too
         if (!problems.isEmpty()) {
             String option = access.suid() && access.dev() ? "suid,dev" : access.suid() ? "suid" : "dev";
             String risk = access.suid() && access.dev() ? "run its setuid files as their owners' mapped ids and open its device nodes"
