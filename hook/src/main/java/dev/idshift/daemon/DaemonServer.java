@@ -1,5 +1,6 @@
 package dev.idshift.daemon;
 
+import dev.idshift.helper.CallerProcess;
 import dev.idshift.mount.kernel.Fd;
 import dev.idshift.sys.Syscalls;
 import java.io.ByteArrayOutputStream;
@@ -212,9 +213,10 @@ public final class DaemonServer {
     private void serveConnection(Connection connection) {
         Syscalls sys = Syscalls.get();
         int fd = connection.fd();
+        CallerProcess peer = null;
         try {
             sys.setTimeouts(fd, Protocol.IO_TIMEOUT_SECONDS);
-            Syscalls.PeerCredentials peer = sys.peerCredentials(fd);
+            peer = CallerProcess.connectedTo(fd); // pinned now, at connect: see CallerProcess
             ByteArrayOutputStream pending = new ByteArrayOutputStream();
             while (running) {
                 Syscalls.Received chunk = sys.receiveWithFd(fd, 65536, "daemon connection");
@@ -248,6 +250,9 @@ public final class DaemonServer {
         } catch (RuntimeException e) {
             // timeouts, resets, a peer that vanished: the connection ends, the daemon goes on
         } finally {
+            if (peer != null) {
+                peer.close();
+            }
             connection.close();
         }
     }

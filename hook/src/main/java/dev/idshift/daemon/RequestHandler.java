@@ -5,7 +5,9 @@ import dev.idshift.config.json.JsonObjectView;
 import dev.idshift.config.json.JsonTree;
 import dev.idshift.helper.Authorizer;
 import dev.idshift.helper.CallerIds;
+import dev.idshift.helper.CallerProcess;
 import dev.idshift.helper.Mark;
+import dev.idshift.helper.MarkSafety;
 import dev.idshift.helper.MarkStore;
 import dev.idshift.helper.Refusal;
 import dev.idshift.idmap.IdMap;
@@ -17,8 +19,6 @@ import dev.idshift.layout.ShiftPlanner;
 import dev.idshift.mount.kernel.Fd;
 import dev.idshift.mount.kernel.IdmappedTrees;
 import dev.idshift.mount.kernel.IdmapUnsupportedException;
-import dev.idshift.sys.ProcFiles;
-import dev.idshift.sys.Syscalls;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -45,7 +45,7 @@ final class RequestHandler {
         this.userns = userns;
     }
 
-    Response handle(byte[] line, Syscalls.PeerCredentials peer) {
+    Response handle(byte[] line, CallerProcess peer) {
         served.incrementAndGet();
         try {
             JsonObjectView request = JsonTree.parseObject(line, "request");
@@ -56,15 +56,27 @@ final class RequestHandler {
             String op = request.string("op");
             switch (op) {
                 case "status":
-                    return status();
                 case "marks":
-                    return listMarks();
                 case "mount":
-                    return mount(request, peer);
                 case "shift":
-                    return shift(request, peer);
+                    break;
                 default:
                     return error("unknown op \"" + op + "\"; expected status, marks, mount or shift");
+            }
+            // Who asks, for this request: /proc/PID of the process that connected, refused if it has exited.
+            try (Fd procDir = peer.procDir()) {
+                CallerIds caller = CallerIds.of(procDir, peer.uid(), peer.gid(), etc);
+                List<Mark> usable = Authorizer.usableBy(caller, marks.current());
+                switch (op) {
+                    case "status":
+                        return status(usable);
+                    case "marks":
+                        return listMarks(usable);
+                    case "mount":
+                        return mount(request, procDir, caller, usable);
+                    default:
+                        return shift(request, procDir, caller, usable);
+                }
             }
         } catch (JsonInputException | IdMapException | Refusal e) {
             return error(e.getMessage());
@@ -73,14 +85,14 @@ final class RequestHandler {
         }
     }
 
-    private Response mount(JsonObjectView request, Syscalls.PeerCredentials peer) {
+    private Response mount(JsonObjectView request, Fd procDir, CallerIds caller, List<Mark> usable) {
         IdMap uidMap = IdMapParser.parseColonList(request.string("uidmap"));
         IdMap gidMap = request.has("gidmap") ? IdMapParser.parseColonList(request.string("gidmap")) : uidMap;
         boolean readonly = request.optBoolean("readonly", false);
         String source = request.string("source");
-        CallerIds caller = CallerIds.of(peer.pid(), peer.uid(), peer.gid(), etc);
-        try (Authorizer.Resolved resolved = Authorizer.resolve(peer.pid(), source, marks.current())) {
-            Authorizer.authorize(resolved.mark(), uidMap, gidMap, caller);
+        try (Authorizer.Resolved resolved = Authorizer.resolve(procDir, source, usable)) {
+            MarkSafety.requireStillSafe(resolved.mark(), etc);
+            Authorizer.authorizeIds(uidMap, gidMap, caller);
             Map<String, Object> response = ok();
             response.put("source", source);
             return new Response(line(response), shiftedTree(resolved, source, uidMap, gidMap, readonly, response));
@@ -93,19 +105,18 @@ final class RequestHandler {
      * (containerUidmap/containerGidmap, e.g. its /proc/PID/uid_map) and optional on-disk maps
      * (fsUidmap/fsGidmap, container id -> on-disk id). We translate the container's maps to host ids
      * through the caller's own uid_map, detect the layout from the real owner of the tree, and check
-     * the resulting host ids against what the caller owns.
+     * the resulting host ids against what the caller owns. The tree is resolved among the caller's
+     * marks before anything is planned: "noop" and its reason (the tree's owner) are answers too.
      */
-    private Response shift(JsonObjectView request, Syscalls.PeerCredentials peer) {
+    private Response shift(JsonObjectView request, Fd procDir, CallerIds caller, List<Mark> usable) {
         String source = request.string("source");
         boolean readonly = request.optBoolean("readonly", false);
-        IdMap callerUids = callerMap(peer.pid(), "uid_map");
-        IdMap callerGids = callerMap(peer.pid(), "gid_map");
-        IdMap containerUids = IdMapParser.parseColonList(request.string("containerUidmap")).andThen(callerUids);
-        IdMap containerGids = IdMapParser.parseColonList(request.string("containerGidmap")).andThen(callerGids);
+        IdMap containerUids = IdMapParser.parseColonList(request.string("containerUidmap")).andThen(CallerIds.namespaceMap(procDir, "uid_map"));
+        IdMap containerGids = IdMapParser.parseColonList(request.string("containerGidmap")).andThen(CallerIds.namespaceMap(procDir, "gid_map"));
         Optional<IdMap> fsUids = request.has("fsUidmap") ? Optional.of(IdMapParser.parseColonList(request.string("fsUidmap"))) : Optional.empty();
         Optional<IdMap> fsGids = request.has("fsGidmap") ? Optional.of(IdMapParser.parseColonList(request.string("fsGidmap"))) : Optional.empty();
-        CallerIds caller = CallerIds.of(peer.pid(), peer.uid(), peer.gid(), etc);
-        try (Authorizer.Resolved resolved = Authorizer.resolve(peer.pid(), source, marks.current())) {
+        try (Authorizer.Resolved resolved = Authorizer.resolve(procDir, source, usable)) {
+            MarkSafety.requireStillSafe(resolved.mark(), etc);
             Owner owner = Authorizer.owner(resolved.hostFd());
             ShiftPlan plan = ShiftPlanner.plan(containerUids, containerGids, owner.uid(), owner.gid(), fsUids, fsGids, "request");
             Map<String, Object> response = ok();
@@ -115,7 +126,7 @@ final class RequestHandler {
                 response.put("noop", true);
                 return new Response(line(response), null);
             }
-            Authorizer.authorize(resolved.mark(), plan.uid().mountMap(), plan.gid().mountMap(), caller);
+            Authorizer.authorizeIds(plan.uid().mountMap(), plan.gid().mountMap(), caller);
             Fd tree = shiftedTree(resolved, source, plan.uid().mountMap(), plan.gid().mountMap(), readonly, response);
             return new Response(line(response), tree);
         }
@@ -136,25 +147,18 @@ final class RequestHandler {
         }
     }
 
-    /** The caller's namespace -> host map (the identity for a caller in the host's user namespace). */
-    private static IdMap callerMap(long pid, String file) {
-        try {
-            return IdMapParser.parseProcMap(ProcFiles.read("/proc/" + pid + "/" + file));
-        } catch (java.io.IOException e) {
-            throw new IllegalStateException("cannot read /proc/" + pid + "/" + file + ": " + e.getMessage(), e);
-        }
-    }
-
-    private Response status() {
+    /** The daemon is up; "marks" counts those the caller may use. */
+    private Response status(List<Mark> usable) {
         Map<String, Object> response = ok();
-        response.put("marks", (long) marks.current().size());
+        response.put("marks", (long) usable.size());
         response.put("served", served.get());
         return new Response(line(response), null);
     }
 
-    private Response listMarks() {
+    /** The marks the caller may use, and no others: a mark's path and owner are not everyone's business. */
+    private Response listMarks(List<Mark> usable) {
         List<Object> list = new ArrayList<>();
-        for (Mark mark : marks.current()) {
+        for (Mark mark : usable) {
             Map<String, Object> entry = new LinkedHashMap<>();
             entry.put("path", mark.path());
             if (mark.ownerUid() >= 0) {

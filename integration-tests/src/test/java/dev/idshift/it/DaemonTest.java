@@ -78,9 +78,9 @@ class DaemonTest {
                 assertEquals(0, own.exit(), own.describe());
                 assertEquals(List.of("0:0", "0:0"), own.stdout().lines().filter(l -> !l.startsWith("idshift:")).toList(), own.describe());
                 assertEquals(0, subordinate.exit(), "its /etc/subuid range: " + subordinate.describe());
-                assertRefused(notMarked, "is not inside a marked subtree");
-                assertRefused(escape, "is not inside a marked subtree"); // resolved as the caller sees it: /etc
-                assertRefused(dotDot, "is not inside a marked subtree");
+                assertRefused(notMarked, "is not a directory inside a mark you may use");
+                assertRefused(escape, "is not a directory inside a mark you may use"); // resolved as the caller sees it: /etc
+                assertRefused(dotDot, "is not a directory inside a mark you may use");
                 assertRefused(foreignIds, "names host uid 600000, which the caller does not own");
                 assertRefused(hostRoot, "names host uid 0, which the caller does not own");
             }

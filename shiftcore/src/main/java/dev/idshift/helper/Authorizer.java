@@ -3,21 +3,24 @@ package dev.idshift.helper;
 import dev.idshift.idmap.IdMap;
 import dev.idshift.layout.Owner;
 import dev.idshift.mount.kernel.Fd;
-import dev.idshift.sys.Errno;
 import dev.idshift.sys.Linux;
 import dev.idshift.sys.SyscallException;
 import dev.idshift.sys.Syscalls;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
 /**
  * Decides whether a caller may have a shifted mount of SOURCE, and resolves SOURCE safely.
  *
+ * <p>Only the marks the caller may use are searched ({@link #usableBy}), and every way of not
+ * finding SOURCE in them gives the same answer ({@link #notUsable}).
+ *
  * <p>SOURCE means what the caller sees: it is resolved beneath the caller's own root
- * (/proc/PID/root, RESOLVE_IN_ROOT), which for a nested container is its own mount namespace. The
+ * (its /proc/PID/root through the connection's pinned {@link CallerProcess#procDir()}, RESOLVE_IN_ROOT), which for a nested container is its own mount namespace. The
  * directory found is then reopened through the host's mount of each mark's filesystem by file handle
  * (name_to_handle_at / open_by_handle_at: the same inode, no path involved), and accepted only if
  * that inode lies beneath the mark, checked by walking ".." up to the mark's (dev, inode). The fd
@@ -35,39 +38,63 @@ public final class Authorizer {
         }
     }
 
-    public static Resolved resolve(long callerPid, String source, List<Mark> marks) {
+    /**
+     * The one answer for every SOURCE the caller cannot have: missing, not a directory, not marked,
+     * or inside a mark that is not the caller's. The daemon resolves as root, so any other wording
+     * would tell a user what exists under directories it cannot search.
+     */
+    public static Refusal notUsable(String source) {
+        return new Refusal(source + " is not a directory inside a mark you may use");
+    }
+
+    /** The marks {@code caller} may use, in order. */
+    public static List<Mark> usableBy(CallerIds caller, List<Mark> marks) {
+        List<Mark> usable = new ArrayList<>();
+        for (Mark mark : marks) {
+            if (mayUse(caller, mark)) {
+                usable.add(mark);
+            }
+        }
+        return usable;
+    }
+
+    /**
+     * SOURCE as the caller whose /proc/PID is {@code procDir} sees it, if it is a directory beneath
+     * one of {@code usable} (the marks it may use); else {@link #notUsable}.
+     */
+    public static Resolved resolve(Fd procDir, String source, List<Mark> usable) {
         if (!source.startsWith("/")) {
             throw new Refusal("source must be an absolute path: " + source);
         }
+        if (usable.isEmpty()) {
+            throw notUsable(source);
+        }
         Syscalls sys = Syscalls.get();
-        try (Fd callerRoot = new Fd(sys.open("/proc/" + callerPid + "/root", Linux.O_PATH | Linux.O_DIRECTORY));
+        try (Fd callerRoot = new Fd(sys.openat(procDir.get(), "root", Linux.O_PATH | Linux.O_DIRECTORY | Linux.O_CLOEXEC, 0));
              Fd inCallerView = openInCallerView(callerRoot, source)) {
             byte[] handle;
             try {
                 handle = sys.nameToHandle(inCallerView.get(), source);
-            } catch (SyscallException e) {
-                throw new Refusal(source + ": its filesystem cannot be reopened by file handle (" + e.getMessage() + ")");
+            } catch (SyscallException noHandles) {
+                throw notUsable(source); // no mark's filesystem either: marks are checked to reopen by handle
             }
             long[] wanted = devIno(inCallerView);
-            for (Mark mark : marks) {
+            for (Mark mark : usable) {
                 Fd candidate = reopenUnder(mark, handle, wanted);
                 if (candidate != null) {
                     return new Resolved(mark, candidate);
                 }
             }
         }
-        throw new Refusal(source + " is not inside a marked subtree (root marks them with `idshift mark PATH`)");
+        throw notUsable(source);
     }
 
     private static Fd openInCallerView(Fd callerRoot, String source) {
         try {
             return new Fd(Syscalls.get().openat2(callerRoot.get(), source, Linux.O_PATH | Linux.O_DIRECTORY,
                     Linux.RESOLVE_IN_ROOT | Linux.RESOLVE_NO_MAGICLINKS, source));
-        } catch (SyscallException e) {
-            if (e.errno() == Errno.ENOENT || e.errno() == Errno.ENOTDIR) {
-                throw new Refusal(source + " is not a directory (as the caller sees it)");
-            }
-            throw e;
+        } catch (SyscallException missingOrNotADirectory) {
+            throw notUsable(source); // whatever the errno: ENOENT, ENOTDIR, ELOOP ... all say something
         }
     }
 
@@ -135,12 +162,8 @@ public final class Authorizer {
         }
     }
 
-    /** Whether the caller may use the mark and owns every host id the maps name. */
-    public static void authorize(Mark mark, IdMap uidMap, IdMap gidMap, CallerIds caller) {
-        if (!mayUse(caller, mark)) {
-            throw new Refusal("mark " + mark.path() + " is not for uid " + caller.hostUid() + " (it needs --owner "
-                    + caller.hostUid() + " or --allow-subids)");
-        }
+    /** Whether the caller owns every host id the maps name (the mark is one {@link #usableBy} gave). */
+    public static void authorizeIds(IdMap uidMap, IdMap gidMap, CallerIds caller) {
         long uid = caller.firstUnownedUid(uidMap);
         if (uid >= 0) {
             throw new Refusal("uid map " + uidMap + " names host uid " + uid + ", which the caller does not own");
@@ -151,7 +174,17 @@ public final class Authorizer {
         }
     }
 
+    /**
+     * Who may use a mark: host root and containers of root-run runtimes any; a user (from the host's
+     * namespace or one it created) only one marked --owner for it or --allow-subids.
+     */
     static boolean mayUse(CallerIds caller, Mark mark) {
-        return caller.everything() || caller.inUserNamespace() || mark.allowSubids() || mark.ownerUid() == caller.hostUid();
+        switch (caller.kind()) {
+            case HOST_ROOT:
+            case CONTAINER:
+                return true;
+            default:
+                return mark.allowSubids() || mark.ownerUid() == caller.hostUid();
+        }
     }
 }

@@ -1,57 +1,112 @@
 package dev.idshift.helper;
 
-import dev.idshift.sys.ProcFiles;
 import dev.idshift.idmap.IdExtent;
 import dev.idshift.idmap.IdMap;
 import dev.idshift.idmap.IdMapParser;
-import java.io.IOException;
-import java.nio.file.Files;
+import dev.idshift.mount.kernel.Fd;
+import dev.idshift.sys.Linux;
+import dev.idshift.sys.ProcFiles;
+import dev.idshift.sys.Syscalls;
+import dev.idshift.sys.UserNamespaceOwner;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The host ids a caller already owns, decided from the kernel's facts about the peer process, never
- * from what the request claims:
+ * Who the caller is, and the host ids it already owns, decided from the kernel's facts about the
+ * peer process, never from what the request claims. Being in a user namespace proves nothing (any
+ * user can make one); who created it does (see {@link UserNamespaceOwner}):
  * <ul>
- *   <li>host root (uid 0 in the host's user namespace): every id;</li>
- *   <li>everyone else: its own host uid/gid and the /etc/subuid and /etc/subgid ranges of that uid
- *       (what newuidmap would let it map anyway), plus, inside a user namespace (a container, or
- *       `unshare -U`), the host ids that namespace maps, read from /proc/PID/uid_map by us (so in
- *       host terms).</li>
+ *   <li>{@link Kind#HOST_ROOT}: uid 0 in the host's user namespace. Every id.</li>
+ *   <li>{@link Kind#CONTAINER}: a process in a user namespace whose chain host root created (a
+ *       container of a root-run runtime). The host ids its namespace maps (/proc/PID/uid_map and
+ *       gid_map, read by us, so in host terms): root chose them for it.</li>
+ *   <li>{@link Kind#USER}: anyone else is the host user accountable for it: its own uid in the
+ *       host's namespace, or the uid that created its namespace's chain (`unshare -U`, newuidmap, a
+ *       rootless runtime). That user's uid and its /etc/subuid and /etc/subgid ranges (what
+ *       newuidmap would let it map anyway), and the peer's own uid and gid. A namespace it made can
+ *       only map ids among those, so what the namespace maps adds nothing.</li>
  * </ul>
  *
- * @param everything      host root
- * @param inUserNamespace the caller runs in a user namespace other than the host's
- * @param hostUid         the caller's uid as the host sees it (SO_PEERCRED)
- * @param uids            owned host uids as identity extents (when not everything)
- * @param gids            owned host gids likewise
+ * @param kind    which of the three
+ * @param hostUid the accountable host uid: the peer's uid for HOST_ROOT and CONTAINER, the user for USER
+ * @param uids    owned host uids as identity extents (unused for HOST_ROOT)
+ * @param gids    owned host gids likewise
  */
-public record CallerIds(boolean everything, boolean inUserNamespace, long hostUid, List<IdExtent> uids, List<IdExtent> gids) {
+public record CallerIds(Kind kind, long hostUid, List<IdExtent> uids, List<IdExtent> gids) {
 
-    public static CallerIds of(long pid, long hostUid, long hostGid, Path etc) {
-        boolean inUserNamespace = !sameUserNamespaceAsUs(pid);
-        if (hostUid == 0 && !inUserNamespace) {
-            return new CallerIds(true, false, 0, List.of(), List.of());
-        }
-        String name = SubordinateIds.userName(etc.resolve("passwd"), hostUid);
-        List<IdExtent> uids = new ArrayList<>(SubordinateIds.rangesOf(etc.resolve("subuid"), name, hostUid));
-        uids.add(new IdExtent(hostUid, hostUid, 1));
-        List<IdExtent> gids = new ArrayList<>(SubordinateIds.rangesOf(etc.resolve("subgid"), name, hostUid));
-        gids.add(new IdExtent(hostGid, hostGid, 1));
-        if (inUserNamespace) {
-            uids.addAll(outsideRanges(pid, "uid_map"));
-            gids.addAll(outsideRanges(pid, "gid_map"));
-        }
-        return new CallerIds(false, inUserNamespace, hostUid, uids, gids);
+    /** The three kinds of caller; see the class comment. */
+    public enum Kind { HOST_ROOT, CONTAINER, USER }
+
+    /** Where a caller's ids come from: the daemon's /etc, and the caller's own /proc/PID. */
+    interface IdSources {
+        List<IdExtent> subuids(long uid);
+
+        List<IdExtent> subgids(long uid);
+
+        /** The host ids the caller's user namespace maps (uid_map's outside ranges). */
+        List<IdExtent> mappedUids();
+
+        List<IdExtent> mappedGids();
     }
+
+    /**
+     * The caller whose /proc/PID is {@code procDir} (from {@link CallerProcess#procDir()}), with
+     * SO_PEERCRED's host uid and gid; /etc files from {@code etc}.
+     */
+    public static CallerIds of(Fd procDir, long peerUid, long peerGid, Path etc) {
+        UserNamespaceOwner namespace;
+        Syscalls sys = Syscalls.get();
+        try (Fd userns = new Fd(sys.openat(procDir.get(), "ns/user", Linux.O_RDONLY | Linux.O_CLOEXEC, 0))) {
+            namespace = UserNamespaceOwner.of(userns.get(), "the caller's ns/user");
+        }
+        return decide(namespace, peerUid, peerGid, new IdSources() {
+            @Override
+            public List<IdExtent> subuids(long uid) {
+                return SubordinateIds.rangesOf(etc.resolve("subuid"), SubordinateIds.userName(etc.resolve("passwd"), uid), uid);
+            }
+
+            @Override
+            public List<IdExtent> subgids(long uid) {
+                return SubordinateIds.rangesOf(etc.resolve("subgid"), SubordinateIds.userName(etc.resolve("passwd"), uid), uid);
+            }
+
+            @Override
+            public List<IdExtent> mappedUids() {
+                return outsideRanges(procDir, "uid_map");
+            }
+
+            @Override
+            public List<IdExtent> mappedGids() {
+                return outsideRanges(procDir, "gid_map");
+            }
+        });
+    }
+
+    /** The decision itself, from the facts: see the class comment. */
+    static CallerIds decide(UserNamespaceOwner namespace, long peerUid, long peerGid, IdSources sources) {
+        if (namespace.host() && peerUid == 0) {
+            return new CallerIds(Kind.HOST_ROOT, 0, List.of(), List.of());
+        }
+        if (!namespace.host() && namespace.creatorUid() == 0) {
+            return new CallerIds(Kind.CONTAINER, peerUid, sources.mappedUids(), sources.mappedGids());
+        }
+        long user = namespace.host() ? peerUid : namespace.creatorUid();
+        List<IdExtent> uids = new ArrayList<>(sources.subuids(user));
+        uids.add(new IdExtent(user, user, 1));
+        uids.add(new IdExtent(peerUid, peerUid, 1));
+        List<IdExtent> gids = new ArrayList<>(sources.subgids(user));
+        gids.add(new IdExtent(peerGid, peerGid, 1));
+        return new CallerIds(Kind.USER, user, uids, gids);
+    }
+
     /** The first host id of {@code map} (its outside ranges) that the caller does not own, or -1. */
     public long firstUnownedUid(IdMap map) {
-        return everything ? -1 : firstUnowned(map, uids);
+        return kind == Kind.HOST_ROOT ? -1 : firstUnowned(map, uids);
     }
 
     public long firstUnownedGid(IdMap map) {
-        return everything ? -1 : firstUnowned(map, gids);
+        return kind == Kind.HOST_ROOT ? -1 : firstUnowned(map, gids);
     }
 
     private static long firstUnowned(IdMap map, List<IdExtent> owned) {
@@ -75,24 +130,16 @@ public record CallerIds(boolean everything, boolean inUserNamespace, long hostUi
         return -1;
     }
 
-    private static boolean sameUserNamespaceAsUs(long pid) {
-        try {
-            return Files.readSymbolicLink(Path.of("/proc/" + pid + "/ns/user")).equals(Files.readSymbolicLink(Path.of("/proc/self/ns/user")));
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot inspect the caller (pid " + pid + "): " + e.getMessage(), e);
-        }
+    /** The caller's user namespace -> host map (identity for a caller in the host's namespace). */
+    public static IdMap namespaceMap(Fd procDir, String file) {
+        return IdMapParser.parseProcMap(ProcFiles.readAt(procDir.get(), file, "the caller's " + file));
     }
 
-    private static List<IdExtent> outsideRanges(long pid, String file) {
-        try {
-            IdMap map = IdMapParser.parseProcMap(ProcFiles.read("/proc/" + pid + "/" + file));
-            List<IdExtent> ranges = new ArrayList<>();
-            for (IdExtent extent : map.extents()) {
-                ranges.add(new IdExtent(extent.outside(), extent.outside(), extent.count()));
-            }
-            return ranges;
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot read /proc/" + pid + "/" + file + ": " + e.getMessage(), e);
+    private static List<IdExtent> outsideRanges(Fd procDir, String file) {
+        List<IdExtent> ranges = new ArrayList<>();
+        for (IdExtent extent : namespaceMap(procDir, file).extents()) {
+            ranges.add(new IdExtent(extent.outside(), extent.outside(), extent.count()));
         }
+        return ranges;
     }
 }

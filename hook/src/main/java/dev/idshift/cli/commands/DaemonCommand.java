@@ -12,7 +12,7 @@ import picocli.CommandLine.Option;
 @Command(name = "daemon", mixinStandardHelpOptions = true,
         description = {"The helper daemon (run as root, e.g. by systemd: see contrib/idshift.service). Listens on a unix",
             "socket, one JSON request and response per line (protocol in the README), and hands callers shifted",
-            "mounts of marked subtrees as file descriptors. Who asks is taken from the kernel (SO_PEERCRED)."})
+            "mounts of marked subtrees as file descriptors. Who asks is taken from the kernel (SO_PEERCRED and SO_PEERPIDFD at connect)."})
 public final class DaemonCommand implements Callable<Integer> {
     @Option(names = "--socket", paramLabel = "PATH", description = "Default: $IDSHIFT_SOCKET or /run/idshift/idshift.sock.")
     Path socket;

@@ -1,0 +1,94 @@
+package dev.idshift.helper;
+
+import dev.idshift.mount.kernel.Fd;
+import dev.idshift.sys.Errno;
+import dev.idshift.sys.Linux;
+import dev.idshift.sys.SyscallException;
+import dev.idshift.sys.Syscalls;
+
+/**
+ * The process at the other end of a daemon connection, pinned for the life of the connection.
+ *
+ * <p>SO_PEERCRED gives a pid, and a pid is only a number: once the process that connected exits
+ * (having handed the socket to a child, say) the number can be given to another user's process,
+ * whose /proc/PID would then speak for this connection. So at connect we also take a pidfd of the
+ * peer (SO_PEERPIDFD: the kernel's reference to the process that called connect()). For each
+ * request {@link #procDir()} opens /proc/PID and only then checks, through the pidfd, that this
+ * process is still alive: if it is, the pid cannot have been reused before the open, so the
+ * directory fd is that process's; every /proc read for the request goes through it (openat), and
+ * names the same process even if it exits meanwhile (the reads then fail).
+ *
+ * <p>Kernels before 6.5 have no SO_PEERPIDFD: there the pidfd comes from pidfd_open(pid) when the
+ * daemon accepts, which leaves the window between the client's connect() and the daemon's accept().
+ */
+public final class CallerProcess implements AutoCloseable {
+    private final long pid;
+    private final long uid;
+    private final long gid;
+    private final Fd pidfd;
+
+    private CallerProcess(long pid, long uid, long gid, Fd pidfd) {
+        this.pid = pid;
+        this.uid = uid;
+        this.gid = gid;
+        this.pidfd = pidfd;
+    }
+
+    /** The peer of a connected unix socket, as the kernel recorded it at connect(). */
+    public static CallerProcess connectedTo(int socket) {
+        Syscalls sys = Syscalls.get();
+        Syscalls.PeerCredentials credentials = sys.peerCredentials(socket);
+        int pidfd = sys.peerPidfd(socket);
+        if (pidfd < 0) {
+            pidfd = sys.pidfdOpen(credentials.pid());
+        }
+        return new CallerProcess(credentials.pid(), credentials.uid(), credentials.gid(), new Fd(pidfd));
+    }
+
+    /** The peer's pid in the host's pid namespace, as at connect(). */
+    public long pid() {
+        return pid;
+    }
+
+    /** The peer's uid in host terms (SO_PEERCRED, as at connect()). */
+    public long uid() {
+        return uid;
+    }
+
+    /** The peer's gid in host terms (SO_PEERCRED, as at connect()). */
+    public long gid() {
+        return gid;
+    }
+
+    /**
+     * /proc/PID of the process that connected, as a directory fd (the caller closes it), or a
+     * refusal when that process has exited: what then holds its pid is not our caller.
+     */
+    public Fd procDir() {
+        Syscalls sys = Syscalls.get();
+        Fd dir;
+        try {
+            dir = new Fd(sys.open("/proc/" + pid, Linux.O_PATH | Linux.O_DIRECTORY));
+        } catch (SyscallException e) {
+            if (e.errno() == Errno.ENOENT || e.errno() == Errno.ESRCH) {
+                throw exited();
+            }
+            throw e;
+        }
+        // Checked after the open: alive now means alive then, so the pid still named it at the open.
+        if (!sys.pidfdAlive(pidfd.get(), "pid " + pid)) {
+            dir.close();
+            throw exited();
+        }
+        return dir;
+    }
+
+    private Refusal exited() {
+        return new Refusal("the process that connected (pid " + pid + ") has exited; connect again from the process that asks");
+    }
+
+    @Override
+    public void close() {
+        pidfd.close();
+    }
+}
