@@ -61,14 +61,26 @@ public record CallerIds(Kind kind, long hostUid, List<IdExtent> uids, List<IdExt
             namespace = UserNamespaceOwner.of(userns.get(), "the caller's ns/user");
         }
         return decide(namespace, peerUid, peerGid, new IdSources() {
+            private String name;
+            private boolean named;
+
             @Override
             public List<IdExtent> subuids(long uid) {
-                return SubordinateIds.rangesOf(etc.resolve("subuid"), SubordinateIds.userName(etc.resolve("passwd"), uid), uid);
+                return SubordinateIds.rangesOf(etc.resolve("subuid"), nameOf(uid), uid);
             }
 
             @Override
             public List<IdExtent> subgids(long uid) {
-                return SubordinateIds.rangesOf(etc.resolve("subgid"), SubordinateIds.userName(etc.resolve("passwd"), uid), uid);
+                return SubordinateIds.rangesOf(etc.resolve("subgid"), nameOf(uid), uid);
+            }
+
+            /** decide() asks about one uid only: /etc/passwd is read once. */
+            private String nameOf(long uid) {
+                if (!named) {
+                    name = SubordinateIds.userName(etc.resolve("passwd"), uid); // null: no such user, by uid only
+                    named = true;
+                }
+                return name;
             }
 
             @Override
