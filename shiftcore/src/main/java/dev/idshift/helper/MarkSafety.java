@@ -43,8 +43,10 @@ public final class MarkSafety {
 
     /** The host's files (no-follow), and ETC/group and ETC/passwd for group membership. */
     public static Inspector host(Path etc) {
-        RootOnlyGroups groups = RootOnlyGroups.in(etc);
         return new Inspector() {
+            /** Read when first needed: most chains never ask (their group bits are clear, or everyone may anyway). */
+            private RootOnlyGroups groups;
+
             @Override
             public Node inspect(Path path) throws IOException {
                 Map<String, Object> attributes = Files.readAttributes(path, "unix:uid,gid,mode", LinkOption.NOFOLLOW_LINKS);
@@ -55,6 +57,9 @@ public final class MarkSafety {
 
             @Override
             public boolean rootOnlyGroup(long gid) {
+                if (groups == null) {
+                    groups = RootOnlyGroups.in(etc);
+                }
                 return groups.rootOnly(gid);
             }
         };
@@ -125,6 +130,7 @@ public final class MarkSafety {
         List<String> others = new ArrayList<>();
         if ((node.mode() & bit) != 0) {
             others.add("everyone");
+            return others; // says it all, and spares reading /etc/group on the daemon's every request
         }
         if (node.uid() != 0 && (node.mode() >> 6 & bit) != 0) {
             others.add("its owner, uid " + node.uid());
