@@ -216,11 +216,12 @@ class DaemonIdentityTest {
                 assertEquals(0, daemon.idshift("mark", closed.resolve("a").toString(), "--owner", String.valueOf(a.uid())).exit());
                 assertTrue(ask(a, peer, daemon, request).get(0).contains("\"ok\":true"), "A itself, alive, is served");
 
-                // B connects, hands the socket to a child, and the connecting process exits (and is reaped).
+                // B connects (and is served status), hands the socket to a child, and the connecting process exits (and is reaped).
                 Process handoff = new ProcessBuilder(b.run(List.of("/usr/bin/python3", peer.toString(), "handoff",
                         daemon.socket().toString(), exchange.toString(), request, request)))
                         .redirectErrorStream(true).redirectOutput(scratch.path().resolve("handoff.log").toFile()).start();
                 assertTrue(handoff.waitFor(30, TimeUnit.SECONDS), "the connecting process exits");
+                assertEquals(0, handoff.exitValue(), "served while it lived: " + Files.readString(scratch.path().resolve("handoff.log")));
                 long connected = Long.parseLong(awaitFile(exchange.resolve("pid")));
                 assertEquals(handoff.pid(), connected);
 

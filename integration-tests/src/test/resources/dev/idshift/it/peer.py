@@ -2,8 +2,9 @@
 """Clients of the idshift daemon that behave as attackers do (DaemonIdentityTest).
 
 ask SOCKET REQUEST...        one connection; sends each request, prints each reply line.
-handoff SOCKET DIR REQUEST...  connects, forks, and the connecting process exits at once: only the
-                             child holds the socket. The child writes the dead parent's pid to
+handoff SOCKET DIR REQUEST...  connects, asks for status (so the daemon has surely taken the
+                             connection), forks, and the connecting process exits: only the child
+                             holds the socket. The child writes the dead parent's pid to
                              DIR/pid, then for request i waits for the file DIR/go<i>, sends it and
                              writes the reply line to DIR/reply<i>.
 place PID COMMAND...         (root) starts COMMAND as process PID by setting ns_last_pid and
@@ -37,6 +38,9 @@ def ask(path, requests):
 def handoff(path, directory, requests):
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     sock.connect(path)
+    sock.sendall(b'{"version":1,"op":"status"}\n')
+    if '"ok":true' not in reply(sock):
+        sys.exit("status was refused while the connecting process lived")
     parent = os.getpid()
     if os.fork() != 0:
         os._exit(0)  # the process the daemon saw connect is gone

@@ -22,15 +22,11 @@ import dev.idshift.sys.Syscalls;
  * daemon accepts, which leaves the window between the client's connect() and the daemon's accept().
  */
 public final class CallerProcess implements AutoCloseable {
-    private final long pid;
-    private final long uid;
-    private final long gid;
+    private final Syscalls.PeerCredentials credentials;
     private final Fd pidfd;
 
-    private CallerProcess(long pid, long uid, long gid, Fd pidfd) {
-        this.pid = pid;
-        this.uid = uid;
-        this.gid = gid;
+    private CallerProcess(Syscalls.PeerCredentials credentials, Fd pidfd) {
+        this.credentials = credentials;
         this.pidfd = pidfd;
     }
 
@@ -42,22 +38,24 @@ public final class CallerProcess implements AutoCloseable {
         if (pidfd < 0) {
             pidfd = sys.pidfdOpen(credentials.pid());
         }
-        return new CallerProcess(credentials.pid(), credentials.uid(), credentials.gid(), new Fd(pidfd));
+        return new CallerProcess(credentials, new Fd(pidfd));
     }
 
-    /** The peer's pid in the host's pid namespace, as at connect(). */
+    /** SO_PEERCRED as at connect(): pid (host pid namespace), uid and gid (host terms). */
+    public Syscalls.PeerCredentials credentials() {
+        return credentials;
+    }
+
     public long pid() {
-        return pid;
+        return credentials.pid();
     }
 
-    /** The peer's uid in host terms (SO_PEERCRED, as at connect()). */
     public long uid() {
-        return uid;
+        return credentials.uid();
     }
 
-    /** The peer's gid in host terms (SO_PEERCRED, as at connect()). */
     public long gid() {
-        return gid;
+        return credentials.gid();
     }
 
     /**
@@ -68,7 +66,7 @@ public final class CallerProcess implements AutoCloseable {
         Syscalls sys = Syscalls.get();
         Fd dir;
         try {
-            dir = new Fd(sys.open("/proc/" + pid, Linux.O_PATH | Linux.O_DIRECTORY));
+            dir = new Fd(sys.open("/proc/" + pid(), Linux.O_PATH | Linux.O_DIRECTORY));
         } catch (SyscallException e) {
             if (e.errno() == Errno.ENOENT || e.errno() == Errno.ESRCH) {
                 throw exited();
@@ -76,7 +74,7 @@ public final class CallerProcess implements AutoCloseable {
             throw e;
         }
         // Checked after the open: alive now means alive then, so the pid still named it at the open.
-        if (!sys.pidfdAlive(pidfd.get(), "pid " + pid)) {
+        if (!sys.pidfdAlive(pidfd.get(), "pid " + pid())) {
             dir.close();
             throw exited();
         }
@@ -84,7 +82,7 @@ public final class CallerProcess implements AutoCloseable {
     }
 
     private Refusal exited() {
-        return new Refusal("the process that connected (pid " + pid + ") has exited; connect again from the process that asks");
+        return new Refusal("the process that connected (pid " + pid() + ") has exited; connect again from the process that asks");
     }
 
     @Override
