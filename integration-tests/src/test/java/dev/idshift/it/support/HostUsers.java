@@ -29,7 +29,8 @@ public final class HostUsers implements AutoCloseable {
         }
     }
 
-    private final List<User> users = new ArrayList<>();
+    /** Names to remove on close: each is added as soon as useradd made it, before anything else can fail. */
+    private final List<String> created = new ArrayList<>();
 
     public HostUsers() {
         Host.requireRoot();
@@ -41,25 +42,47 @@ public final class HostUsers implements AutoCloseable {
     public User add(String name, long subStart, long subCount) {
         remove(name);
         // -K SUB_*_COUNT=0: no automatic range from login.defs (it would start at 100000, the tests' container ids).
-        Exec.ok(List.of("useradd", "-M", "-s", "/usr/sbin/nologin", "-K", "SUB_UID_COUNT=0", "-K", "SUB_GID_COUNT=0", name));
+        shadowTool(List.of("useradd", "-M", "-s", "/usr/sbin/nologin", "-K", "SUB_UID_COUNT=0", "-K", "SUB_GID_COUNT=0", name), true);
+        created.add(name);
         String range = subStart + "-" + (subStart + subCount - 1);
-        Exec.ok(List.of("usermod", "--add-subuids", range, "--add-subgids", range, name));
+        shadowTool(List.of("usermod", "--add-subuids", range, "--add-subgids", range, name), true);
         long uid = Long.parseLong(Exec.ok(List.of("id", "-u", name)).stdout().trim());
         long gid = Long.parseLong(Exec.ok(List.of("id", "-g", name)).stdout().trim());
-        User user = new User(name, uid, gid, subStart, subCount);
-        users.add(user);
-        return user;
+        return new User(name, uid, gid, subStart, subCount);
     }
 
     private static void remove(String name) {
         Exec.Result id = Exec.run(List.of("id", "-u", name));
         if (id.exit() != 0) {
+            if (Exec.run(List.of("getent", "group", name)).exit() == 0) {
+                shadowTool(List.of("groupdel", name), false); // a user group left behind by a half-done run
+            }
             return;
         }
         // userdel and usermod refuse a user with running processes: end them first, each by its pid.
         killProcessesOf(Long.parseLong(id.stdout().trim()));
-        Exec.run(List.of("usermod", "--del-subuids", "0-4294967294", "--del-subgids", "0-4294967294", name), null, Map.of(), 60);
-        Exec.run(List.of("userdel", name), null, Map.of(), 60);
+        shadowTool(List.of("usermod", "--del-subuids", "0-4294967294", "--del-subgids", "0-4294967294", name), false);
+        shadowTool(List.of("userdel", name), false);
+    }
+
+    /**
+     * A shadow tool, again while another one (other test runs on the machine) holds the lock of
+     * /etc/passwd, /etc/group or /etc/subuid; must it succeed, a failure is thrown.
+     */
+    private static void shadowTool(List<String> command, boolean mustSucceed) {
+        Exec.Result result = Exec.run(command, null, Map.of(), 60);
+        for (int attempt = 0; attempt < 40 && result.exit() != 0 && result.stderr().contains("lock"); attempt++) {
+            try {
+                Thread.sleep(250);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+            result = Exec.run(command, null, Map.of(), 60);
+        }
+        if (mustSucceed && result.exit() != 0) {
+            throw new IllegalStateException(command + " failed: " + result.describe());
+        }
     }
 
     /** Processes whose real uid is UID (as the host sees it), ended by pid; waits briefly for them. */
@@ -97,9 +120,9 @@ public final class HostUsers implements AutoCloseable {
 
     @Override
     public void close() {
-        for (User user : users) {
-            remove(user.name());
+        for (String name : created) {
+            remove(name);
         }
-        users.clear();
+        created.clear();
     }
 }
