@@ -111,8 +111,10 @@ final class RequestHandler {
     private Response shift(JsonObjectView request, Fd procDir, CallerIds caller, List<Mark> usable) {
         String source = request.string("source");
         boolean readonly = request.optBoolean("readonly", false);
-        IdMap containerUids = IdMapParser.parseColonList(request.string("containerUidmap")).andThen(CallerIds.namespaceMap(procDir, "uid_map"));
-        IdMap containerGids = IdMapParser.parseColonList(request.string("containerGidmap")).andThen(CallerIds.namespaceMap(procDir, "gid_map"));
+        IdMap containerUids = IdMapParser.parseColonList(request.string("containerUidmap"))
+                .andThen(CallerIds.namespaceMap(procDir, "uid_map"));
+        IdMap containerGids = IdMapParser.parseColonList(request.string("containerGidmap"))
+                .andThen(CallerIds.namespaceMap(procDir, "gid_map"));
         Optional<IdMap> fsUids = request.has("fsUidmap") ? Optional.of(IdMapParser.parseColonList(request.string("fsUidmap"))) : Optional.empty();
         Optional<IdMap> fsGids = request.has("fsGidmap") ? Optional.of(IdMapParser.parseColonList(request.string("fsGidmap"))) : Optional.empty();
         try (Authorizer.Resolved resolved = Authorizer.resolve(procDir, source, usable)) {

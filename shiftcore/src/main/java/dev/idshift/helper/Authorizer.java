@@ -19,9 +19,10 @@ import java.util.Map;
  * <p>Only the marks the caller may use are searched ({@link #usableBy}), and every way of not
  * finding SOURCE in them gives the same answer ({@link #notUsable}).
  *
- * <p>SOURCE means what the caller sees: it is resolved beneath the caller's own root
- * (its /proc/PID/root through the connection's pinned {@link CallerProcess#procDir()}, RESOLVE_IN_ROOT), which for a nested container is its own mount namespace. The
- * directory found is then reopened through the host's mount of each mark's filesystem by file handle
+ * <p>SOURCE means what the caller sees: it is resolved beneath the caller's own root (its
+ * /proc/PID/root, opened through the connection's pinned {@link CallerProcess#procDir()}, with
+ * RESOLVE_IN_ROOT), which for a nested container is its own mount namespace. The directory found
+ * is then reopened through the host's mount of each mark's filesystem by file handle
  * (name_to_handle_at / open_by_handle_at: the same inode, no path involved), and accepted only if
  * that inode lies beneath the mark, checked by walking ".." up to the mark's (dev, inode). The fd
  * that passed the check is what gets mounted: nothing can be swapped in between.
