@@ -88,6 +88,8 @@ public final class MarkSafety {
     public static List<String> problems(Path path, Inspector inspector) {
         List<String> problems = new ArrayList<>();
         boolean closedToOthers = false;
+        // Ancestors closed to everyone but a few: naming those few says what to fix (an ACL, a group).
+        List<String> nearlyClosed = new ArrayList<>();
         Path current = path.getRoot();
         List<Path> chain = new ArrayList<>();
         chain.add(current);
@@ -113,14 +115,17 @@ public final class MarkSafety {
                 problems.add(component + " is writable by " + String.join(", ", writers) + String.format(" (mode %o%s)",
                         node.mode() & 07777, node.acl() == null ? "" : " and an ACL"));
             }
-            if (othersWith(node, EXECUTE, inspector).isEmpty()) {
+            List<String> searchers = othersWith(node, EXECUTE, inspector);
+            if (searchers.isEmpty()) {
                 closedToOthers = true;
+            } else if (!searchers.contains("everyone")) {
+                nearlyClosed.add(component + " is searchable by " + String.join(", ", searchers));
             }
         }
         if (!closedToOthers) {
             problems.add("unprivileged users can traverse every directory down to " + path + " and so could run setuid files"
                     + " a container writes there; make it or an ancestor mode 0700 with no ACL granting search"
-                    + " (e.g. put it under a 0700 directory)");
+                    + " (e.g. put it under a 0700 directory)" + (nearlyClosed.isEmpty() ? "" : ": " + String.join("; ", nearlyClosed)));
         }
         return problems;
     }

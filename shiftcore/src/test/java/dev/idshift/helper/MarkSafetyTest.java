@@ -86,6 +86,7 @@ class MarkSafetyTest {
         List<String> problems = problems(fake);
         assertEquals(1, problems.size(), problems.toString());
         assertTrue(problems.get(0).contains("can traverse"), problems.toString());
+        assertTrue(problems.get(0).endsWith(": /srv/closed is searchable by user 1000 (ACL)"), "names the way in: " + problems);
     }
 
     @Test
