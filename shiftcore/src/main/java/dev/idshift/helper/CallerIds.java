@@ -4,9 +4,7 @@ import dev.idshift.idmap.IdExtent;
 import dev.idshift.idmap.IdMap;
 import dev.idshift.idmap.IdMapParser;
 import dev.idshift.mount.kernel.Fd;
-import dev.idshift.sys.Linux;
 import dev.idshift.sys.ProcFiles;
-import dev.idshift.sys.Syscalls;
 import dev.idshift.sys.UserNamespaceOwner;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -55,12 +53,7 @@ public record CallerIds(Kind kind, long hostUid, List<IdExtent> uids, List<IdExt
      * SO_PEERCRED's host uid and gid; /etc files from {@code etc}.
      */
     public static CallerIds of(Fd procDir, long peerUid, long peerGid, Path etc) {
-        UserNamespaceOwner namespace;
-        Syscalls sys = Syscalls.get();
-        try (Fd userns = new Fd(sys.openat(procDir.get(), "ns/user", Linux.O_RDONLY | Linux.O_CLOEXEC, 0))) {
-            namespace = UserNamespaceOwner.of(userns.get(), "the caller's ns/user");
-        }
-        return decide(namespace, peerUid, peerGid, new IdSources() {
+        return decide(CallerProcess.namespaceOwner(procDir), peerUid, peerGid, new IdSources() {
             private String name;
             private boolean named;
 

@@ -5,6 +5,7 @@ import dev.idshift.sys.Errno;
 import dev.idshift.sys.Linux;
 import dev.idshift.sys.SyscallException;
 import dev.idshift.sys.Syscalls;
+import dev.idshift.sys.UserNamespaceOwner;
 
 /**
  * The process at the other end of a daemon connection, pinned for the life of the connection.
@@ -79,6 +80,16 @@ public final class CallerProcess implements AutoCloseable {
             throw exited();
         }
         return dir;
+    }
+
+    /**
+     * Who owns the user namespace of the process whose /proc/PID is {@code procDir} (from
+     * {@link #procDir()}): read through that fd, so never another process's.
+     */
+    public static UserNamespaceOwner namespaceOwner(Fd procDir) {
+        try (Fd userns = new Fd(Syscalls.get().openat(procDir.get(), "ns/user", Linux.O_RDONLY | Linux.O_CLOEXEC, 0))) {
+            return UserNamespaceOwner.of(userns.get(), "the caller's ns/user");
+        }
     }
 
     private Refusal exited() {
