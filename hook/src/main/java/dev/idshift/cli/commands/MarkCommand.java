@@ -67,7 +67,7 @@ public final class MarkCommand implements Callable<Integer> {
         marks.add(new Mark(real.toString(), owner, allowSubids, !problems.isEmpty()));
         store.save(marks);
         System.out.println("marked " + real + (owner >= 0 ? " for uid " + owner : allowSubids ? " for every user's subordinate ids" : "")
-                + (problems.isEmpty() ? "" : " (forced past " + problems.size() + " problem" + (problems.size() == 1 ? "" : "s") + ")"));
+                + (problems.isEmpty() ? "" : " (forced past " + problems.size() + " problem" + (problems.size() == 1 ? "" : "s") + "; the daemon will not re-check it)"));
         return ExitCode.OK;
     }
 
