@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.idshift.it.support.Daemon;
 import dev.idshift.it.support.Exec;
 import dev.idshift.it.support.Host;
-import dev.idshift.it.support.HostUsers;
+import dev.idshift.it.support.HostUser;
 import dev.idshift.it.support.PublicCopy;
 import dev.idshift.it.support.RawClient;
 import dev.idshift.it.support.Scratch;
@@ -25,10 +25,14 @@ import org.junit.jupiter.api.Test;
 /**
  * Issue 10, items 1, 2, 3 and 11: the daemon's idea of who is asking, attacked by real
  * unprivileged users (useradd, their own /etc/subuid ranges, setpriv, `unshare -Ur`).
- * Users isa1 (A) and isa2 (B); ids 2000000-2999999 are this test's.
+ * Users A and B ("isa..." names, subordinate ids 2000000-2999999: this suite's share).
  */
 class DaemonIdentityTest {
     private static final long RANGE = 65536;
+    /** This suite's share of the machine: user names "isa...", subordinate ids 2000000-2999999. */
+    private static final String PREFIX = "isa";
+    private static final long A_SUBIDS = 2_000_000;
+    private static final long B_SUBIDS = 2_100_000;
     private static final String REFUSED = " is not a directory inside a mark you may use";
 
     /** CLOSED (0700, root) / NAME / image / file, for each name: marks under a closed ancestor. */
@@ -42,7 +46,7 @@ class DaemonIdentityTest {
         return closed;
     }
 
-    private static Path viewOf(Scratch scratch, HostUsers.User user) throws IOException {
+    private static Path viewOf(Scratch scratch, HostUser user) throws IOException {
         Path view = scratch.dir("view-" + user.name());
         Exec.ok(List.of("chown", user.uid() + ":" + user.gid(), view.toString()));
         return view;
@@ -52,13 +56,13 @@ class DaemonIdentityTest {
      * USER, in a user and mount namespace it creates itself (`unshare -Urm`), asks the daemon for
      * SOURCE with UIDMAP at VIEW, then runs THEN there; AFTER runs back in the host's namespaces.
      */
-    private static Exec.Result inOwnNamespace(HostUsers.User user, Path launcher, Daemon daemon, Path view, Path source,
+    private static Exec.Result inOwnNamespace(HostUser user, Path launcher, Daemon daemon, Path view, Path source,
                                               String uidMap, String then, String after) {
         String inside = launcher + " mount --socket " + daemon.socket() + " --uidmap " + uidMap + " " + source + " " + view
                 + (then.isEmpty() ? "" : " && " + then);
         String script = "unshare --user --map-root-user --mount sh -c '" + inside + "'; echo inside-exit=$?"
                 + (after.isEmpty() ? "" : "; " + after);
-        return Exec.run(user.run(List.of("sh", "-c", script)), null, Map.of(), 120);
+        return Exec.run(user.as(List.of("sh", "-c", script)), null, Map.of(), 120);
     }
 
     private static Path peerScript(Scratch scratch) throws IOException {
@@ -71,21 +75,21 @@ class DaemonIdentityTest {
     }
 
     /** USER's requests on one connection from the host's namespaces, one reply line each. */
-    private static List<String> ask(HostUsers.User user, Path peer, Daemon daemon, String... requests) {
+    private static List<String> ask(HostUser user, Path peer, Daemon daemon, String... requests) {
         List<String> command = new ArrayList<>(List.of("/usr/bin/python3", peer.toString(), "ask", daemon.socket().toString()));
         command.addAll(List.of(requests));
-        Exec.Result result = Exec.run(user == null ? command : user.run(command), null, Map.of(), 60);
+        Exec.Result result = Exec.run(user.as(command), null, Map.of(), 60);
         assertEquals(0, result.exit(), result.describe());
         return result.stdout().lines().toList();
     }
 
     /** The same from inside a user namespace USER makes with UNSHARE_OPTIONS (e.g. --map-users, through newuidmap). */
-    private static List<String> askInNamespace(HostUsers.User user, String unshareOptions, Path peer, Daemon daemon, String... requests) {
+    private static List<String> askInNamespace(HostUser user, String unshareOptions, Path peer, Daemon daemon, String... requests) {
         List<String> command = new ArrayList<>(List.of("unshare"));
         command.addAll(List.of(unshareOptions.split(" ")));
         command.addAll(List.of("/usr/bin/python3", peer.toString(), "ask", daemon.socket().toString()));
         command.addAll(List.of(requests));
-        Exec.Result result = Exec.run(user.run(command), null, Map.of(), 60);
+        Exec.Result result = Exec.run(user.as(command), null, Map.of(), 60);
         assertEquals(0, result.exit(), result.describe());
         return result.stdout().lines().toList();
     }
@@ -107,8 +111,7 @@ class DaemonIdentityTest {
     @Test
     void anAncestorOpenedByAnAclIsRefusedWhenMarkedAndWhenUsed() throws Exception {
         Host.requireExecutable("setfacl");
-        try (Scratch scratch = new Scratch(); HostUsers users = new HostUsers()) {
-            HostUsers.User a = users.add("isa1", 2000000, RANGE);
+        try (Scratch scratch = new Scratch(); HostUser a = HostUser.create(PREFIX, A_SUBIDS)) {
             Path closed = closedTrees(scratch, "a");
             Path marked = closed.resolve("a");
             Path image = marked.resolve("image");
@@ -150,9 +153,7 @@ class DaemonIdentityTest {
     /** Item 2: `unshare -Ur` no longer makes user B a container that may use any mark. */
     @Test
     void aUserNamespaceIsItsCreatorsNotAPassToEveryMark() throws Exception {
-        try (Scratch scratch = new Scratch(); HostUsers users = new HostUsers()) {
-            HostUsers.User a = users.add("isa1", 2000000, RANGE);
-            HostUsers.User b = users.add("isa2", 2100000, RANGE);
+        try (Scratch scratch = new Scratch(); HostUser a = HostUser.create(PREFIX, A_SUBIDS); HostUser b = HostUser.create(PREFIX, B_SUBIDS)) {
             Path closed = closedTrees(scratch, "a", "root", "sub");
             Path viewA = viewOf(scratch, a);
             Path viewB = viewOf(scratch, b);
@@ -169,15 +170,15 @@ class DaemonIdentityTest {
                 Exec.Result intoRootOnly = inOwnNamespace(b, launcher, daemon, viewB, closed.resolve("root/image"), bOwn, plant, "");
                 Exec.Result subids = inOwnNamespace(b, launcher, daemon, viewB, closed.resolve("sub/image"), bOwn,
                         "stat -c %u:%g " + viewB + "/file", "");
-                Exec.Result subidRange = inOwnNamespace(b, launcher, daemon, viewB, closed.resolve("sub/image"), b.subRange(0), "", "");
-                Exec.Result othersRange = inOwnNamespace(b, launcher, daemon, viewB, closed.resolve("sub/image"), a.subRange(0), "", "");
+                Exec.Result subidRange = inOwnNamespace(b, launcher, daemon, viewB, closed.resolve("sub/image"), b.subidExtent(0), "", "");
+                Exec.Result othersRange = inOwnNamespace(b, launcher, daemon, viewB, closed.resolve("sub/image"), a.subidExtent(0), "", "");
                 Exec.Result ownerInOwnNamespace = inOwnNamespace(a, launcher, daemon, viewA, closed.resolve("a/image"),
                         "0:" + a.uid() + ":1", "stat -c %u:%g " + viewA + "/file", "");
                 List<String> fromHost = ask(b, peer, daemon, mountRequest(closed.resolve("a/image"), bOwn));
                 // Root inside a namespace B made with newuidmap is host uid 2100000, not B: still B's.
-                List<String> fromSubuid = askInNamespace(b, "--map-users=" + b.subStart() + ",0," + RANGE + " --map-groups="
-                        + b.subStart() + ",0," + RANGE, peer, daemon, mountRequest(closed.resolve("sub/image"), b.subRange(0)),
-                        mountRequest(closed.resolve("a/image"), b.subRange(0)));
+                List<String> fromSubuid = askInNamespace(b, "--map-users=" + b.subidBase() + ",0," + RANGE + " --map-groups="
+                        + b.subidBase() + ",0," + RANGE, peer, daemon, mountRequest(closed.resolve("sub/image"), b.subidExtent(0)),
+                        mountRequest(closed.resolve("a/image"), b.subidExtent(0)));
 
                 assertInsideRefused(intoA, closed.resolve("a/image") + REFUSED);
                 assertInsideRefused(intoRootOnly, closed.resolve("root/image") + REFUSED);
@@ -186,7 +187,7 @@ class DaemonIdentityTest {
                 assertInsideServed(subids);
                 assertTrue(subids.stdout().contains("0:0"), "--allow-subids still works for a user: " + subids.describe());
                 assertInsideServed(subidRange);
-                assertInsideRefused(othersRange, "names host uid " + a.subStart() + ", which the caller does not own");
+                assertInsideRefused(othersRange, "names host uid " + a.subidBase() + ", which the caller does not own");
                 assertInsideServed(ownerInOwnNamespace);
                 assertTrue(ownerInOwnNamespace.stdout().contains("0:0"), ownerInOwnNamespace.describe());
                 assertEquals(List.of("{\"version\":1,\"ok\":false,\"error\":\"" + closed.resolve("a/image") + REFUSED + "\"}"), fromHost,
@@ -200,9 +201,7 @@ class DaemonIdentityTest {
     /** Item 3: a connection speaks for the process that made it, never for whatever has its pid later. */
     @Test
     void aConnectionOutlivingItsProcessIsRefusedEvenWhenThePidIsReused() throws Exception {
-        try (Scratch scratch = new Scratch(); HostUsers users = new HostUsers()) {
-            HostUsers.User a = users.add("isa1", 2000000, RANGE);
-            HostUsers.User b = users.add("isa2", 2100000, RANGE);
+        try (Scratch scratch = new Scratch(); HostUser a = HostUser.create(PREFIX, A_SUBIDS); HostUser b = HostUser.create(PREFIX, B_SUBIDS)) {
             Path closed = closedTrees(scratch, "a");
             Path peer = peerScript(scratch);
             Path exchange = scratch.dir("handoff");
@@ -217,7 +216,7 @@ class DaemonIdentityTest {
                 assertTrue(ask(a, peer, daemon, request).get(0).contains("\"ok\":true"), "A itself, alive, is served");
 
                 // B connects (and is served status), hands the socket to a child, and the connecting process exits (and is reaped).
-                Process handoff = new ProcessBuilder(b.run(List.of("/usr/bin/python3", peer.toString(), "handoff",
+                Process handoff = new ProcessBuilder(b.as(List.of("/usr/bin/python3", peer.toString(), "handoff",
                         daemon.socket().toString(), exchange.toString(), request, request)))
                         .redirectErrorStream(true).redirectOutput(scratch.path().resolve("handoff.log").toFile()).start();
                 assertTrue(handoff.waitFor(30, TimeUnit.SECONDS), "the connecting process exits");
@@ -261,9 +260,7 @@ class DaemonIdentityTest {
     /** Item 11: a user learns nothing from refusals it could not see for itself. */
     @Test
     void refusalsAreTheSameWhetherOrNotThePathExists() throws Exception {
-        try (Scratch scratch = new Scratch(); HostUsers users = new HostUsers()) {
-            HostUsers.User a = users.add("isa1", 2000000, RANGE);
-            HostUsers.User b = users.add("isa2", 2100000, RANGE);
+        try (Scratch scratch = new Scratch(); HostUser a = HostUser.create(PREFIX, A_SUBIDS); HostUser b = HostUser.create(PREFIX, B_SUBIDS)) {
             Path closed = closedTrees(scratch, "a", "sub");
             Path secret = scratch.dir("secret");
             Files.setPosixFilePermissions(secret, PosixFilePermissions.fromString("rwx------"));
