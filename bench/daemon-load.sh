@@ -13,7 +13,11 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d /tmp/idshift-daemon-bench-XXXXXX)
 daemon=
 cleanup() {
-    [ -n "$daemon" ] && kill "$daemon" 2>/dev/null && wait "$daemon" 2>/dev/null
+    # Under set -e a failing last command here (wait returns the daemon's 143) would skip the rm.
+    if [ -n "$daemon" ]; then
+        kill "$daemon" 2>/dev/null || true
+        wait "$daemon" 2>/dev/null || true
+    fi
     rm -rf --one-file-system "$work"
 }
 trap cleanup EXIT INT TERM
