@@ -114,13 +114,13 @@ public final class HookMain {
             return ExitCode.OK;
         }
         Backend backend = decision.annotations().backend();
-        String how = "kernel";
+        String how;
         if (backend == Backend.FUSE) {
             how = "FUSE";
             FuseShift.injectRootfs(state.id(), state.pid(), bundle, decision.plan().get(), runtime.needsProtectedPathsReapplied());
         } else {
             try {
-                KernelShift.injectRootfs(state.pid(), bundle, decision.plan().get(), runtime.needsProtectedPathsReapplied());
+                how = KernelShift.injectRootfs(state.pid(), bundle, decision.plan().get(), runtime.needsProtectedPathsReapplied());
             } catch (IdmapUnsupportedException e) {
                 if (backend == Backend.KERNEL) {
                     throw e;

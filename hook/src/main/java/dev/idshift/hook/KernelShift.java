@@ -3,7 +3,12 @@ package dev.idshift.hook;
 import dev.idshift.config.oci.LinuxSpec;
 import dev.idshift.idmap.IdMap;
 import dev.idshift.layout.ShiftPlan;
+import dev.idshift.mount.ShiftedTrees;
 import dev.idshift.mount.kernel.Fd;
+import dev.idshift.mount.kernel.LayerMaps;
+import dev.idshift.mount.kernel.MountMaps;
+import dev.idshift.mount.kernel.ShiftedTree;
+import dev.idshift.mount.kernel.UsernsPool;
 import dev.idshift.mount.kernel.IdmappedTrees;
 import dev.idshift.mount.kernel.MountNamespaceRunner;
 import dev.idshift.mount.kernel.ProtectedPaths;
@@ -15,13 +20,39 @@ final class KernelShift {
     private KernelShift() {
     }
 
-    static void injectRootfs(long pid, Bundle bundle, ShiftPlan plan, boolean reapplyProtectedPaths) {
+    /**
+     * Stacks the shifted rootfs (an idmapped clone of a directory, or the overlay rebuilt on
+     * idmapped layers) over the rootfs in the container's mount namespace.
+     *
+     * @return which path was taken, for the log
+     */
+    static String injectRootfs(long pid, Bundle bundle, ShiftPlan plan, boolean reapplyProtectedPaths) {
         ProtectedPaths protect = protectedPaths(bundle.config().linux(), plan.uid().containerMap(), plan.gid().containerMap(),
                 reapplyProtectedPaths);
-        try (Fd userns = plan.reusesContainerUserns()
-                ? UserNamespaces.openOf(pid)
-                : UserNamespaces.createWithMaps(plan.uid().mountMap(), plan.gid().mountMap())) {
-            RootfsInjector.inject(pid, bundle.rootfs().toString(), userns.get(), bundle.config().root().readonly(), protect);
+        String rootfs = bundle.rootfs().toString();
+        boolean readonly = bundle.config().root().readonly();
+        LayerMaps maps = LayerMaps.like(plan);
+        try (UsernsPool namespaces = new UsernsPool()) {
+            MountMaps rootMaps = new MountMaps(plan.uid().mountMap(), plan.gid().mountMap());
+            // Made here, in the host's namespaces: the helper process must not start in the container's.
+            namespaces.offer(rootMaps, plan.reusesContainerUserns() ? UserNamespaces.openOf(pid)
+                    : UserNamespaces.createWithMaps(rootMaps.uids(), rootMaps.gids()));
+            if (ShiftedTrees.overlayAt(rootfs) != null) {
+                // An overlay's layers need namespaces of their own (the upper's maps host 0): build it here too.
+                ShiftedTree overlay = ShiftedTrees.make(rootfs, maps, namespaces, false, readonly);
+                try {
+                    RootfsInjector.injectTree(pid, rootfs, overlay.tree(), protect);
+                } finally {
+                    overlay.close();
+                }
+                return overlay.how();
+            }
+            return RootfsInjector.inject(pid, rootfs, new RootfsInjector.TreeMaker() {
+                @Override
+                public ShiftedTree make() {
+                    return ShiftedTrees.make(rootfs, maps, namespaces, true, readonly);
+                }
+            }, protect);
         }
     }
 
@@ -53,6 +84,9 @@ final class KernelShift {
         try {
             Class.forName(RootfsInjector.class.getName());
             Class.forName(IdmappedTrees.class.getName());
+            Class.forName(ShiftedTrees.class.getName());
+            Class.forName(ShiftedTree.class.getName());
+            Class.forName(LayerMaps.class.getName());
         } catch (ClassNotFoundException impossible) {
             throw new IllegalStateException(impossible);
         }

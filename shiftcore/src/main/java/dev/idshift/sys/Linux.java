@@ -51,7 +51,9 @@ public final class Linux {
 
     public static final int FSOPEN_CLOEXEC = 1;
     public static final int FSMOUNT_CLOEXEC = 1;
+    public static final int FSCONFIG_SET_FLAG = 0;
     public static final int FSCONFIG_SET_STRING = 1;
+    public static final int FSCONFIG_SET_FD = 5;
     public static final int FSCONFIG_CMD_CREATE = 6;
 
     public static final long MS_RDONLY = 1;

@@ -496,6 +496,16 @@ public final class Syscalls {
         }
     }
 
+    /** fsconfig(fd, FSCONFIG_SET_FD, key, NULL, valueFd): a layer given as an open directory (overlayfs 6.13+). */
+    public void fsconfigFd(int fd, String key, int valueFd, String subject) {
+        long ckey = cString(key);
+        try {
+            check(raw(SyscallNumbers.FSCONFIG, fd, Linux.FSCONFIG_SET_FD, ckey, 0, valueFd), "fsconfig " + key, subject);
+        } finally {
+            free(ckey);
+        }
+    }
+
     public int fsmount(int fd, long attrFlags, String subject) {
         return (int) check(raw(SyscallNumbers.FSMOUNT, fd, Linux.FSMOUNT_CLOEXEC, attrFlags, 0, 0), "fsmount", subject);
     }

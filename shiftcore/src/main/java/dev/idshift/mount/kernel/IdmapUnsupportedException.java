@@ -12,4 +12,9 @@ public final class IdmapUnsupportedException extends RuntimeException {
         super("the kernel will not idmap " + path + " (" + cause.getMessage() + "): its filesystem or this kernel"
                 + " does not support idmapped mounts; use the FUSE backend", cause);
     }
+
+    /** A tree idshift cannot shift with the kernel for another reason, said in {@code message}. */
+    public IdmapUnsupportedException(String message) {
+        super(message);
+    }
 }

@@ -29,6 +29,11 @@ public final class IdmappedTrees {
         return idmap(new Fd(Syscalls.get().openTree(source.get(), "", flags, subject)), subject, usernsFd, readonly);
     }
 
+    /** A plain detached clone of {@code path}'s own mount (for a tree already stored with host ids). */
+    public static Fd clone(String path) {
+        return new Fd(Syscalls.get().openTree(Linux.AT_FDCWD, path, Linux.OPEN_TREE_CLONE | Linux.OPEN_TREE_CLOEXEC, path));
+    }
+
     /** Sets the idmap (and read-only) on a fresh detached clone; on failure the clone is discarded. */
     private static Fd idmap(Fd tree, String subject, int usernsFd, boolean readonly) {
         try {

@@ -35,6 +35,29 @@ public final class MountInfo {
         return children;
     }
 
+    /**
+     * One mount as mountinfo shows it.
+     *
+     * @param root         the mount's root within its filesystem ("/" for a whole filesystem)
+     * @param superOptions the superblock's options, still escaped as mountinfo writes them (\\ooo)
+     */
+    public record Mount(String root, String mountPoint, String fsType, String superOptions) {
+    }
+
+    /** The topmost mount at {@code mountPoint}, or null when nothing is mounted there. */
+    public static Mount mountAt(String mountPoint) {
+        Mount found = null;
+        for (String line : table().split("\n")) {
+            String[] fields = line.split(" ");
+            int separator = line.indexOf(" - ");
+            if (fields.length > 4 && separator > 0 && unescape(fields[4]).equals(mountPoint)) {
+                String[] tail = line.substring(separator + 3).split(" ");
+                found = new Mount(unescape(fields[3]), mountPoint, tail[0], tail.length > 2 ? tail[2] : "");
+            }
+        }
+        return found;
+    }
+
     /** The device ("major:minor") of the topmost mount at {@code mountPoint}, or "" if none. */
     public static String deviceAt(String mountPoint) {
         return fieldAt(mountPoint, true);
@@ -66,8 +89,8 @@ public final class MountInfo {
         }
     }
 
-    /** mountinfo escapes space, tab, newline and backslash as \\ooo. */
-    private static String unescape(String field) {
+    /** mountinfo escapes space, tab, newline and backslash (and, in options, comma) as \\ooo. */
+    public static String unescape(String field) {
         if (field.indexOf('\\') < 0) {
             return field;
         }

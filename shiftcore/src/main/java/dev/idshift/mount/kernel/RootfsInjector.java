@@ -15,15 +15,21 @@ public final class RootfsInjector {
     private RootfsInjector() {
     }
 
+    /** Makes the shifted tree inside the container's mount namespace, where the runtime's submounts are. */
+    public interface TreeMaker {
+        ShiftedTree make();
+    }
+
     /**
      * @param containerPid the container's init, whose mount namespace we enter
      * @param rootfs       the rootfs path (absolute, the same in the host and the container namespace)
-     * @param usernsFd     user namespace carrying on-disk -> host ids
-     * @param readonly     root.readonly: the injected root must be read-only too
+     * @param maker        makes the shifted tree of the rootfs, in that namespace (a recursive idmapped
+     *                     clone keeps /proc, /dev and binds; a rebuilt tree gets clones of them put back)
      * @param protect      masked/read-only paths to re-apply on the injected tree (empty: none)
+     * @return             what the maker says it made
      */
-    public static void inject(long containerPid, String rootfs, int usernsFd, boolean readonly, ProtectedPaths protect) {
-        attachIn(containerPid, rootfs, null, usernsFd, readonly, protect);
+    public static String inject(long containerPid, String rootfs, TreeMaker maker, ProtectedPaths protect) {
+        return attachIn(containerPid, rootfs, null, maker, protect);
     }
 
     /**
@@ -31,7 +37,7 @@ public final class RootfsInjector {
      * attached over the rootfs as it is, submounts and all.
      */
     public static void injectTree(long containerPid, String rootfs, Fd tree, ProtectedPaths protect) {
-        attachIn(containerPid, rootfs, tree, -1, false, protect);
+        attachIn(containerPid, rootfs, tree, null, protect);
     }
 
     /**
@@ -59,15 +65,21 @@ public final class RootfsInjector {
         }
     }
 
-    private static void attachIn(long containerPid, String rootfs, Fd madeTree, int usernsFd, boolean readonly, ProtectedPaths protect) {
-        MountNamespaceRunner.runIn(containerPid, new MountNamespaceRunner.Work<Void>() {
+    private static String attachIn(long containerPid, String rootfs, Fd madeTree, TreeMaker maker, ProtectedPaths protect) {
+        return MountNamespaceRunner.runIn(containerPid, new MountNamespaceRunner.Work<String>() {
             @Override
-            public Void run() {
+            public String run() {
+                String how = "a tree made elsewhere";
                 if (madeTree != null) {
                     attachKeepingSubmounts(madeTree, rootfs);
                 } else {
-                    try (Fd tree = IdmappedTrees.cloneIdmapped(rootfs, usernsFd, true, readonly)) {
-                        IdmappedTrees.attach(tree, rootfs);
+                    try (ShiftedTree made = maker.make()) {
+                        how = made.how();
+                        if (made.hasSubmounts()) {
+                            IdmappedTrees.attach(made.tree(), rootfs);
+                        } else {
+                            attachKeepingSubmounts(made.tree(), rootfs);
+                        }
                     }
                 }
                 try {
@@ -79,7 +91,7 @@ public final class RootfsInjector {
                     Syscalls.get().umount2(rootfs, Linux.MNT_DETACH);
                     throw e;
                 }
-                return null;
+                return how;
             }
         });
     }

@@ -1,0 +1,113 @@
+package dev.idshift.mount.overlay;
+
+import dev.idshift.layout.Owner;
+import dev.idshift.mount.kernel.Fd;
+import dev.idshift.mount.kernel.IdmappedTrees;
+import dev.idshift.mount.kernel.LayerMaps;
+import dev.idshift.mount.kernel.MountMaps;
+import dev.idshift.mount.kernel.UsernsPool;
+import dev.idshift.sys.Linux;
+import dev.idshift.sys.Syscalls;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Mounts an overlay again, with the same layers and options, over idmapped clones of its layers:
+ * the kernel will not idmap an overlay mount, but takes idmapped mounts as layers.
+ *
+ * <p>Mounted by host root (this process), so trusted.overlay.* (opaque dirs, redirects, metacopy
+ * written by rootful engines) keeps its meaning; an overlay mounted inside a user namespace would
+ * ignore it. The layers go in as file descriptors of detached clones (fsconfig FSCONFIG_SET_FD,
+ * overlayfs 6.13+): nothing is attached anywhere but the finished overlay, and the overlay holds
+ * private clones of its layers, not the engine's overlay, which stays free to unmount.
+ *
+ * <p>The upper and work dirs come from one clone of their common parent (overlayfs wants them on
+ * the same mount); that clone's map also sends a spare on-disk id to host 0 ({@link UpperMaps}).
+ */
+public final class OverlayRebuild {
+    /** The device name the rebuilt overlay shows in mountinfo, so doctor and tests can tell it. */
+    public static final String SOURCE = "idshift-overlay";
+
+    private OverlayRebuild() {
+    }
+
+    /** The detached overlay. */
+    public static Fd build(OverlaySpec spec, LayerMaps maps, UsernsPool namespaces, boolean readonly) {
+        Syscalls sys = Syscalls.get();
+        List<Fd> layers = new ArrayList<>();
+        try (Fd context = new Fd(sys.fsopen("overlay"))) {
+            String subject = "overlay " + spec.mountPoint();
+            sys.fsconfig(context.get(), Linux.FSCONFIG_SET_STRING, "source", SOURCE, subject);
+            for (String lower : spec.lowers()) {
+                Fd layer = layerClone(lower, maps.of(lower, owner(lower)), namespaces);
+                layers.add(layer);
+                sys.fsconfigFd(context.get(), "lowerdir+", layer.get(), subject + ": lower layer " + lower);
+            }
+            for (String data : spec.dataLayers()) {
+                Fd layer = layerClone(data, maps.of(data, owner(data)), namespaces);
+                layers.add(layer);
+                sys.fsconfigFd(context.get(), "datadir+", layer.get(), subject + ": data layer " + data);
+            }
+            if (spec.upper() != null) {
+                String parent = commonParent(spec.upper(), spec.work());
+                MountMaps upperMaps = UpperMaps.withSpareRoot(maps.of(spec.upper(), owner(spec.upper())));
+                Fd both = layerClone(parent, upperMaps, namespaces);
+                layers.add(both);
+                Fd upper = beneath(both, parent, spec.upper());
+                layers.add(upper);
+                Fd work = beneath(both, parent, spec.work());
+                layers.add(work);
+                sys.fsconfigFd(context.get(), "upperdir", upper.get(), subject + ": upper dir " + spec.upper());
+                sys.fsconfigFd(context.get(), "workdir", work.get(), subject + ": work dir " + spec.work());
+            }
+            for (OverlaySpec.Setting setting : spec.settings()) {
+                if (setting.value() == null) {
+                    sys.fsconfig(context.get(), Linux.FSCONFIG_SET_FLAG, setting.key(), null, subject + ": " + setting);
+                } else {
+                    sys.fsconfig(context.get(), Linux.FSCONFIG_SET_STRING, setting.key(), setting.value(), subject + ": " + setting);
+                }
+            }
+            sys.fsconfig(context.get(), Linux.FSCONFIG_CMD_CREATE, null, null, subject);
+            return new Fd(sys.fsmount(context.get(), readonly || spec.readonly() ? Linux.MOUNT_ATTR_RDONLY : 0, subject));
+        } finally {
+            // The overlay took its own clones of the layers; ours go.
+            for (Fd layer : layers) {
+                layer.close();
+            }
+        }
+    }
+
+    private static Fd layerClone(String path, MountMaps maps, UsernsPool namespaces) {
+        if (maps.isIdentity()) {
+            return IdmappedTrees.clone(path);
+        }
+        return IdmappedTrees.cloneIdmapped(path, namespaces.forMaps(maps).get(), false, false);
+    }
+
+    /** An O_PATH fd of {@code path} reached through the clone of {@code parent}, so it is on that mount. */
+    private static Fd beneath(Fd clone, String parent, String path) {
+        String relative = parent.equals(path) ? "." : Path.of(parent).relativize(Path.of(path)).toString();
+        return new Fd(Syscalls.get().openat2(clone.get(), relative, Linux.O_PATH | Linux.O_DIRECTORY,
+                Linux.RESOLVE_NO_XDEV | Linux.RESOLVE_BENEATH, path));
+    }
+
+    static String commonParent(String upper, String work) {
+        Path common = Path.of(upper).getParent();
+        Path other = Path.of(work);
+        while (common != null && !other.startsWith(common)) {
+            common = common.getParent();
+        }
+        return common == null ? "/" : common.toString();
+    }
+
+    private static Owner owner(String layer) {
+        try {
+            return Owner.of(Path.of(layer));
+        } catch (IOException e) {
+            throw new UncheckedIOException("overlay layer " + layer + ": cannot read its owner: " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,64 @@
+package dev.idshift.mount.overlay;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.idshift.idmap.IdMapParser;
+import dev.idshift.mount.kernel.IdmapUnsupportedException;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class OverlaySuperOptionsTest {
+
+    @Test
+    void readsLayersWithBothEscapingsAndDataOnlyLayers() {
+        // As mountinfo showed them on 6.18 for lowerdir=/a\:1:/b\,2:/c 3::/d1::/d2 (\134 = \, \054 = ',', \040 = ' ').
+        OverlaySpec spec = OverlaySuperOptions.parse("rw,lowerdir=/a\\134:1:/b\\134\\0542:/c\\0403::/d1::/d2,upperdir=/u\\040x,"
+                + "workdir=/w,redirect_dir=on,metacopy=on,xino=off,uuid=on,userxattr,volatile", "/m");
+        assertEquals(List.of("/a:1", "/b,2", "/c 3"), spec.lowers());
+        assertEquals(List.of("/d1", "/d2"), spec.dataLayers());
+        assertEquals("/u x", spec.upper());
+        assertEquals("/w", spec.work());
+        assertEquals("[redirect_dir=on, metacopy=on, xino=off, uuid=on, userxattr, volatile]", spec.settings().toString());
+        assertEquals(6, spec.layerCount());
+    }
+
+    @Test
+    void readsLayersGivenOneByOne() {
+        OverlaySpec spec = OverlaySuperOptions.parse("ro,lowerdir+=/l2,lowerdir+=/l1,datadir+=/d", "/m");
+        assertEquals(List.of("/l2", "/l1"), spec.lowers());
+        assertEquals(List.of("/d"), spec.dataLayers());
+        assertNull(spec.upper());
+        assertTrue(spec.readonly());
+    }
+
+    @Test
+    void refusesOptionsItCannotKeepNamingThem() {
+        UnsupportedOperationException index = assertThrows(UnsupportedOperationException.class,
+                () -> OverlaySuperOptions.parse("rw,lowerdir=/l,upperdir=/u,workdir=/w,index=on", "/m"));
+        assertTrue(index.getMessage().startsWith("overlay /m: option index=on cannot be kept"), index.getMessage());
+        assertThrows(UnsupportedOperationException.class, () -> OverlaySuperOptions.parse("rw,lowerdir=/l,frobnicate=1", "/m"));
+        assertEquals("[index=off]", OverlaySuperOptions.parse("rw,lowerdir=/l,index=off", "/m").settings().toString());
+    }
+
+    @Test
+    void layersItCannotFindAreLeftToFuse() {
+        IdmapUnsupportedException relative = assertThrows(IdmapUnsupportedException.class,
+                () -> OverlaySuperOptions.parse("rw,lowerdir=l/ABC:l/DEF,upperdir=x/diff,workdir=x/work", "/m"));
+        assertTrue(relative.getMessage().contains("relative"), relative.getMessage());
+        assertThrows(IdmapUnsupportedException.class, () -> OverlaySuperOptions.parse("rw,lowerdir+=/,lowerdir+=/", "/m"));
+        assertThrows(IdmapUnsupportedException.class, () -> OverlaySuperOptions.parse("rw,upperdir=/u,workdir=/w", "/m"));
+    }
+
+    @Test
+    void theUpperMapsOneSpareOnDiskIdToHostRoot() {
+        assertEquals("0:100000:65536,65536:0:1", UpperMaps.withSpareRoot(IdMapParser.parseColonList("0:100000:65536")).toString());
+        assertEquals("200000:100000:65536,0:0:1", UpperMaps.withSpareRoot(IdMapParser.parseColonList("200000:100000:65536")).toString());
+        // Host 0 already has an on-disk id: nothing to add.
+        assertEquals("0:0:1,1:100000:10", UpperMaps.withSpareRoot(IdMapParser.parseColonList("0:0:1,1:100000:10")).toString());
+        assertEquals(20, UpperMaps.spare(IdMapParser.parseColonList("10:100010:10,0:100000:10")));
+        assertEquals("/x/c", OverlayRebuild.commonParent("/x/c/diff", "/x/c/work"));
+    }
+}
