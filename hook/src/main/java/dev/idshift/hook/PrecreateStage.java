@@ -16,10 +16,12 @@ import dev.idshift.layout.ShiftPlan;
 import dev.idshift.layout.ShiftPlanner;
 import dev.idshift.mount.fuse.FuseMounts;
 import dev.idshift.mount.fuse.FuseRegistry;
-import dev.idshift.mount.kernel.Fd;
+import dev.idshift.mount.ShiftedTrees;
+import dev.idshift.mount.kernel.LayerMaps;
+import dev.idshift.mount.kernel.ShiftedTree;
+import dev.idshift.mount.kernel.UsernsPool;
 import dev.idshift.mount.kernel.IdmapUnsupportedException;
 import dev.idshift.mount.kernel.IdmappedTrees;
-import dev.idshift.mount.kernel.UserNamespaces;
 import dev.idshift.staging.StagedMount;
 import dev.idshift.staging.StagingRecord;
 import dev.idshift.staging.StagingStore;
@@ -94,7 +96,7 @@ final class PrecreateStage {
                     + " there is no bundle to resolve it against");
         }
         ExplicitLayout explicit = ExplicitLayout.from(annotations, "config on stdin");
-        Optional<String> shifted = stage(realDirectory(rootfs, "$.root.path"), "/", ids,
+        Optional<String> shifted = stage(realSource(rootfs, "$.root.path", false), "/", ids,
                 explicit.uids(), explicit.gids(), true, annotations.backend(), store, key, "rootfs", staged);
         if (shifted.isPresent()) {
             rootObject(document).put("path", shifted.get());
@@ -113,7 +115,8 @@ final class PrecreateStage {
             if (!mount.isBind() || !(all || annotations.mounts().contains(mount.destination())) || mount.source().isEmpty()) {
                 continue;
             }
-            Path source = realDirectory(Path.of(mount.source().get()), "$.mounts[" + i + "].source");
+            // Files too: engines bind /etc/hosts, resolv.conf and hostname, and "*" means every bind.
+            Path source = realSource(Path.of(mount.source().get()), "$.mounts[" + i + "].source", true);
             // Each volume's own layout, detected from its own root directory.
             Optional<String> shifted = stage(source, mount.destination(), ids, Optional.empty(), Optional.empty(),
                     mount.options().contains("rbind"), annotations.backend(), store, key, "volume-" + i, staged);
@@ -144,14 +147,17 @@ final class PrecreateStage {
             return Optional.empty();
         }
         // Reachable by root and the container's root only: runc init binds it as the container's root.
-        Path mountPoint = store.newMountPoint(key, name, ids.gids().toOutside(0));
-        boolean fuse = backend == Backend.FUSE;
+        boolean file = !Files.isDirectory(source);
+        long containerRootGid = ids.gids().toOutside(0);
+        Path mountPoint = file ? store.newFileMountPoint(key, name, containerRootGid) : store.newMountPoint(key, name, containerRootGid);
+        // A file bind always takes the kernel path: a FUSE server serves directories.
+        boolean fuse = backend == Backend.FUSE && !file;
         if (!fuse) {
-            try (Fd userns = UserNamespaces.createWithMaps(plan.uid().mountMap(), plan.gid().mountMap());
-                 Fd tree = IdmappedTrees.cloneIdmapped(source.toString(), userns.get(), recursive, false)) {
-                IdmappedTrees.attach(tree, mountPoint.toString());
+            try (UsernsPool namespaces = new UsernsPool();
+                 ShiftedTree tree = ShiftedTrees.make(source.toString(), LayerMaps.like(plan), namespaces, recursive, false)) {
+                IdmappedTrees.attach(tree.tree(), mountPoint.toString());
             } catch (IdmapUnsupportedException e) {
-                if (backend == Backend.KERNEL) {
+                if (backend == Backend.KERNEL || file) {
                     throw e;
                 }
                 fuse = true;
@@ -166,11 +172,13 @@ final class PrecreateStage {
         return Optional.of(mountPoint.toString());
     }
 
-    private static Path realDirectory(Path path, String jsonPath) {
+    /** The real path of a directory (or, where {@code fileToo}, a regular file) to shift. */
+    private static Path realSource(Path path, String jsonPath, boolean fileToo) {
         try {
             Path real = path.toRealPath();
-            if (!Files.isDirectory(real)) {
-                throw new BadInputException("config on stdin: " + jsonPath + ": " + path + " is not a directory");
+            if (!Files.isDirectory(real) && !(fileToo && Files.isRegularFile(real))) {
+                throw new BadInputException("config on stdin: " + jsonPath + ": " + path + " is not a directory"
+                        + (fileToo ? " or a regular file" : ""));
             }
             return real;
         } catch (IOException e) {

@@ -149,6 +149,25 @@ public final class StagingStore {
         }
     }
 
+    /**
+     * An empty file to mount a shifted file bind on (/etc/hosts, resolv.conf...): a file mounts only
+     * on a file. Closed like {@link #newMountPoint}'s directories.
+     */
+    public Path newFileMountPoint(String key, String name, long containerRootGid) {
+        Path mountPoint = newMountPoint(key, name, containerRootGid);
+        try {
+            Files.delete(mountPoint);
+            Files.createFile(mountPoint, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            if (containerRootGid >= 0) {
+                Files.setAttribute(mountPoint, "unix:gid", (int) containerRootGid, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+                Files.setPosixFilePermissions(mountPoint, PosixFilePermissions.fromString("rw-r-----"));
+            }
+            return mountPoint;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create the staging file " + mountPoint + ": " + e.getMessage(), e);
+        }
+    }
+
     private static Path directory(Path path, String permissions) throws IOException {
         if (!Files.isDirectory(path)) {
             Files.createDirectories(path);

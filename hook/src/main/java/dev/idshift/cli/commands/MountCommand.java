@@ -14,7 +14,10 @@ import dev.idshift.mount.fuse.FuseRegistry;
 import dev.idshift.mount.kernel.Fd;
 import dev.idshift.mount.kernel.IdmapUnsupportedException;
 import dev.idshift.mount.kernel.IdmappedTrees;
-import dev.idshift.mount.kernel.ShiftedMounts;
+import dev.idshift.mount.ShiftedTrees;
+import dev.idshift.mount.kernel.LayerMaps;
+import dev.idshift.mount.kernel.ShiftedTree;
+import dev.idshift.mount.kernel.UsernsPool;
 import dev.idshift.sys.Syscalls;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -35,7 +38,11 @@ import picocli.CommandLine.Parameters;
             "Examples:",
             "  idshift mount --uidmap 0:100000:65536 /srv/image /srv/shifted     (uids and gids alike)",
             "  idshift mount -o uidmap=0:100000:1000,1000:1000:1,gidmap=0:100000:1000 /srv/image /mnt",
-            "  ls -ln /srv/shifted; idshift umount /srv/shifted"})
+            "  ls -ln /srv/shifted; idshift umount /srv/shifted",
+            "",
+            "An overlay mount as SRC (the kernel will not idmap one) is mounted again on idmapped clones of its",
+            "layers, with the same options; its upper dir's map also sends one spare on-disk id to host root",
+            "(the overlay's own work files). See README, Overlay rootfs."})
 public final class MountCommand implements Callable<Integer> {
     @Option(names = "--uidmap", paramLabel = "DISK:HOST:COUNT",
             description = "On-disk uids DISK..DISK+COUNT-1 appear as HOST..; repeat or comma-separate for more extents.")
@@ -77,19 +84,23 @@ public final class MountCommand implements Callable<Integer> {
         MapOptions maps = MapOptions.from(uidMaps, gidMaps, options);
         Path realTarget = directory(target, "DST");
         warnIfReachable(maps.access(), realTarget);
-        String how = "kernel idmapped mount";
+        String how = "";
         Path realSource = source.toAbsolutePath().normalize();
         boolean fuse = chosen == Backend.FUSE;
         if (chosen != Backend.FUSE && !viaDaemon && privileged()) {
             realSource = directory(source, "SRC");
-            try {
-                ShiftedMounts.mount(realSource.toString(), realTarget.toString(), maps.uidMap(), maps.gidMap(), maps.access());
+            try (UsernsPool namespaces = new UsernsPool();
+                 ShiftedTree tree = ShiftedTrees.make(realSource.toString(), LayerMaps.fixed(maps.uidMap(), maps.gidMap()), namespaces,
+                         false, maps.access().readonly())) {
+                ShiftedMounts.restrict(tree.tree(), maps.access(), realTarget.toString());
+                IdmappedTrees.attach(tree.tree(), realTarget.toString());
+                how = tree.how();
             } catch (IdmapUnsupportedException e) {
                 if (chosen == Backend.KERNEL) {
                     throw e;
                 }
                 fuse = true;
-                how = "the kernel cannot idmap " + realSource + "'s filesystem";
+                how = e.getMessage();
             }
         }
         if (fuse) {
