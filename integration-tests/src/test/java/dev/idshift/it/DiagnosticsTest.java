@@ -33,6 +33,26 @@ class DiagnosticsTest {
         }
     }
 
+    /** maps and doctor say an overlay rootfs is rebuilt on idmapped layers, and why. */
+    @Test
+    void mapsAndDoctorExplainTheOverlayPath() throws Exception {
+        Host.requireRoot();
+        try (Scratch scratch = new Scratch()) {
+            dev.idshift.it.support.OverlayImage image = dev.idshift.it.support.OverlayImage.create(scratch.dir("image"));
+            Path bundle = scratch.dir("bundle");
+            image.mount(java.nio.file.Files.createDirectories(bundle.resolve("rootfs")));
+            new BundleBuilder(bundle).write();
+
+            Exec.Result maps = Exec.run(List.of(Host.launcher().toString(), "maps", "--bundle", bundle.toString()));
+            Exec.Result doctor = Exec.run(List.of(Host.launcher().toString(), "doctor", bundle.resolve("rootfs").toString()));
+
+            assertEquals(0, maps.exit(), maps.describe());
+            assertTrue(maps.stdout().contains("path:        overlay rebuilt on 3 idmapped layers (2 lower, upper " + image.upper), maps.describe());
+            assertEquals(0, doctor.exit(), doctor.describe());
+            assertTrue(doctor.stdout().contains("idmapped mounts: yes - overlay rebuilt on 3 idmapped layers"), doctor.describe());
+        }
+    }
+
     @Test
     void doctorReportsIdmapSupport() {
         Host.requireRoot();

@@ -51,6 +51,34 @@ class MountCommandTest {
         }
     }
 
+    /**
+     * An overlay as SRC: the kernel will not idmap it, so it is mounted again on idmapped layers
+     * (not FUSE); a write lands unshifted in its upper dir; the original overlay stays free to unmount.
+     */
+    @Test
+    void anOverlayIsRebuiltOnIdmappedLayers() throws Exception {
+        Host.requireRoot();
+        try (Scratch scratch = new Scratch()) {
+            dev.idshift.it.support.OverlayImage image = dev.idshift.it.support.OverlayImage.create(scratch.dir("image"));
+            Path merged = scratch.dir("merged");
+            Path view = scratch.dir("view");
+            image.mount(merged);
+
+            Exec.Result mounted = idshift("mount", "--uidmap", "0:100000:65536", merged.toString(), view.toString());
+            try {
+                assertEquals(0, mounted.exit(), mounted.describe());
+                assertTrue(mounted.stdout().contains("overlay rebuilt on 3 idmapped layers"), mounted.describe());
+                assertEquals("100000:100000", Exec.ok(List.of("stat", "-c", "%u:%g", view.resolve("bin/busybox").toString())).stdout().trim());
+                assertEquals("new\n", Exec.ok(List.of("ls", view.resolve("data/opq").toString())).stdout(), "the opaque dir is honoured");
+                Exec.ok(List.of("setpriv", "--reuid=100000", "--regid=100000", "--clear-groups", "touch", view.resolve("tmp/made").toString()));
+                assertEquals("0:0", Exec.ok(List.of("stat", "-c", "%u:%g", image.upper.resolve("tmp/made").toString())).stdout().trim());
+                Exec.ok(List.of("umount", merged.toString()));
+            } finally {
+                idshift("umount", view.toString());
+            }
+        }
+    }
+
     @Test
     void readonlyViewRefusesWrites() throws Exception {
         Host.requireRoot();

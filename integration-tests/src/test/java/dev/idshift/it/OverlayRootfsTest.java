@@ -36,6 +36,30 @@ class OverlayRootfsTest {
             + " touch /root/made; chown 1000:1000 /root/made; mkdir /root/dir; stat -c '%n %u:%g' /root/made /root/dir;"
             + " grep ' / / ' /proc/self/mountinfo | awk '{print $(NF-2)}'";
 
+    /** An overlay without an upper dir (read-only, as engines mount image-only views) and root.readonly. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.idshift.it.Runtimes#all")
+    void aReadOnlyOverlayStaysReadOnly(Runtime runtime) throws Exception {
+        runtime.require();
+        try (Scratch scratch = new Scratch()) {
+            OverlayImage image = OverlayImage.create(scratch.dir("image"));
+            String before = OverlayImage.digest(image.bottom) + OverlayImage.digest(image.top);
+            Path bundle = scratch.dir("bundle");
+            Path rootfs = Files.createDirectories(bundle.resolve("rootfs"));
+            Exec.ok(List.of("mount", "-t", "overlay", "overlay", "-o", "lowerdir=" + image.top + ":" + image.bottom, rootfs.toString()));
+            new BundleBuilder(bundle).idshiftHook("createRuntime").readonlyRoot(true)
+                    .script("stat -c %u:%g / /data/suid; ls /data/opq; touch /root/x 2>/dev/null || echo read-only;"
+                            + " grep ' / / ' /proc/self/mountinfo | grep -o idshift-overlay").write();
+
+            Exec.Result result = runtime.run(bundle);
+
+            assertEquals(0, result.exit(), result.describe());
+            assertEquals(List.of("0:0", "0:0", "new", "read-only", "idshift-overlay"), result.stdout().lines().toList(), result.describe());
+            Exec.ok(List.of("umount", rootfs.toString()));
+            assertEquals(before, OverlayImage.digest(image.bottom) + OverlayImage.digest(image.top), "the layers are unchanged");
+        }
+    }
+
     static Stream<Arguments> runtimesAndStages() {
         return Stream.of(Runtime.values()).flatMap(runtime -> Stream.of("prestart", "createRuntime").map(stage -> Arguments.of(runtime, stage)));
     }

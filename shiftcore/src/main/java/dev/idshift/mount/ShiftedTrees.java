@@ -2,6 +2,7 @@ package dev.idshift.mount;
 
 import dev.idshift.layout.Owner;
 import dev.idshift.mount.kernel.Fd;
+import dev.idshift.mount.kernel.IdmapProbe;
 import dev.idshift.mount.kernel.IdmapUnsupportedException;
 import dev.idshift.mount.kernel.IdmappedTrees;
 import dev.idshift.mount.kernel.LayerMaps;
@@ -56,6 +57,42 @@ public final class ShiftedTrees {
                     + " subdirectory " + mount.root() + ", which cannot be rebuilt on its own");
         }
         return OverlaySuperOptions.parse(mount.superOptions(), path);
+    }
+
+    /** Which way a shift of a tree would go, and why: for {@code idshift maps} and {@code doctor}. */
+    public record Way(boolean kernel, String why) {
+    }
+
+    /**
+     * The way {@link #make} would take for {@code path}, found without mounting anything: an
+     * overlay's layers are each probed for idmap support.
+     */
+    public static Way wayFor(String path) {
+        OverlaySpec overlay;
+        try {
+            overlay = overlayAt(path);
+        } catch (IdmapUnsupportedException e) {
+            return new Way(false, "FUSE: " + e.getMessage());
+        } catch (UnsupportedOperationException e) {
+            return new Way(false, "refused (kernel and auto backends): " + e.getMessage());
+        }
+        if (overlay == null) {
+            IdmapProbe.Result probe = IdmapProbe.probe(path);
+            return new Way(probe.supported(), probe.supported() ? "kernel idmapped mount (" + probe.detail() + ")"
+                    : "FUSE: " + probe.detail());
+        }
+        java.util.List<String> layers = new java.util.ArrayList<>(overlay.lowers());
+        layers.addAll(overlay.dataLayers());
+        if (overlay.upper() != null) {
+            layers.add(overlay.upper());
+        }
+        for (String layer : layers) {
+            IdmapProbe.Result probe = IdmapProbe.probe(layer);
+            if (!probe.supported()) {
+                return new Way(false, "FUSE: overlay " + path + ": layer " + layer + ": " + probe.detail());
+            }
+        }
+        return new Way(true, describe(overlay) + "; the kernel will not idmap an overlay itself, but idmaps each of its layers");
     }
 
     /** What {@code idshift maps}/{@code doctor} and the hook's log say for a rebuilt overlay. */

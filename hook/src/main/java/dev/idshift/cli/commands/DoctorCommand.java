@@ -1,7 +1,7 @@
 package dev.idshift.cli.commands;
 
 import dev.idshift.cli.ExitCode;
-import dev.idshift.mount.kernel.IdmapProbe;
+import dev.idshift.mount.ShiftedTrees;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -37,8 +37,10 @@ public final class DoctorCommand implements Callable<Integer> {
         out.println("kernel:          " + read("/proc/sys/kernel/osrelease"));
         String maxUserns = read("/proc/sys/user/max_user_namespaces");
         out.println("user namespaces: " + ("0".equals(maxUserns) ? "DISABLED (user.max_user_namespaces=0)" : "enabled (max " + maxUserns + ")"));
-        IdmapProbe.Result probe = IdmapProbe.probe(path.toAbsolutePath().toString());
-        out.println("idmapped mounts: " + (probe.supported() ? "yes - " : "NO - ") + probe.detail());
+        String probed = path.toAbsolutePath().toString();
+        ShiftedTrees.Way way = ShiftedTrees.wayFor(probed);
+        boolean kernel = way.kernel();
+        out.println("idmapped mounts: " + (kernel ? "yes - " : "NO - ") + way.why());
         out.println("FUSE backend:    " + fuseBackend());
         out.println("runc:            " + version("runc"));
         out.println("crun:            " + version("crun"));
@@ -53,7 +55,7 @@ public final class DoctorCommand implements Callable<Integer> {
                 out.println("                 or shift at the precreate stage (podman/CRI-O: idshift install podman).");
             }
         }
-        return probe.supported() ? ExitCode.OK : ExitCode.UNSUPPORTED;
+        return kernel ? ExitCode.OK : ExitCode.UNSUPPORTED;
     }
 
     /** What the FUSE backend needs: /dev/fuse and libfuse 2 (what jnr-fuse binds). */
