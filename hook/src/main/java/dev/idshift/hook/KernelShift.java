@@ -4,6 +4,8 @@ import dev.idshift.config.oci.LinuxSpec;
 import dev.idshift.idmap.IdMap;
 import dev.idshift.layout.ShiftPlan;
 import dev.idshift.mount.ShiftedTrees;
+import dev.idshift.mount.overlay.OverlayRebuild;
+import dev.idshift.mount.overlay.OverlaySuperOptions;
 import dev.idshift.mount.kernel.Fd;
 import dev.idshift.mount.kernel.LayerMaps;
 import dev.idshift.mount.kernel.MountMaps;
@@ -81,12 +83,16 @@ final class KernelShift {
             // setns needs CAP_SYS_ADMIN; the classes are loaded either way
         }
         ProtectedPaths.NONE.isEmpty();
+        // An overlay rootfs's code paths, on made-up input (pure: nothing is opened or mounted).
+        ShiftedTrees.describe(OverlaySuperOptions.parse("rw,lowerdir=/l2:/l1,upperdir=/c/diff,workdir=/c/work,uuid=on", "/training"));
         try {
             Class.forName(RootfsInjector.class.getName());
             Class.forName(IdmappedTrees.class.getName());
             Class.forName(ShiftedTrees.class.getName());
             Class.forName(ShiftedTree.class.getName());
             Class.forName(LayerMaps.class.getName());
+            Class.forName(UsernsPool.class.getName());
+            Class.forName(OverlayRebuild.class.getName());
         } catch (ClassNotFoundException impossible) {
             throw new IllegalStateException(impossible);
         }

@@ -51,6 +51,7 @@ public final class Linux {
 
     public static final int FSOPEN_CLOEXEC = 1;
     public static final int FSMOUNT_CLOEXEC = 1;
+    public static final int LINUX_CAPABILITY_VERSION_3 = 0x20080522;
     public static final int FSCONFIG_SET_FLAG = 0;
     public static final int FSCONFIG_SET_STRING = 1;
     public static final int FSCONFIG_SET_FD = 5;

@@ -25,6 +25,7 @@ public final class Syscalls {
     private final long syscallFunction;
     private final CallContext sixLongs;
     private final SyscallNumbers numbers = SyscallNumbers.forThisMachine();
+    private final CredentialSyscallNumbers credentialNumbers = CredentialSyscallNumbers.forThisMachine();
 
     private Syscalls() {
         Library libc = Library.getCachedInstance("libc.so.6", Library.LAZY | Library.GLOBAL);
@@ -231,6 +232,37 @@ public final class Syscalls {
             return memory.getInt(uid) & 0xFFFF_FFFFL;
         } finally {
             free(uid);
+        }
+    }
+
+    /**
+     * The calling THREAD's filesystem uid and gid (setfsuid/setfsgid), with its effective
+     * capabilities raised back to its permitted set: the kernel drops the file capabilities
+     * (CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_FOWNER, CAP_MKNOD, ...) from the effective set when the
+     * fsuid leaves 0. Linux keeps credentials per thread: use a thread that ends afterwards.
+     */
+    public void setFsIdsKeepingCapabilities(long fsuid, long fsgid, String subject) {
+        CredentialSyscallNumbers calls = credentialNumbers;
+        raw(calls.setfsgid(), fsgid, 0, 0, 0, 0);
+        raw(calls.setfsuid(), fsuid, 0, 0, 0, 0);
+        // setfsuid/setfsgid return the previous id and never fail: ask again (-1 changes nothing) to check.
+        long nowUid = raw(calls.setfsuid(), -1, 0, 0, 0, 0);
+        long nowGid = raw(calls.setfsgid(), -1, 0, 0, 0, 0);
+        if (nowUid != fsuid || nowGid != fsgid) {
+            throw new IllegalStateException("setfsuid/setfsgid " + fsuid + "/" + fsgid + " for " + subject + " did not take (now "
+                    + nowUid + "/" + nowGid + "): needs CAP_SETUID and CAP_SETGID");
+        }
+        long header = memory.allocateMemory(8, true);
+        long data = memory.allocateMemory(24, true);
+        try {
+            memory.putInt(header, Linux.LINUX_CAPABILITY_VERSION_3);
+            check(raw(calls.capget(), header, data, 0, 0, 0), "capget", subject);
+            memory.putInt(data, memory.getInt(data + 4));
+            memory.putInt(data + 12, memory.getInt(data + 16));
+            check(raw(calls.capset(), header, data, 0, 0, 0), "capset", subject);
+        } finally {
+            free(data);
+            free(header);
         }
     }
 

@@ -41,8 +41,7 @@ import picocli.CommandLine.Parameters;
             "  ls -ln /srv/shifted; idshift umount /srv/shifted",
             "",
             "An overlay mount as SRC (the kernel will not idmap one) is mounted again on idmapped clones of its",
-            "layers, with the same options; its upper dir's map also sends one spare on-disk id to host root",
-            "(the overlay's own work files). See README, Overlay rootfs."})
+            "layers, with the same options. See README, Overlay rootfs."})
 public final class MountCommand implements Callable<Integer> {
     @Option(names = "--uidmap", paramLabel = "DISK:HOST:COUNT",
             description = "On-disk uids DISK..DISK+COUNT-1 appear as HOST..; repeat or comma-separate for more extents.")

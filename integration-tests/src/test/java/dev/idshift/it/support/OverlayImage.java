@@ -70,15 +70,14 @@ public final class OverlayImage {
 
     /**
      * The upper dir as a listing comparable between two overlays: names, types, owners, modes,
-     * link counts, xattrs and ACLs. The overlay's own objects (whiteouts it makes) are owned by its
-     * mounter's on-disk id, which differs by design (see README): owners of char devices are left out;
-     * and origin handles and uuids name the layers' own inodes and filesystem, so only their presence counts.
+     * link counts, xattrs and ACLs (the whiteouts the overlay makes included). Origin handles and
+     * uuids name the layers' own inodes and filesystem, so only their presence counts.
      */
     public static String upperListing(Path upper) {
-        return Exec.ok(List.of("sh", "-c", "cd \"$0\" && find . -printf '%p %y %m %n ' -a \\( -type c -printf '-\\n' -o -printf '%u:%g\\n' \\) | sort"
+        return Exec.ok(List.of("sh", "-c", "cd \"$0\" && find . -printf '%p %y %m %n %u:%g\\n' | sort"
                 + " && getfattr -R -h -d -m - -e hex . 2>/dev/null | grep -v '^$'"
                 + " | sed -e 's/^trusted.overlay.origin=.*/trusted.overlay.origin (a file handle)/' -e 's/^trusted.overlay.uuid=.*/trusted.overlay.uuid/' | sort"
-                + " && find . ! -type c | sort | xargs getfacl -n -p 2>/dev/null | grep -v '^$'",
+                + " && find . | sort | xargs getfacl -n -p 2>/dev/null | grep -v '^$'",
                 upper.toString())).stdout();
     }
 }

@@ -25,7 +25,15 @@ import java.util.List;
  * private clones of its layers, not the engine's overlay, which stays free to unmount.
  *
  * <p>The upper and work dirs come from one clone of their common parent (overlayfs wants them on
- * the same mount); that clone's map also sends a spare on-disk id to host 0 ({@link UpperMaps}).
+ * the same mount), idmapped like the lower layers.
+ *
+ * <p>The overlay does its own work (work dir, whiteouts, copy-up temporaries) with its creator's
+ * credentials. Host root's fsuid 0 has no on-disk id through the upper's map (the kernel refuses:
+ * EOVERFLOW, and the overlay comes up read-only), so the superblock is created on a thread whose
+ * fsuid/fsgid are the host ids the upper dir's own owner maps to (the container's root, for an
+ * image stored unshifted), its capabilities kept: the overlay's own files then land on disk owned
+ * as the upper dir is, exactly as under the engine's overlay, and no extra user namespace (a
+ * helper process, tens of ms) is needed.
  */
 public final class OverlayRebuild {
     /** The device name the rebuilt overlay shows in mountinfo, so doctor and tests can tell it. */
@@ -51,9 +59,19 @@ public final class OverlayRebuild {
                 layers.add(layer);
                 sys.fsconfigFd(context.get(), "datadir+", layer.get(), subject + ": data layer " + data);
             }
+            long creatorUid = -1;
+            long creatorGid = -1;
             if (spec.upper() != null) {
                 String parent = commonParent(spec.upper(), spec.work());
-                MountMaps upperMaps = UpperMaps.withSpareRoot(maps.of(spec.upper(), owner(spec.upper())));
+                Owner upperOwner = owner(spec.upper());
+                MountMaps upperMaps = maps.of(spec.upper(), upperOwner);
+                creatorUid = upperMaps.uids().toOutside(upperOwner.uid());
+                creatorGid = upperMaps.gids().toOutside(upperOwner.gid());
+                if (creatorUid < 0 || creatorGid < 0) {
+                    throw new UnsupportedOperationException(subject + ": its upper dir " + spec.upper() + " is owned by on-disk "
+                            + upperOwner.uid() + ":" + upperOwner.gid() + ", which the upper's map (" + upperMaps
+                            + ") does not cover: the overlay's own files would have no owner");
+                }
                 Fd both = layerClone(parent, upperMaps, namespaces);
                 layers.add(both);
                 Fd upper = beneath(both, parent, spec.upper());
@@ -70,13 +88,44 @@ public final class OverlayRebuild {
                     sys.fsconfig(context.get(), Linux.FSCONFIG_SET_STRING, setting.key(), setting.value(), subject + ": " + setting);
                 }
             }
-            sys.fsconfig(context.get(), Linux.FSCONFIG_CMD_CREATE, null, null, subject);
+            if (creatorUid < 0) {
+                sys.fsconfig(context.get(), Linux.FSCONFIG_CMD_CREATE, null, null, subject);
+            } else {
+                createAs(context, creatorUid, creatorGid, subject);
+            }
             return new Fd(sys.fsmount(context.get(), readonly || spec.readonly() ? Linux.MOUNT_ATTR_RDONLY : 0, subject));
         } finally {
             // The overlay took its own clones of the layers; ours go.
             for (Fd layer : layers) {
                 layer.close();
             }
+        }
+    }
+
+    /** FSCONFIG_CMD_CREATE on a thread of its own with fsuid/fsgid set (credentials are per thread); the thread then ends. */
+    private static void createAs(Fd context, long fsuid, long fsgid, String subject) {
+        RuntimeException[] failure = new RuntimeException[1];
+        Thread creator = new Thread(new Runnable() {
+            @Override
+            public void run() {
+                try {
+                    Syscalls sys = Syscalls.get();
+                    sys.setFsIdsKeepingCapabilities(fsuid, fsgid, subject);
+                    sys.fsconfig(context.get(), Linux.FSCONFIG_CMD_CREATE, null, null, subject + " (created as fsuid " + fsuid + ")");
+                } catch (RuntimeException e) {
+                    failure[0] = e;
+                }
+            }
+        }, "idshift-overlay-creator");
+        creator.start();
+        try {
+            creator.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while creating " + subject);
+        }
+        if (failure[0] != null) {
+            throw failure[0];
         }
     }
 

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.idshift.idmap.IdMapParser;
 import dev.idshift.mount.kernel.IdmapUnsupportedException;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -53,12 +52,8 @@ class OverlaySuperOptionsTest {
     }
 
     @Test
-    void theUpperMapsOneSpareOnDiskIdToHostRoot() {
-        assertEquals("0:100000:65536,65536:0:1", UpperMaps.withSpareRoot(IdMapParser.parseColonList("0:100000:65536")).toString());
-        assertEquals("200000:100000:65536,0:0:1", UpperMaps.withSpareRoot(IdMapParser.parseColonList("200000:100000:65536")).toString());
-        // Host 0 already has an on-disk id: nothing to add.
-        assertEquals("0:0:1,1:100000:10", UpperMaps.withSpareRoot(IdMapParser.parseColonList("0:0:1,1:100000:10")).toString());
-        assertEquals(20, UpperMaps.spare(IdMapParser.parseColonList("10:100010:10,0:100000:10")));
+    void upperAndWorkAreClonedThroughTheirCommonParent() {
         assertEquals("/x/c", OverlayRebuild.commonParent("/x/c/diff", "/x/c/work"));
+        assertEquals("/x", OverlayRebuild.commonParent("/x/upper", "/x/w/work"));
     }
 }
