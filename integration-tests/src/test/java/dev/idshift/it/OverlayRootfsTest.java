@@ -24,7 +24,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * without a user namespace, running the same script.
  */
 class OverlayRootfsTest {
-    /** Reads the overlay's semantics and changes it; prints what the container sees. */
+    /** Reads the overlay's semantics and changes it; prints what the container sees (the runtime's masks too). */
     static final String SCRIPT = "cd /data; stat -c '%n %u:%g %a' / /bin/busybox /data/suid /data/capfile;"
             + " ls -a /data | tr '\\n' ' '; echo; ls /data/opq;"
             + " mv /data/movable /data/moved && cat /data/moved/deep/inner; ls -d /data/movable 2>/dev/null || echo no-movable;"
@@ -34,6 +34,7 @@ class OverlayRootfsTest {
             + " ln /data/l2file /data/l2link && stat -c 'cross-layer link %h' /data/l2file /data/l2link;"
             + " rm /data/gone 2>&1 | head -1; rm -r /data/opq && mkdir /data/opq && touch /data/opq/fresh; ls /data/opq;"
             + " touch /root/made; chown 1000:1000 /root/made; mkdir /root/dir; stat -c '%n %u:%g' /root/made /root/dir;"
+            + " echo masked timer_list: $(cat /proc/timer_list 2>/dev/null | wc -c) bytes;"
             + " grep ' / / ' /proc/self/mountinfo | awk '{print $(NF-2)}'";
 
     /** An overlay without an upper dir (read-only, as engines mount image-only views) and root.readonly. */
@@ -57,6 +58,54 @@ class OverlayRootfsTest {
             assertEquals(List.of("0:0", "0:0", "new", "read-only", "idshift-overlay"), result.stdout().lines().toList(), result.describe());
             Exec.ok(List.of("umount", rootfs.toString()));
             assertEquals(before, OverlayImage.digest(image.bottom) + OverlayImage.digest(image.top), "the layers are unchanged");
+        }
+    }
+
+    /**
+     * Each layer's on-disk layout is detected on its own: a bottom layer stored at an offset
+     * (container id c on disk as 200000+c) under an unshifted top layer and upper dir.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.idshift.it.Runtimes#all")
+    void eachLayerKeepsItsOwnLayout(Runtime runtime) throws Exception {
+        runtime.require();
+        try (Scratch scratch = new Scratch()) {
+            OverlayImage image = OverlayImage.create(scratch.dir("image"));
+            Rootfs.shiftOnDisk(image.bottom, 200000);
+            Path bundle = scratch.dir("bundle");
+            Path rootfs = Files.createDirectories(bundle.resolve("rootfs"));
+            image.mount(rootfs);
+            new BundleBuilder(bundle).idshiftHook("createRuntime")
+                    .script("stat -c %u:%g /bin/busybox /data/l2file /data/suid; touch /data/suid /root/new; stat -c %u:%g /data/suid /root/new").write();
+
+            Exec.Result result = runtime.run(bundle);
+
+            assertEquals(0, result.exit(), result.describe());
+            assertEquals(List.of("0:0", "0:0", "0:0", "0:0", "0:0"), result.stdout().lines().toList(), result.describe());
+            // The upper dir is stored unshifted: a copy-up from the offset layer lands as the container's 0 there.
+            assertEquals("0:0", Rootfs.owner(image.upper.resolve("data/suid")));
+            assertEquals("200000:200000", Rootfs.owner(image.bottom.resolve("data/suid")), "the offset layer is untouched");
+            Exec.ok(List.of("umount", rootfs.toString()));
+        }
+    }
+
+    /** An option the rebuilt overlay cannot keep is refused in one line naming it, not silently dropped. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.idshift.it.Runtimes#all")
+    void anOptionThatCannotBeKeptIsRefusedByName(Runtime runtime) throws Exception {
+        runtime.require();
+        try (Scratch scratch = new Scratch()) {
+            OverlayImage image = OverlayImage.create(scratch.dir("image"));
+            Path bundle = scratch.dir("bundle");
+            Path rootfs = Files.createDirectories(bundle.resolve("rootfs"));
+            Exec.ok(List.of("mount", "-t", "overlay", "overlay", "-o", image.options() + ",index=on", rootfs.toString()));
+            new BundleBuilder(bundle).idshiftHook("createRuntime").script("true").write();
+
+            Exec.Result result = runtime.run(bundle);
+
+            assertTrue(result.exit() != 0, result.describe());
+            assertTrue(result.stderr().contains("option index=on cannot be kept on a rebuilt overlay"), result.describe());
+            Exec.ok(List.of("umount", rootfs.toString()));
         }
     }
 

@@ -59,28 +59,7 @@ public final class OverlayRebuild {
                 layers.add(layer);
                 sys.fsconfigFd(context.get(), "datadir+", layer.get(), subject + ": data layer " + data);
             }
-            long creatorUid = -1;
-            long creatorGid = -1;
-            if (spec.upper() != null) {
-                String parent = commonParent(spec.upper(), spec.work());
-                Owner upperOwner = owner(spec.upper());
-                MountMaps upperMaps = maps.of(spec.upper(), upperOwner);
-                creatorUid = upperMaps.uids().toOutside(upperOwner.uid());
-                creatorGid = upperMaps.gids().toOutside(upperOwner.gid());
-                if (creatorUid < 0 || creatorGid < 0) {
-                    throw new UnsupportedOperationException(subject + ": its upper dir " + spec.upper() + " is owned by on-disk "
-                            + upperOwner.uid() + ":" + upperOwner.gid() + ", which the upper's map (" + upperMaps
-                            + ") does not cover: the overlay's own files would have no owner");
-                }
-                Fd both = layerClone(parent, upperMaps, namespaces);
-                layers.add(both);
-                Fd upper = beneath(both, parent, spec.upper());
-                layers.add(upper);
-                Fd work = beneath(both, parent, spec.work());
-                layers.add(work);
-                sys.fsconfigFd(context.get(), "upperdir", upper.get(), subject + ": upper dir " + spec.upper());
-                sys.fsconfigFd(context.get(), "workdir", work.get(), subject + ": work dir " + spec.work());
-            }
+            Owner creator = spec.upper() == null ? null : addUpper(context, spec, maps, namespaces, layers, subject);
             for (OverlaySpec.Setting setting : spec.settings()) {
                 if (setting.value() == null) {
                     sys.fsconfig(context.get(), Linux.FSCONFIG_SET_FLAG, setting.key(), null, subject + ": " + setting);
@@ -88,10 +67,10 @@ public final class OverlayRebuild {
                     sys.fsconfig(context.get(), Linux.FSCONFIG_SET_STRING, setting.key(), setting.value(), subject + ": " + setting);
                 }
             }
-            if (creatorUid < 0) {
+            if (creator == null) {
                 sys.fsconfig(context.get(), Linux.FSCONFIG_CMD_CREATE, null, null, subject);
             } else {
-                createAs(context, creatorUid, creatorGid, subject);
+                createAs(context, creator.uid(), creator.gid(), subject);
             }
             return new Fd(sys.fsmount(context.get(), readonly || spec.readonly() ? Linux.MOUNT_ATTR_RDONLY : 0, subject));
         } finally {
@@ -100,6 +79,35 @@ public final class OverlayRebuild {
                 layer.close();
             }
         }
+    }
+
+    /**
+     * Gives the overlay its upper and work dirs, reached through one idmapped clone of their common
+     * parent (the clones go into {@code layers}, closed by the caller).
+     *
+     * @return the host ids to create the overlay as: those the upper dir's own owner maps to
+     */
+    private static Owner addUpper(Fd context, OverlaySpec spec, LayerMaps maps, UsernsPool namespaces, List<Fd> layers, String subject) {
+        Syscalls sys = Syscalls.get();
+        String parent = commonParent(spec.upper(), spec.work());
+        Owner upperOwner = owner(spec.upper());
+        MountMaps upperMaps = maps.of(spec.upper(), upperOwner);
+        long creatorUid = upperMaps.uids().toOutside(upperOwner.uid());
+        long creatorGid = upperMaps.gids().toOutside(upperOwner.gid());
+        if (creatorUid < 0 || creatorGid < 0) {
+            throw new UnsupportedOperationException(subject + ": its upper dir " + spec.upper() + " is owned by on-disk "
+                    + upperOwner.uid() + ":" + upperOwner.gid() + ", which the upper's map (" + upperMaps
+                    + ") does not cover: the overlay's own files would have no owner");
+        }
+        Fd both = layerClone(parent, upperMaps, namespaces);
+        layers.add(both);
+        Fd upper = beneath(both, parent, spec.upper());
+        layers.add(upper);
+        Fd work = beneath(both, parent, spec.work());
+        layers.add(work);
+        sys.fsconfigFd(context.get(), "upperdir", upper.get(), subject + ": upper dir " + spec.upper());
+        sys.fsconfigFd(context.get(), "workdir", work.get(), subject + ": work dir " + spec.work());
+        return new Owner(creatorUid, creatorGid);
     }
 
     /** FSCONFIG_CMD_CREATE on a thread of its own with fsuid/fsgid set (credentials are per thread); the thread then ends. */

@@ -69,6 +69,7 @@ public final class OverlaySuperOptions {
                 case "xino":
                 case "uuid":
                 case "verity":
+                case "fsync":
                     settings.add(new OverlaySpec.Setting(key, value));
                     break;
                 case "userxattr":

@@ -15,12 +15,12 @@ class OverlaySuperOptionsTest {
     void readsLayersWithBothEscapingsAndDataOnlyLayers() {
         // As mountinfo showed them on 6.18 for lowerdir=/a\:1:/b\,2:/c 3::/d1::/d2 (\134 = \, \054 = ',', \040 = ' ').
         OverlaySpec spec = OverlaySuperOptions.parse("rw,lowerdir=/a\\134:1:/b\\134\\0542:/c\\0403::/d1::/d2,upperdir=/u\\040x,"
-                + "workdir=/w,redirect_dir=on,metacopy=on,xino=off,uuid=on,userxattr,volatile", "/m");
+                + "workdir=/w,redirect_dir=on,metacopy=on,xino=off,uuid=on,userxattr,volatile,fsync=volatile", "/m");
         assertEquals(List.of("/a:1", "/b,2", "/c 3"), spec.lowers());
         assertEquals(List.of("/d1", "/d2"), spec.dataLayers());
         assertEquals("/u x", spec.upper());
         assertEquals("/w", spec.work());
-        assertEquals("[redirect_dir=on, metacopy=on, xino=off, uuid=on, userxattr, volatile]", spec.settings().toString());
+        assertEquals("[redirect_dir=on, metacopy=on, xino=off, uuid=on, userxattr, volatile, fsync=volatile]", spec.settings().toString());
         assertEquals(6, spec.layerCount());
     }
 
