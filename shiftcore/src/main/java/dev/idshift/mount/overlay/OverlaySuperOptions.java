@@ -69,11 +69,17 @@ public final class OverlaySuperOptions {
                 case "xino":
                 case "uuid":
                 case "verity":
+                    settings.add(new OverlaySpec.Setting(key, value));
+                    break;
+                case "volatile":
                 case "fsync":
+                    if (key.equals("volatile") || "volatile".equals(value)) {
+                        throw new UnsupportedOperationException(refusal(mountPoint, option, "the engine's volatile overlay marks its"
+                                + " work dir dirty (work/incompat/volatile) and the kernel refuses a second overlay over it"));
+                    }
                     settings.add(new OverlaySpec.Setting(key, value));
                     break;
                 case "userxattr":
-                case "volatile":
                 case "default_permissions":
                     settings.add(new OverlaySpec.Setting(key, null));
                     break;

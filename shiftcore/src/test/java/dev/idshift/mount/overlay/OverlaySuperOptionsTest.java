@@ -15,12 +15,12 @@ class OverlaySuperOptionsTest {
     void readsLayersWithBothEscapingsAndDataOnlyLayers() {
         // As mountinfo showed them on 6.18 for lowerdir=/a\:1:/b\,2:/c 3::/d1::/d2 (\134 = \, \054 = ',', \040 = ' ').
         OverlaySpec spec = OverlaySuperOptions.parse("rw,lowerdir=/a\\134:1:/b\\134\\0542:/c\\0403::/d1::/d2,upperdir=/u\\040x,"
-                + "workdir=/w,redirect_dir=on,metacopy=on,xino=off,uuid=on,userxattr,volatile,fsync=volatile", "/m");
+                + "workdir=/w,redirect_dir=on,metacopy=on,xino=off,uuid=on,userxattr,fsync=strict", "/m");
         assertEquals(List.of("/a:1", "/b,2", "/c 3"), spec.lowers());
         assertEquals(List.of("/d1", "/d2"), spec.dataLayers());
         assertEquals("/u x", spec.upper());
         assertEquals("/w", spec.work());
-        assertEquals("[redirect_dir=on, metacopy=on, xino=off, uuid=on, userxattr, volatile, fsync=volatile]", spec.settings().toString());
+        assertEquals("[redirect_dir=on, metacopy=on, xino=off, uuid=on, userxattr, fsync=strict]", spec.settings().toString());
         assertEquals(6, spec.layerCount());
     }
 
@@ -39,6 +39,8 @@ class OverlaySuperOptionsTest {
                 () -> OverlaySuperOptions.parse("rw,lowerdir=/l,upperdir=/u,workdir=/w,index=on", "/m"));
         assertTrue(index.getMessage().startsWith("overlay /m: option index=on cannot be kept"), index.getMessage());
         assertThrows(UnsupportedOperationException.class, () -> OverlaySuperOptions.parse("rw,lowerdir=/l,frobnicate=1", "/m"));
+        assertThrows(UnsupportedOperationException.class, () -> OverlaySuperOptions.parse("rw,lowerdir=/l,fsync=volatile", "/m"));
+        assertThrows(UnsupportedOperationException.class, () -> OverlaySuperOptions.parse("rw,lowerdir=/l,volatile", "/m"));
         assertEquals("[index=off]", OverlaySuperOptions.parse("rw,lowerdir=/l,index=off", "/m").settings().toString());
     }
 
