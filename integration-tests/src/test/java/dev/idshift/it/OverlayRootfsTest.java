@@ -89,6 +89,40 @@ class OverlayRootfsTest {
         }
     }
 
+    /**
+     * containers/storage mounts with relative layer paths when the absolute option string would not
+     * fit a page ({@code cd HOME; lowerdir=l/A:l/B,upperdir=ID/diff,workdir=ID/work HOME/ID/merged}):
+     * recognised by that layout and rebuilt too.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.idshift.it.Runtimes#all")
+    void containersStorageRelativeLayersAreFound(Runtime runtime) throws Exception {
+        runtime.require();
+        try (Scratch scratch = new Scratch()) {
+            Path home = scratch.dir("storage/overlay");
+            OverlayImage image = OverlayImage.create(scratch.dir("image"));
+            Files.createDirectories(home.resolve("l"));
+            Files.createSymbolicLink(home.resolve("l/TOP"), image.top);
+            Files.createSymbolicLink(home.resolve("l/BOTTOM"), image.bottom);
+            Path merged = Files.createDirectories(home.resolve("c1/merged"));
+            Files.createDirectories(home.resolve("c1/diff"));
+            Files.createDirectories(home.resolve("c1/work"));
+            Exec.ok(List.of("sh", "-c", "cd \"$0\" && mount -t overlay overlay -o lowerdir=l/TOP:l/BOTTOM,upperdir=c1/diff,workdir=c1/work c1/merged",
+                    home.toString()));
+            Path bundle = scratch.dir("bundle");
+            new BundleBuilder(bundle).rootPath(merged.toString()).idshiftHook("createRuntime")
+                    .script("stat -c %u:%g /bin/busybox; ls /data/opq; touch /root/new;"
+                            + " grep ' / / ' /proc/self/mountinfo | grep -o idshift-overlay").write();
+
+            Exec.Result result = runtime.run(bundle);
+
+            assertEquals(0, result.exit(), result.describe());
+            assertEquals(List.of("0:0", "new", "idshift-overlay"), result.stdout().lines().toList(), result.describe());
+            assertEquals("0:0", Rootfs.owner(home.resolve("c1/diff/root/new")));
+            Exec.ok(List.of("umount", merged.toString()));
+        }
+    }
+
     /** An option the rebuilt overlay cannot keep is refused in one line naming it, not silently dropped. */
     @ParameterizedTest(name = "{0}")
     @MethodSource("dev.idshift.it.Runtimes#all")

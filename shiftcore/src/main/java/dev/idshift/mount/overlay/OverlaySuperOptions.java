@@ -2,6 +2,7 @@ package dev.idshift.mount.overlay;
 
 import dev.idshift.mount.kernel.IdmapUnsupportedException;
 import dev.idshift.mount.kernel.MountInfo;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -93,6 +94,13 @@ public final class OverlaySuperOptions {
         if ((upper == null) != (work == null)) {
             throw new IdmapUnsupportedException("overlay " + mountPoint + ": upperdir and workdir must come together: " + superOptions);
         }
+        String home = relativeBase(lowers, dataLayers, upper, work, mountPoint);
+        if (home != null) {
+            resolveAll(lowers, home);
+            resolveAll(dataLayers, home);
+            upper = upper == null ? null : resolve(upper, home);
+            work = work == null ? null : resolve(work, home);
+        }
         List<String> all = new ArrayList<>(lowers);
         all.addAll(dataLayers);
         if (upper != null) {
@@ -103,6 +111,40 @@ public final class OverlaySuperOptions {
             requireLocatable(layer, mountPoint);
         }
         return new OverlaySpec(mountPoint, List.copyOf(lowers), List.copyOf(dataLayers), upper, work, List.copyOf(settings), readonly);
+    }
+
+    /**
+     * The directory relative layer paths are relative to, when the overlay is laid out as
+     * containers/storage lays it out: it mounts with its overlay dir HOME as working directory
+     * ({@code lowerdir=l/ABC:l/DEF,upperdir=ID/diff,workdir=ID/work}) when the absolute option string
+     * would not fit a page, on HOME/ID/merged. Recognised only when the upper dir is exactly the
+     * merged dir's sibling {@code diff}; otherwise null (the layers stay unlocatable).
+     */
+    static String relativeBase(List<String> lowers, List<String> dataLayers, String upper, String work, String mountPoint) {
+        boolean anyRelative = upper != null && !upper.startsWith("/");
+        for (String layer : lowers) {
+            anyRelative |= !layer.startsWith("/");
+        }
+        for (String layer : dataLayers) {
+            anyRelative |= !layer.startsWith("/");
+        }
+        Path merged = Path.of(mountPoint);
+        if (!anyRelative || upper == null || merged.getParent() == null || merged.getParent().getParent() == null) {
+            return null;
+        }
+        Path home = merged.getParent().getParent();
+        String id = merged.getParent().getFileName().toString();
+        return upper.equals(id + "/diff") && work.equals(id + "/work") ? home.toString() : null;
+    }
+
+    private static void resolveAll(List<String> layers, String home) {
+        for (int i = 0; i < layers.size(); i++) {
+            layers.set(i, resolve(layers.get(i), home));
+        }
+    }
+
+    private static String resolve(String layer, String home) {
+        return layer.startsWith("/") ? layer : Path.of(home).resolve(layer).normalize().toString();
     }
 
     /** {@code a:b::d1::d2}: lowers a, b; data-only layers d1, d2. Backslash escapes the next character. */
@@ -129,8 +171,8 @@ public final class OverlaySuperOptions {
 
     /**
      * The superblock keeps layer paths as the engine wrote them: relative to the engine's working
-     * directory then (containers/storage does that when the option string is long), or "/" for a
-     * layer given as a file descriptor of a detached mount. Neither names a directory we can open.
+     * directory then (outside containers/storage's layout, see relativeBase), or "/" for a layer
+     * given as a file descriptor of a detached mount. Neither names a directory we can open.
      */
     private static void requireLocatable(String layer, String mountPoint) {
         if (!layer.startsWith("/") || layer.equals("/")) {

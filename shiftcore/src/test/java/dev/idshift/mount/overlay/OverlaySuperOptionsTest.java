@@ -53,6 +53,19 @@ class OverlaySuperOptionsTest {
         assertThrows(IdmapUnsupportedException.class, () -> OverlaySuperOptions.parse("rw,upperdir=/u,workdir=/w", "/m"));
     }
 
+    /** containers/storage's relative form (option string longer than a page), on HOME/ID/merged. */
+    @Test
+    void relativeLayersOfContainersStorageAreResolvedAgainstItsOverlayDir() {
+        OverlaySpec spec = OverlaySuperOptions.parse("rw,lowerdir=l/AAA:l/BBB,upperdir=c1/diff,workdir=c1/work",
+                "/var/lib/containers/storage/overlay/c1/merged");
+        assertEquals(List.of("/var/lib/containers/storage/overlay/l/AAA", "/var/lib/containers/storage/overlay/l/BBB"), spec.lowers());
+        assertEquals("/var/lib/containers/storage/overlay/c1/diff", spec.upper());
+        assertEquals("/var/lib/containers/storage/overlay/c1/work", spec.work());
+        // Not that layout (the upper is not the merged dir's sibling): left to FUSE.
+        assertThrows(IdmapUnsupportedException.class, () -> OverlaySuperOptions.parse(
+                "rw,lowerdir=l/AAA,upperdir=c2/diff,workdir=c2/work", "/var/lib/containers/storage/overlay/c1/merged"));
+    }
+
     @Test
     void upperAndWorkAreClonedThroughTheirCommonParent() {
         assertEquals("/x/c", OverlayRebuild.commonParent("/x/c/diff", "/x/c/work"));
