@@ -14,6 +14,7 @@ import dev.idshift.mount.fuse.FuseRegistry;
 import dev.idshift.mount.kernel.Fd;
 import dev.idshift.mount.kernel.IdmapUnsupportedException;
 import dev.idshift.mount.kernel.IdmappedTrees;
+import dev.idshift.mount.kernel.ShiftedMounts;
 import dev.idshift.mount.ShiftedTrees;
 import dev.idshift.mount.kernel.LayerMaps;
 import dev.idshift.mount.kernel.ShiftedTree;
