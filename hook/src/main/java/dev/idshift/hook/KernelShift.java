@@ -40,14 +40,12 @@ final class KernelShift {
             namespaces.offer(rootMaps, plan.reusesContainerUserns() ? UserNamespaces.openOf(pid)
                     : UserNamespaces.createWithMaps(rootMaps.uids(), rootMaps.gids()));
             if (ShiftedTrees.overlayAt(rootfs) != null) {
-                // An overlay's layers need namespaces of their own (the upper's maps host 0): build it here too.
-                ShiftedTree overlay = ShiftedTrees.make(rootfs, maps, namespaces, false, readonly);
-                try {
+                // Built here too: a layer stored differently needs a namespace of its own, whose helper
+                // process must start in the host's namespaces. The runtime's submounts are put back on top.
+                try (ShiftedTree overlay = ShiftedTrees.make(rootfs, maps, namespaces, false, readonly)) {
                     RootfsInjector.injectTree(pid, rootfs, overlay.tree(), protect);
-                } finally {
-                    overlay.close();
+                    return overlay.how();
                 }
-                return overlay.how();
             }
             return RootfsInjector.inject(pid, rootfs, new RootfsInjector.TreeMaker() {
                 @Override
