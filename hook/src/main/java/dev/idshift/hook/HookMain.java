@@ -41,6 +41,20 @@ public final class HookMain {
      *               records the classes a real hook loads)
      */
     public static int run(String[] args, InputStream stdin, PrintStream out, PrintStream err, boolean dryRun) {
+        return run(args, stdin, out, err, dryRun, null);
+    }
+
+    /**
+     * The same work, for a caller that is not the runtime's child: the daemon's hook channel runs
+     * it for a launcher, and names the runtime that started that launcher.
+     *
+     * @param runtime the runtime that ran the hook; null: this process's parent
+     */
+    public static int run(String[] args, InputStream stdin, PrintStream out, PrintStream err, ParentRuntime runtime) {
+        return run(args, stdin, out, err, false, runtime);
+    }
+
+    private static int run(String[] args, InputStream stdin, PrintStream out, PrintStream err, boolean dryRun, ParentRuntime knownRuntime) {
         Syscalls.preload();
         String context = "hook";
         try {
@@ -83,19 +97,19 @@ public final class HookMain {
             if (stage != HookStage.SETUP) {
                 return ExitCode.OK;
             }
-            return setup(state, err, dryRun);
+            return setup(state, err, dryRun, knownRuntime);
         } catch (RuntimeException | Error e) {
             return ErrorReporter.report(e, context, err);
         }
     }
 
-    private static int setup(OciState state, PrintStream err, boolean dryRun) {
+    private static int setup(OciState state, PrintStream err, boolean dryRun, ParentRuntime knownRuntime) {
         if (state.pid() <= 0) {
             throw new BadInputException("the state has no container pid: run idshift hook as a prestart or createRuntime hook");
         }
         Bundle bundle = Bundle.load(Path.of(state.bundle()));
         if (!dryRun && NestedShift.applies()) {
-            debug(err, NestedShift.run(state.pid(), bundle, state.annotations(), ParentRuntime.detect().needsProtectedPathsReapplied()));
+            debug(err, NestedShift.run(state.pid(), bundle, state.annotations(), runtimeOr(knownRuntime).needsProtectedPathsReapplied()));
             return ExitCode.OK;
         }
         if (!dryRun && ShiftDecision.skipReason(bundle.config(), ShiftDecision.annotationsOf(bundle, state.annotations())) == null) {
@@ -107,7 +121,7 @@ public final class HookMain {
             debug(err, decision.reason());
             return ExitCode.OK;
         }
-        ParentRuntime runtime = ParentRuntime.detect();
+        ParentRuntime runtime = runtimeOr(knownRuntime);
         if (dryRun) {
             StatePid.refusal(state.pid());  // the training walk: load the check's classes (our own pid is refused)
             KernelShift.walkWithoutMounting(state.pid());
@@ -131,6 +145,10 @@ public final class HookMain {
         }
         debug(err, "shifted " + bundle.rootfs() + " for " + runtime + " (" + how + "; " + decision.reason() + ")");
         return ExitCode.OK;
+    }
+
+    private static ParentRuntime runtimeOr(ParentRuntime known) {
+        return known != null ? known : ParentRuntime.detect();
     }
 
     /**

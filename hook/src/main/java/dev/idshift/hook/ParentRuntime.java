@@ -13,8 +13,13 @@ public enum ParentRuntime {
     RUNC, CRUN, UNKNOWN;
 
     public static ParentRuntime detect() {
+        return ofParentOf("self");
+    }
+
+    /** The runtime that started process PID (the daemon's hook channel: the launcher's parent). */
+    public static ParentRuntime ofParentOf(String pid) {
         try {
-            String stat = ProcFiles.read("/proc/self/stat");
+            String stat = ProcFiles.read("/proc/" + pid + "/stat");
             // "pid (comm) state ppid ...": comm may contain spaces and parentheses; ppid follows the last ')'.
             String afterComm = stat.substring(stat.lastIndexOf(')') + 2);
             String ppid = afterComm.split(" ", 3)[1];

@@ -4,6 +4,8 @@ import dev.idshift.cli.ExitCode;
 import dev.idshift.daemon.DaemonServer;
 import dev.idshift.daemon.Protocol;
 import dev.idshift.helper.MarkStore;
+import dev.idshift.hookchannel.HookChannel;
+import dev.idshift.staging.StagingStore;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -26,7 +28,15 @@ public final class DaemonCommand implements Callable<Integer> {
         MarkCommand.requireRoot("daemon");
         DaemonServer server = new DaemonServer(socket != null ? socket : Protocol.socketFromEnvironment(),
                 MarkStore.fromEnvironment(), etc, System.err);
-        Runtime.getRuntime().addShutdownHook(new Thread(server::stop, "idshift-daemon-stop"));
+        // Root-run hooks hand their work to this warm JVM over the hook channel (a separate component).
+        HookChannel hooks = HookChannel.start(StagingStore.fromEnvironment().root(), System.err);
+        Runtime.getRuntime().addShutdownHook(new Thread(new Runnable() {
+            @Override
+            public void run() {
+                hooks.close();
+                server.stop();
+            }
+        }, "idshift-daemon-stop"));
         server.serve();
         return ExitCode.OK;
     }

@@ -1,0 +1,249 @@
+package dev.idshift.hookchannel;
+
+import dev.idshift.sys.AtomicFiles;
+import dev.idshift.sys.ProcessStat;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.RandomAccessFile;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFileAttributes;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The hook channel: how {@code bin/idshift hook} hands a stage with work to the warm daemon without
+ * starting a JVM, in POSIX sh and coreutils only (no socket client exists there).
+ *
+ * <pre>
+ *   RUN/hookd/            0700 root: only root can put anything here (this is the access control)
+ *   RUN/hookd/requests    FIFO 0600: one line per request, "PID STAGE" (STAGE "-": from the state)
+ *   RUN/hookd/daemon.pid  "PID STARTTIME": written last when ready, removed first when stopping
+ *   RUN/hookd/PID.req     the launcher's stdin (state or config); claimed by renaming it to PID.work
+ *   RUN/hookd/PID.reply   FIFO the launcher reads: "E line" (stderr) ..., "X CODE"
+ *   RUN/hookd/PID.out     precreate only: empty file the launcher holds open; we write its stdout there
+ * </pre>
+ *
+ * Why a FIFO and files: a request line is under PIPE_BUF, so concurrent launchers' lines never
+ * interleave, and the payload (a config can be larger than a pipe) travels in a file. The claim
+ * (rename) decides who does the work: a launcher that timed out removes PID.req; if that fails, the
+ * daemon had taken it. The launcher's side and its timeouts are in bin/idshift.
+ */
+public final class HookChannel implements AutoCloseable {
+    /** How many requests run at once: each is mostly syscalls; two cores here. */
+    private static final int WORKERS = 4;
+
+    private final Path directory;
+    private final Path requests;
+    private final Path pidFile;
+    private final PrintStream log;
+    private final ExecutorService workers;
+    private volatile boolean stopped;
+    private Thread reader;
+    private RandomAccessFile fifo;
+
+    private HookChannel(Path runDirectory, PrintStream log) {
+        this.directory = directoryOf(runDirectory);
+        this.requests = directory.resolve("requests");
+        this.pidFile = directory.resolve("daemon.pid");
+        this.log = log;
+        this.workers = new ThreadPoolExecutor(WORKERS, WORKERS, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<Runnable>(),
+                new java.util.concurrent.ThreadFactory() {
+                    private int count;
+
+                    @Override
+                    public synchronized Thread newThread(Runnable work) {
+                        Thread thread = new Thread(work, "idshift-hookd-" + (++count));
+                        thread.setDaemon(true);
+                        return thread;
+                    }
+                });
+    }
+
+    public static Path directoryOf(Path runDirectory) {
+        return runDirectory.resolve("hookd");
+    }
+
+    /** Creates the channel under RUN (root only) and starts reading requests. */
+    public static HookChannel start(Path runDirectory, PrintStream log) {
+        HookChannel channel = new HookChannel(runDirectory, log);
+        channel.open();
+        return channel;
+    }
+
+    private void open() {
+        try {
+            prepareDirectory();
+            Files.deleteIfExists(pidFile);
+            Files.deleteIfExists(requests);
+            Process mkfifo = new ProcessBuilder("mkfifo", "-m", "600", requests.toString()).redirectErrorStream(true).start();
+            String output = new String(mkfifo.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+            if (mkfifo.waitFor() != 0) {
+                throw new IllegalStateException("cannot create the hook channel's FIFO " + requests + ": " + output);
+            }
+            // Read and write: the FIFO never reports end-of-file between launchers, and never blocks here.
+            fifo = new RandomAccessFile(requests.toFile(), "rw");
+            removeLeftovers();
+            long pid = ProcessHandle.current().pid();
+            AtomicFiles.write(pidFile, (pid + " " + ProcessStat.startTimeOf(pid) + "\n").getBytes(StandardCharsets.US_ASCII));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot set up the hook channel in " + directory + ": " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while setting up the hook channel in " + directory);
+        }
+        reader = new Thread(new Runnable() {
+            @Override
+            public void run() {
+                readRequests();
+            }
+        }, "idshift-hookd-reader");
+        reader.setDaemon(true);
+        reader.start();
+        log.println("idshift: daemon: hook channel ready in " + directory);
+    }
+
+    /** RUN/hookd as a real directory, owned by root, 0700 (a symlink or another owner is refused). */
+    private void prepareDirectory() throws IOException {
+        Path run = directory.getParent();
+        if (!Files.isDirectory(run)) {
+            Files.createDirectories(run);
+            Files.setPosixFilePermissions(run, PosixFilePermissions.fromString("rwx--x--x"));
+        }
+        if (!Files.exists(directory, LinkOption.NOFOLLOW_LINKS)) {
+            Files.createDirectory(directory);
+        }
+        PosixFileAttributes attributes = Files.readAttributes(directory, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        if (!attributes.isDirectory() || (Integer) Files.getAttribute(directory, "unix:uid", LinkOption.NOFOLLOW_LINKS) != 0) {
+            throw new IllegalStateException(directory + " is not a directory owned by root: refusing to use it as the hook channel");
+        }
+        Files.setPosixFilePermissions(directory, PosixFilePermissions.fromString("rwx------"));
+    }
+
+    /** Files of launchers that are gone (killed mid-request, or from before a reboot of the daemon). */
+    private void removeLeftovers() throws IOException {
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(directory)) {
+            for (Path entry : entries) {
+                String name = entry.getFileName().toString();
+                int dot = name.indexOf('.');
+                if (dot > 0 && HookRequest.isPid(name.substring(0, dot)) && ProcessStat.of(Long.parseLong(name.substring(0, dot))) == null) {
+                    Files.deleteIfExists(entry);
+                }
+            }
+        }
+    }
+
+    private void readRequests() {
+        byte[] buffer = new byte[4096];
+        StringBuilder line = new StringBuilder();
+        while (!stopped) {
+            int count;
+            try {
+                count = fifo.read(buffer);
+            } catch (IOException e) {
+                if (!stopped) {
+                    log.println("idshift: daemon: hook channel: cannot read " + requests + ": " + e.getMessage() + "; hooks fall back to a JVM each");
+                }
+                return;
+            }
+            if (count < 0) {
+                return;
+            }
+            for (int i = 0; i < count; i++) {
+                char c = (char) (buffer[i] & 0xff);
+                if (c != '\n') {
+                    if (line.length() < 256) {
+                        line.append(c);
+                    }
+                    continue;
+                }
+                dispatch(line.toString());
+                line.setLength(0);
+            }
+        }
+    }
+
+    private void dispatch(String text) {
+        final HookRequest request = HookRequest.parse(text, directory);
+        if (request == null) {
+            log.println("idshift: daemon: hook channel: ignored a malformed request line \"" + text + "\"");
+            return;
+        }
+        workers.execute(new Runnable() {
+            @Override
+            public void run() {
+                try {
+                    request.serve(log);
+                } catch (RuntimeException | Error e) {
+                    log.println("idshift: daemon: hook channel: request of pid " + request.pid() + ": " + e);
+                }
+            }
+        });
+    }
+
+    /** Stops taking requests: launchers see no daemon.pid (or a dead pid) and run the hook in their own JVM. */
+    @Override
+    public void close() {
+        stopped = true;
+        try {
+            Files.deleteIfExists(pidFile);
+            Files.deleteIfExists(requests);
+        } catch (IOException e) {
+            log.println("idshift: daemon: hook channel: cannot remove " + pidFile + ": " + e.getMessage());
+        }
+        workers.shutdown();
+        try {
+            workers.awaitTermination(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        try {
+            if (fifo != null) {
+                fifo.close();
+            }
+        } catch (IOException ignored) {
+            // closing on the way out
+        }
+    }
+
+    /**
+     * Which path a root-run hook will take with this run directory, for doctor and install: the
+     * daemon channel when a live daemon has it open, else a JVM per stage with work.
+     */
+    public static String describe(Path runDirectory) {
+        Path directory = directoryOf(runDirectory);
+        String jvm = "a JVM for each stage with work (~50-100 ms); stages with nothing to do start none";
+        try {
+            String[] pidAndStart = Files.readString(directory.resolve("daemon.pid"), StandardCharsets.US_ASCII).trim().split(" ");
+            long pid = Long.parseLong(pidAndStart[0]);
+            ProcessStat stat = ProcessStat.of(pid);
+            if (stat == null || stat.startTime() != Long.parseLong(pidAndStart[1]) || !stat.running()) {
+                return jvm + " (" + directory + "/daemon.pid names a daemon that is gone)";
+            }
+            if (stat.state() == 'T' || stat.state() == 't') {
+                return jvm + " (the daemon, pid " + pid + ", is stopped)";
+            }
+            if (!isFifo(directory.resolve("requests"))) {
+                return jvm + " (" + directory + "/requests is missing)";
+            }
+            return "the daemon's hook channel (" + directory + ", daemon pid " + pid + "); a JVM if it does not answer";
+        } catch (IOException | RuntimeException e) {
+            return jvm + " (no daemon: start `idshift daemon`, e.g. contrib/idshift.service, for warm hooks)";
+        }
+    }
+
+    private static boolean isFifo(Path path) {
+        try {
+            return Files.readAttributes(path, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS).isOther();
+        } catch (IOException e) {
+            return false;
+        }
+    }
+}
