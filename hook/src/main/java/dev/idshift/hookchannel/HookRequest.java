@@ -115,6 +115,9 @@ final class HookRequest {
             deleteQuietly(claimed);
         }
         pauseForTests();
+        if (!Files.exists(reply, LinkOption.NOFOLLOW_LINKS)) {
+            return;  // the launcher gave up meanwhile (we were stopped or slow) and runs the hook itself
+        }
         long started = System.nanoTime();
         ByteArrayOutputStream stdout = new ByteArrayOutputStream();
         ByteArrayOutputStream stderr = new ByteArrayOutputStream();

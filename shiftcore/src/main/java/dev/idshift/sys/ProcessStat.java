@@ -24,6 +24,25 @@ public record ProcessStat(char state, long startTime) {
         return stat == null ? -1 : stat.startTime();
     }
 
+    /**
+     * Whether PID has let go of everything it held (its open files, hence the mounts it kept busy):
+     * no such process, or a zombie whose other threads are gone too. A zombie leader alone is not
+     * enough: when a multithreaded process (a JVM) exits, its main thread turns zombie first, while
+     * the other threads, which share the file table, are still being torn down (~1 s seen for a
+     * FUSE server): a umount of its source then fails with "target is busy".
+     */
+    public static boolean released(long pid) {
+        ProcessStat stat = of(pid);
+        if (stat == null) {
+            return true;
+        }
+        if (stat.running()) {
+            return false;
+        }
+        String[] threads = new java.io.File("/proc/" + pid + "/task").list();
+        return threads == null || threads.length <= 1;
+    }
+
     /** Still running: not exited and waiting to be reaped (ProcessHandle.isAlive counts a zombie as alive). */
     public boolean running() {
         return state != 'Z' && state != 'X';

@@ -29,11 +29,20 @@ public final class DaemonCommand implements Callable<Integer> {
         DaemonServer server = new DaemonServer(socket != null ? socket : Protocol.socketFromEnvironment(),
                 MarkStore.fromEnvironment(), etc, System.err);
         // Root-run hooks hand their work to this warm JVM over the hook channel (a separate component).
-        HookChannel hooks = HookChannel.start(StagingStore.fromEnvironment().root(), System.err);
+        // Without it hooks still work, each in its own JVM: a channel that cannot be set up is not fatal.
+        HookChannel hooks = null;
+        try {
+            hooks = HookChannel.start(StagingStore.fromEnvironment().root(), System.err);
+        } catch (RuntimeException e) {
+            System.err.println("idshift: daemon: no hook channel (hooks will start a JVM each): " + e.getMessage());
+        }
+        HookChannel channel = hooks;
         Runtime.getRuntime().addShutdownHook(new Thread(new Runnable() {
             @Override
             public void run() {
-                hooks.close();
+                if (channel != null) {
+                    channel.close();
+                }
                 server.stop();
             }
         }, "idshift-daemon-stop"));

@@ -10,6 +10,8 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import dev.idshift.hook.Bundle;
+import dev.idshift.hookchannel.HookChannel;
+import dev.idshift.staging.StagingStore;
 import picocli.CommandLine.Option;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
@@ -45,6 +47,7 @@ public final class DoctorCommand implements Callable<Integer> {
         out.println("runc:            " + version("runc"));
         out.println("crun:            " + version("crun"));
         out.println("java:            " + System.getProperty("java.version") + " (" + System.getProperty("java.home") + ")");
+        out.println("hooks with work: " + HookChannel.describe(StagingStore.fromEnvironment().root()));
         if (bundle != null) {
             List<String> missing = MissingMountTargets.of(bundle);
             out.println("mount targets:   " + (missing.isEmpty() ? "all present in " + bundle.rootfs()

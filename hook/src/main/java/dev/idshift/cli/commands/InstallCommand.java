@@ -4,6 +4,8 @@ import dev.idshift.cli.BadInputException;
 import dev.idshift.cli.ExitCode;
 import dev.idshift.config.json.JsonObjectView;
 import dev.idshift.config.json.JsonTree;
+import dev.idshift.hookchannel.HookChannel;
+import dev.idshift.staging.StagingStore;
 import dev.idshift.sys.AtomicFiles;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -19,7 +21,8 @@ import picocli.CommandLine.Parameters;
 
 @Command(name = "install", mixinStandardHelpOptions = true,
         description = {"Wires idshift into a runtime.",
-            "  idshift install podman [--hooks-dir DIR]   hooks.d files: precreate shifts containers annotated",
+            "  idshift install podman [--hooks-dir DIR] [--env K=V]...",
+            "                                             hooks.d files: precreate shifts containers annotated",
             "                                             dev.idshift.enable=true; poststart/poststop clean up",
             "  idshift install runc --bundle DIR          adds `idshift hook` to the bundle's config.json",
             "                                             (createRuntime, and poststop; also for crun)"})
@@ -40,6 +43,11 @@ public final class InstallCommand implements Callable<Integer> {
             description = "runc: prestart or createRuntime (default ${DEFAULT-VALUE})")
     String stage;
 
+    @Option(names = "--env", paramLabel = "K=V",
+            description = "podman: an environment variable for the hook (repeatable), e.g. IDSHIFT_RUN_DIR=/run/idshift-test"
+                    + " or IDSHIFT_JAVA=...; runtimes give hooks no other environment")
+    List<String> env = new ArrayList<>();
+
     @Override
     public Integer call() throws IOException {
         String launcher = launcher();
@@ -58,11 +66,20 @@ public final class InstallCommand implements Callable<Integer> {
     }
 
     private void installHooksDir(String launcher) throws IOException {
+        for (String each : env) {
+            int equals = each.indexOf('=');
+            if (equals <= 0 || each.substring(0, equals).indexOf(' ') >= 0) {
+                throw new BadInputException("--env: \"" + each + "\" is not K=V");
+            }
+        }
         Files.createDirectories(hooksDir);
         for (String hookStage : PODMAN_STAGES) {
             Map<String, Object> hook = new LinkedHashMap<>();
             hook.put("path", launcher);
             hook.put("args", List.of("idshift", "hook", hookStage));
+            if (!env.isEmpty()) {
+                hook.put("env", new ArrayList<Object>(env));
+            }
             Map<String, Object> json = new LinkedHashMap<>();
             json.put("version", "1.0.0");
             json.put("hook", hook);
@@ -72,6 +89,17 @@ public final class InstallCommand implements Callable<Integer> {
             AtomicFiles.write(file, JsonTree.write(json));
             System.out.println("wrote " + file);
         }
+        System.out.println("stages with work will run through " + HookChannel.describe(runDirectory(env)));
+    }
+
+    /** The run directory the hooks will use: IDSHIFT_RUN_DIR from --env, else this process's. */
+    private static Path runDirectory(List<String> env) {
+        for (String each : env) {
+            if (each.startsWith("IDSHIFT_RUN_DIR=") && each.length() > "IDSHIFT_RUN_DIR=".length()) {
+                return Path.of(each.substring("IDSHIFT_RUN_DIR=".length()));
+            }
+        }
+        return StagingStore.fromEnvironment().root();
     }
 
     @SuppressWarnings("unchecked")
@@ -105,6 +133,7 @@ public final class InstallCommand implements Callable<Integer> {
         if (changed) {
             AtomicFiles.write(configFile, JsonTree.write(config.members()));
         }
+        System.out.println("stages with work will run through " + HookChannel.describe(StagingStore.fromEnvironment().root()));
     }
 
     /** Adds `idshift hook STAGE` to the hooks object unless the launcher already runs there. */

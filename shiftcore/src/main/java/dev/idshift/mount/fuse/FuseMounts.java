@@ -143,10 +143,12 @@ public final class FuseMounts {
         return Optional.empty();
     }
 
-    /** A server outlives its starter, so its parent is init (or a subreaper), which may reap it late. */
+    /**
+     * A server outlives its starter, so its parent is init (or a subreaper), which may reap it late:
+     * a zombie counts as gone, once all its threads are (see ProcessStat.released).
+     */
     private static boolean running(long pid) {
-        ProcessStat stat = ProcessStat.of(pid);
-        return stat != null && stat.running();
+        return !ProcessStat.released(pid);
     }
 
     private static String firstLine(Process server) {
