@@ -41,20 +41,20 @@ public final class HookMain {
      *               records the classes a real hook loads)
      */
     public static int run(String[] args, InputStream stdin, PrintStream out, PrintStream err, boolean dryRun) {
-        return run(args, stdin, out, err, dryRun, null);
+        return run(args, stdin, out, err, dryRun, "self");
     }
 
     /**
-     * The same work, for a caller that is not the runtime's child: the daemon's hook channel runs
-     * it for a launcher, and names the runtime that started that launcher.
+     * The same work, for a caller that is not the process the runtime ran: the daemon's hook channel
+     * runs it for a launcher. The runtime (and precreate's caller) are that process's parent.
      *
-     * @param runtime the runtime that ran the hook; null: this process's parent
+     * @param hookProcess the pid of the process the runtime ran as its hook ("self": this one)
      */
-    public static int run(String[] args, InputStream stdin, PrintStream out, PrintStream err, ParentRuntime runtime) {
-        return run(args, stdin, out, err, false, runtime);
+    public static int run(String[] args, InputStream stdin, PrintStream out, PrintStream err, String hookProcess) {
+        return run(args, stdin, out, err, false, hookProcess);
     }
 
-    private static int run(String[] args, InputStream stdin, PrintStream out, PrintStream err, boolean dryRun, ParentRuntime knownRuntime) {
+    private static int run(String[] args, InputStream stdin, PrintStream out, PrintStream err, boolean dryRun, String hookProcess) {
         Syscalls.preload();
         String context = "hook";
         try {
@@ -71,7 +71,7 @@ public final class HookMain {
             JsonObjectView document = JsonTree.parseObject(input, "state on stdin");
             if (OciReader.looksLikeConfig(document) || named == HookStage.PRECREATE) {
                 context = "hook (precreate)";
-                PrecreateStage.run(document, StagingStore.fromEnvironment(), out);
+                PrecreateStage.run(document, StagingStore.fromEnvironment(), out, ParentRuntime.parentPid(hookProcess));
                 return ExitCode.OK;
             }
             OciState state = OciReader.state(document);
@@ -97,19 +97,19 @@ public final class HookMain {
             if (stage != HookStage.SETUP) {
                 return ExitCode.OK;
             }
-            return setup(state, err, dryRun, knownRuntime);
+            return setup(state, err, dryRun, hookProcess);
         } catch (RuntimeException | Error e) {
             return ErrorReporter.report(e, context, err);
         }
     }
 
-    private static int setup(OciState state, PrintStream err, boolean dryRun, ParentRuntime knownRuntime) {
+    private static int setup(OciState state, PrintStream err, boolean dryRun, String hookProcess) {
         if (state.pid() <= 0) {
             throw new BadInputException("the state has no container pid: run idshift hook as a prestart or createRuntime hook");
         }
         Bundle bundle = Bundle.load(Path.of(state.bundle()));
         if (!dryRun && NestedShift.applies()) {
-            debug(err, NestedShift.run(state.pid(), bundle, state.annotations(), runtimeOr(knownRuntime).needsProtectedPathsReapplied()));
+            debug(err, NestedShift.run(state.pid(), bundle, state.annotations(), ParentRuntime.ofParentOf(hookProcess).needsProtectedPathsReapplied()));
             return ExitCode.OK;
         }
         if (!dryRun && ShiftDecision.skipReason(bundle.config(), ShiftDecision.annotationsOf(bundle, state.annotations())) == null) {
@@ -121,7 +121,7 @@ public final class HookMain {
             debug(err, decision.reason());
             return ExitCode.OK;
         }
-        ParentRuntime runtime = runtimeOr(knownRuntime);
+        ParentRuntime runtime = ParentRuntime.ofParentOf(hookProcess);
         if (dryRun) {
             StatePid.refusal(state.pid());  // the training walk: load the check's classes (our own pid is refused)
             KernelShift.walkWithoutMounting(state.pid());
@@ -145,10 +145,6 @@ public final class HookMain {
         }
         debug(err, "shifted " + bundle.rootfs() + " for " + runtime + " (" + how + "; " + decision.reason() + ")");
         return ExitCode.OK;
-    }
-
-    private static ParentRuntime runtimeOr(ParentRuntime known) {
-        return known != null ? known : ParentRuntime.detect();
     }
 
     /**

@@ -19,14 +19,23 @@ public enum ParentRuntime {
     /** The runtime that started process PID (the daemon's hook channel: the launcher's parent). */
     public static ParentRuntime ofParentOf(String pid) {
         try {
-            String stat = ProcFiles.read("/proc/" + pid + "/stat");
-            // "pid (comm) state ppid ...": comm may contain spaces and parentheses; ppid follows the last ')'.
-            String afterComm = stat.substring(stat.lastIndexOf(')') + 2);
-            String ppid = afterComm.split(" ", 3)[1];
+            long ppid = parentPid(pid);
             String comm = ProcFiles.read("/proc/" + ppid + "/comm").trim();
             return fromName(comm);
         } catch (IOException | RuntimeException e) {
             return UNKNOWN;
+        }
+    }
+
+    /** The parent of process PID ("self" for this one), or -1 if it cannot be read. */
+    public static long parentPid(String pid) {
+        try {
+            String stat = ProcFiles.read("/proc/" + pid + "/stat");
+            // "pid (comm) state ppid ...": comm may contain spaces and parentheses; ppid follows the last ')'.
+            String afterComm = stat.substring(stat.lastIndexOf(')') + 2);
+            return Long.parseLong(afterComm.split(" ", 3)[1]);
+        } catch (IOException | RuntimeException e) {
+            return -1;
         }
     }
 

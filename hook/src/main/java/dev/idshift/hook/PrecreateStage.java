@@ -50,7 +50,8 @@ final class PrecreateStage {
     private PrecreateStage() {
     }
 
-    static void run(JsonObjectView document, StagingStore store, OutputStream out) {
+    /** @param creatorPid the process that ran the hook (podman), recorded so gc knows when it is gone; -1 if unknown */
+    static void run(JsonObjectView document, StagingStore store, OutputStream out, long creatorPid) {
         OciConfig config = OciReader.config(document);
         IdshiftAnnotations annotations = IdshiftAnnotations.from(config.annotations(), "config on stdin");
         List<StagedMount> staged = new ArrayList<>();
@@ -68,7 +69,7 @@ final class PrecreateStage {
                 stageRootfs(document, config, ids, annotations, store, key, staged);
                 stageVolumes(document, config, ids, annotations, store, key, staged);
                 if (!staged.isEmpty()) {
-                    store.save(new StagingRecord(key, System.currentTimeMillis(), staged, null));
+                    store.save(new StagingRecord(key, System.currentTimeMillis(), staged, null, creator(creatorPid)));
                     annotationsOf(document).put(IdshiftAnnotations.STAGING, secret);
                 }
             } catch (RuntimeException | Error e) {
@@ -170,6 +171,11 @@ final class PrecreateStage {
         }
         staged.add(new StagedMount(source.toString(), mountPoint.toString(), destination));
         return Optional.of(mountPoint.toString());
+    }
+
+    private static StagingRecord.Creator creator(long pid) {
+        long startTime = pid > 0 ? StagingStore.processStartTime(pid) : -1;
+        return startTime < 0 ? null : new StagingRecord.Creator(pid, startTime);
     }
 
     /** The real path of a directory (or, where {@code fileToo}, a regular file) to shift. */

@@ -5,7 +5,6 @@ import dev.idshift.config.annotations.IdshiftAnnotations;
 import dev.idshift.config.json.JsonTree;
 import dev.idshift.hook.FuseShift;
 import dev.idshift.hook.HookMain;
-import dev.idshift.hook.ParentRuntime;
 import dev.idshift.mount.fuse.FuseRegistry;
 import dev.idshift.staging.StagingStore;
 import dev.idshift.sys.Linux;
@@ -125,7 +124,7 @@ final class HookRequest {
         int code;
         try (PrintStream out = new PrintStream(stdout, false, StandardCharsets.UTF_8);
              PrintStream err = new PrintStream(stderr, true, StandardCharsets.UTF_8)) {
-            code = HookMain.run(args, new ByteArrayInputStream(input), out, err, ParentRuntime.ofParentOf(Long.toString(pid)));
+            code = HookMain.run(args, new ByteArrayInputStream(input), out, err, Long.toString(pid));
             out.flush();
         }
         if (ErrorReporter.debug()) {

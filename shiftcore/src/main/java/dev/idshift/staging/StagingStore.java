@@ -214,6 +214,12 @@ public final class StagingStore {
             container.put("startTime", record.container().startTime());
             json.put("container", container);
         }
+        if (record.creator() != null) {
+            Map<String, Object> creator = new LinkedHashMap<>();
+            creator.put("pid", record.creator().pid());
+            creator.put("startTime", record.creator().startTime());
+            json.put("creator", creator);
+        }
         try {
             directory(directory(root, "rwx--x--x").resolve("state"), "rwx------");
             AtomicFiles.write(stateFile(record.key()), JsonTree.write(json));
@@ -244,7 +250,12 @@ public final class StagingStore {
             container = new StagingRecord.ContainerProcess(containerJson.get().string("id"),
                     containerJson.get().optLong("pid").orElse(0L), containerJson.get().optLong("startTime").orElse(0L));
         }
-        return new StagingRecord(json.string("key"), json.optLong("createdAtMs").orElse(0L), mounts, container);
+        StagingRecord.Creator creator = null;
+        java.util.Optional<JsonObjectView> creatorJson = json.optObject("creator");
+        if (creatorJson.isPresent()) {
+            creator = new StagingRecord.Creator(creatorJson.get().optLong("pid").orElse(0L), creatorJson.get().optLong("startTime").orElse(0L));
+        }
+        return new StagingRecord(json.string("key"), json.optLong("createdAtMs").orElse(0L), mounts, container, creator);
     }
 
     /** poststart: the container that uses KEY's mounts, so gc can tell when it is gone. */
@@ -305,10 +316,15 @@ public final class StagingStore {
 
     /**
      * Whether KEY's container is gone: it reached poststart and its init has exited (or the pid now
-     * belongs to another process), or it never reached poststart within {@code graceMs}.
+     * belongs to another process); or it never reached poststart and the process that ran precreate
+     * (podman) has exited, so no runtime will start it (a create that failed runs no poststop); or it
+     * never reached poststart within {@code graceMs} (no creator known, or one that lives on: CRI-O).
      */
     public static boolean isStale(StagingRecord record, long nowMs, long graceMs) {
         if (record.container() == null) {
+            if (record.creator() != null && processStartTime(record.creator().pid()) != record.creator().startTime()) {
+                return true;
+            }
             return nowMs - record.createdAtMs() >= graceMs;
         }
         long startTime = processStartTime(record.container().pid());
