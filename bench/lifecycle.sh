@@ -1,0 +1,157 @@
+#!/bin/sh
+# What idshift costs a whole container lifecycle, side by side in one run. Each variant starts
+# `true` in a user-namespaced container (0 -> 100000) and removes it; variants alternate round by
+# round, and each one's median is printed with what it adds over its runtime's no-hook baseline:
+#   runc / crun  no-hook        the runtime alone (rootfs owned by host root, seen as nobody)
+#                C-hook         bench/native-hook.c at prestart: the mount work in C (the floor)
+#                jvm            idshift hook at createRuntime + poststop, no daemon: a JVM at createRuntime,
+#                               none at poststop (a no-op, decided by bin/idshift)
+#                daemon         the same, with `idshift daemon` running: both stages through its hook channel
+#   podman       no-hook        --rootfs of a copy already owned by 100000, no hooks
+#                rootfs-jvm     --rootfs of the host-root-owned tree, annotated dev.idshift.enable=true:
+#                               precreate + poststart + poststop, no daemon
+#                rootfs-daemon  the same with the daemon
+#                plain-jvm      annotation-less --rootfs (the chowned copy) with idshift's hooks.d installed
+#                plain-daemon   the same with the daemon
+# crun runs inside `unshare -m` with a pure cgroup2 tree (this VM's hybrid layout), in every crun
+# variant alike. podman: vfs storage, cgroupfs, `run --rm`, in its own storage root under the work dir.
+# Usage: bench/lifecycle.sh [ROUNDS]   (default 11; root, runc, crun, podman, busybox-static, gcc)
+set -eu
+rounds=${1:-11}
+repo=$(cd "$(dirname "$0")/.." && pwd)
+idshift=$repo/bin/idshift
+
+work=$(mktemp -d /tmp/idshift-lifecycle-XXXXXX)
+chmod 755 "$work"
+ids=""
+daemon_pid=""
+cleanup() {
+    for id in $ids; do
+        runc delete -f "$id" >/dev/null 2>&1 || true
+    done
+    if [ -n "$daemon_pid" ]; then kill "$daemon_pid" 2>/dev/null || true; wait "$daemon_pid" 2>/dev/null || true; fi
+    podman_cmd rm --all --force >/dev/null 2>&1 || true
+    IDSHIFT_RUN_DIR=$work/run-jvm "$idshift" gc --older-than 0 >/dev/null 2>&1 || true
+    IDSHIFT_RUN_DIR=$work/run-daemon "$idshift" gc --older-than 0 >/dev/null 2>&1 || true
+    umount -R "$work/podman/root/overlay" 2>/dev/null || true
+    [ -n "${KEEP:-}" ] || rm -rf --one-file-system "$work"
+}
+trap cleanup EXIT INT TERM
+
+mkdir -p "$work/rootfs/bin" "$work/rootfs/proc" "$work/rootfs/dev" "$work/rootfs/tmp" "$work/rootfs/etc" "$work/rootfs/run" \
+    "$work/rootfs/sys"
+cp "$(command -v busybox)" "$work/rootfs/bin/busybox"
+for applet in sh true stat; do ln -s busybox "$work/rootfs/bin/$applet"; done
+cp -a "$work/rootfs" "$work/rootfs-100000"
+chown -R 100000:100000 "$work/rootfs-100000"
+gcc -O2 -o "$work/native-hook" "$repo/bench/native-hook.c"
+mkdir -p "$work/run-jvm" "$work/run-daemon"
+
+# The daemon, on its own socket and run directory (its hook channel is RUN/hookd).
+IDSHIFT_RUN_DIR=$work/run-daemon "$idshift" daemon --socket "$work/run-daemon/idshift.sock" >"$work/daemon.log" 2>&1 &
+daemon_pid=$!
+for _ in $(seq 1 100); do [ -p "$work/run-daemon/hookd/requests" ] && [ -f "$work/run-daemon/hookd/daemon.pid" ] && break; sleep 0.1; done
+[ -f "$work/run-daemon/hookd/daemon.pid" ] || { echo "bench: the daemon did not start: $(cat "$work/daemon.log")" >&2; exit 1; }
+
+# bundle NAME RUNDIR HOOKS-JSON: a runc/crun bundle on the host-root-owned rootfs.
+bundle() {
+    mkdir -p "$work/$1"
+    cat > "$work/$1/config.json" <<JSON
+{"ociVersion":"1.0.2","process":{"terminal":false,"user":{"uid":0,"gid":0},"args":["/bin/true"],"env":["PATH=/bin"],"cwd":"/"},
+ "root":{"path":"$work/rootfs"},"hostname":"bench",
+ "mounts":[{"destination":"/proc","type":"proc","source":"proc"},
+   {"destination":"/dev","type":"tmpfs","source":"tmpfs","options":["nosuid","strictatime","mode=755","size=65536k"]}],
+ "hooks":$3,
+ "linux":{"namespaces":[{"type":"pid"},{"type":"ipc"},{"type":"uts"},{"type":"mount"},{"type":"user"}],
+   "uidMappings":[{"containerID":0,"hostID":100000,"size":65536}],"gidMappings":[{"containerID":0,"hostID":100000,"size":65536}],
+   "maskedPaths":["/proc/kcore","/proc/keys","/proc/timer_list"],"readonlyPaths":["/proc/sys","/proc/sysrq-trigger"]}}
+JSON
+}
+idshift_hooks() {  # RUNDIR
+    env="\"env\":[\"IDSHIFT_RUN_DIR=$1\"]"
+    echo "{\"createRuntime\":[{\"path\":\"$idshift\",\"args\":[\"idshift\",\"hook\",\"createRuntime\"],$env}],
+           \"poststop\":[{\"path\":\"$idshift\",\"args\":[\"idshift\",\"hook\",\"poststop\"],$env}]}"
+}
+bundle no-hook - '{}'
+bundle C-hook - "{\"prestart\":[{\"path\":\"$work/native-hook\",\"args\":[\"native-hook\",\"$work/rootfs\"]}]}"
+bundle jvm "$work/run-jvm" "$(idshift_hooks "$work/run-jvm")"
+bundle daemon "$work/run-daemon" "$(idshift_hooks "$work/run-daemon")"
+
+runc_run() {  # BUNDLE ID
+    runc run --bundle "$work/$1" "$2" >/dev/null 2>&1 && runc delete -f "$2" >/dev/null 2>&1
+}
+crun_run() {  # BUNDLE ID
+    unshare -m --propagation private sh -c 'umount -R /sys/fs/cgroup 2>/dev/null; mount -t cgroup2 none /sys/fs/cgroup &&
+        crun --cgroup-manager=disabled run --bundle "$1" "$2" && crun --cgroup-manager=disabled delete -f "$2"' \
+        crun-bench "$work/$1" "$2" >/dev/null 2>&1
+}
+
+for hooks in jvm daemon; do
+    IDSHIFT_RUN_DIR=$work/run-$hooks "$idshift" install podman --hooks-dir "$work/hooks-$hooks" --env "IDSHIFT_RUN_DIR=$work/run-$hooks" >/dev/null
+done
+mkdir -p "$work/hooks-none"
+podman_cmd() {
+    podman --root "$work/podman/root" --runroot "$work/podman/run" --storage-driver vfs --cgroup-manager cgroupfs --runtime runc "$@"
+}
+podman_run() {  # HOOKS(none|jvm|daemon) ANNOTATED(yes|no)
+    if [ "$2" = yes ]; then set -- "$1" --annotation dev.idshift.enable=true --rootfs "$work/rootfs"
+    else set -- "$1" --rootfs "$work/rootfs-100000"; fi
+    hooks=$1; shift
+    podman_cmd --hooks-dir "$work/hooks-$hooks" run --rm --uidmap 0:100000:65536 --gidmap 0:100000:65536 \
+        --ulimit nofile=1024:1024 --ulimit nproc=4096:4096 --net none "$@" /bin/true >/dev/null 2>&1
+}
+
+run_variant() {  # VARIANT ID
+    case $1 in
+        runc-no-hook) runc_run no-hook "$2" ;;
+        runc-C-hook) runc_run C-hook "$2" ;;
+        runc-jvm) runc_run jvm "$2" ;;
+        runc-daemon) runc_run daemon "$2" ;;
+        crun-no-hook) crun_run no-hook "$2" ;;
+        crun-C-hook) crun_run C-hook "$2" ;;
+        crun-jvm) crun_run jvm "$2" ;;
+        crun-daemon) crun_run daemon "$2" ;;
+        podman-no-hook) podman_run none no ;;
+        podman-rootfs-jvm) podman_run jvm yes ;;
+        podman-rootfs-daemon) podman_run daemon yes ;;
+        podman-plain-jvm) podman_run jvm no ;;
+        podman-plain-daemon) podman_run daemon no ;;
+    esac
+}
+variants="runc-no-hook runc-C-hook runc-jvm runc-daemon crun-no-hook crun-C-hook crun-jvm crun-daemon
+          podman-no-hook podman-rootfs-jvm podman-rootfs-daemon podman-plain-jvm podman-plain-daemon"
+
+# Warm up every variant twice (class-data archives, podman's storage, the daemon's JIT) and check
+# that each really runs.
+for pass in 1 2; do
+    for variant in $variants; do
+        id=lc-warm-$$-$pass-$variant; ids="$ids $id"
+        run_variant "$variant" "$id" || { echo "bench: $variant failed" >&2; exit 1; }
+    done
+done
+
+now_ns() { date +%s%N; }
+for round in $(seq 1 "$rounds"); do
+    for variant in $variants; do
+        id=lc-$$-$round-$variant; ids="$ids $id"
+        start=$(now_ns)
+        run_variant "$variant" "$id" || { echo "bench: $variant failed in round $round" >&2; exit 1; }
+        end=$(now_ns)
+        echo "$variant $(( (end - start) / 1000 ))" >> "$work/samples"
+    done
+done
+
+echo "container lifecycle (run + delete of /bin/true), userns 0->100000, $rounds alternated rounds ($(nproc) cores, kernel $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg))"
+awk -v order="$(echo $variants)" '
+    { n[$1]++; v[$1, n[$1]] = $2 / 1000 }
+    function sortv(name,   i, j, t) { for (i = 1; i <= n[name]; i++) for (j = i + 1; j <= n[name]; j++) if (v[name, j] < v[name, i]) { t = v[name, i]; v[name, i] = v[name, j]; v[name, j] = t } }
+    function pct(name, p,   k) { k = int(p * (n[name] - 1) + 0.5) + 1; return v[name, k] }
+    END {
+        count = split(order, names, " ")
+        for (i = 1; i <= count; i++) { sortv(names[i]); med[names[i]] = pct(names[i], 0.5) }
+        printf "%-22s %10s %8s %16s\n", "variant", "median ms", "p90 ms", "+ms vs no-hook"
+        for (i = 1; i <= count; i++) {
+            name = names[i]; base = name; sub(/-.*/, "", base); base = base "-no-hook"
+            printf "%-22s %10.1f %8.1f %16.1f\n", name, med[name], pct(name, 0.9), med[name] - med[base]
+        }
+    }' "$work/samples"
