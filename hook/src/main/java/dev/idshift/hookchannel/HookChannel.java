@@ -195,6 +195,9 @@ public final class HookChannel implements AutoCloseable {
         try {
             Files.deleteIfExists(pidFile);
             Files.deleteIfExists(requests);
+            Files.deleteIfExists(directory);
+        } catch (java.nio.file.DirectoryNotEmptyException e) {
+            // a launcher's files: it removes them itself, or the next daemon does
         } catch (IOException e) {
             log.println("idshift: daemon: hook channel: cannot remove " + pidFile + ": " + e.getMessage());
         }

@@ -27,7 +27,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * through a rootfs fd opened before hooks).
  */
 class ProtectedPathsTest {
-    private static final String DUMP = "cat /proc/self/mountinfo; echo ===;"
+    static final String DUMP = "cat /proc/self/mountinfo; echo ===;"
             + " echo 1 > /proc/sys/kernel/domainname 2>/dev/null && echo sys-writable || echo sys-readonly;"
             + " echo keys=$(cat /proc/keys 2>/dev/null | wc -c);"
             + " touch /root-write-probe 2>/dev/null && echo root-writable || echo root-readonly";
@@ -103,14 +103,14 @@ class ProtectedPathsTest {
         }
     }
 
-    private static List<String> protectedPaths() {
+    static List<String> protectedPaths() {
         List<String> paths = new ArrayList<>(BundleBuilder.MASKED);
         paths.addAll(BundleBuilder.READONLY);
         return paths;
     }
 
     /** What the container saw: its mount table and the probes' answers. */
-    private record View(Map<String, List<MountLine>> linesByPoint, List<String> probes, boolean rootOwnedByContainer, String raw) {
+    record View(Map<String, List<MountLine>> linesByPoint, List<String> probes, boolean rootOwnedByContainer, String raw) {
         static View of(Exec.Result result) {
             String[] parts = result.stdout().split("===\n", 2);
             assertFalse(parts.length < 2, "container output: " + result.describe());

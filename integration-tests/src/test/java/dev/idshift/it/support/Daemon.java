@@ -25,6 +25,15 @@ public final class Daemon implements AutoCloseable {
     }
 
     public static Daemon start(Path directory, Path stateDir, Path etc) throws IOException, InterruptedException {
+        return start(directory, stateDir, etc, Map.of());
+    }
+
+    /**
+     * With extra environment. Its run directory (IDSHIFT_RUN_DIR: the hook channel, FUSE records) is
+     * DIRECTORY/run unless the environment names another: a test daemon never touches /run/idshift.
+     */
+    public static Daemon start(Path directory, Path stateDir, Path etc, Map<String, String> environment)
+            throws IOException, InterruptedException {
         Host.requireRoot();
         Path socket = directory.resolve("idshift.sock");
         Files.setPosixFilePermissions(directory, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
@@ -32,6 +41,8 @@ public final class Daemon implements AutoCloseable {
         ProcessBuilder builder = new ProcessBuilder(Host.launcher().toString(), "daemon", "--socket", socket.toString(),
                 "--etc", etc.toString()).redirectErrorStream(true).redirectOutput(log.toFile());
         builder.environment().put("IDSHIFT_STATE_DIR", stateDir.toString());
+        builder.environment().put("IDSHIFT_RUN_DIR", directory.resolve("run").toString());
+        builder.environment().putAll(environment);
         Process process = builder.start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         // Ready means answering: the socket file appears at bind(), before listen().

@@ -22,11 +22,18 @@ public final class Podman implements AutoCloseable {
     }
 
     public static Podman in(Scratch scratch) throws IOException {
+        return in(scratch, List.of());
+    }
+
+    /** With extra `idshift install podman` arguments (e.g. --env IDSHIFT_RUN_DIR=...). */
+    public static Podman in(Scratch scratch, List<String> installArguments) throws IOException {
         Host.requireRoot();
         Host.requireExecutable("podman");
         Host.requireExecutable("runc");
         Path hooks = scratch.dir("hooks.d");
-        Exec.Result installed = Exec.run(List.of(Host.launcher().toString(), "install", "podman", "--hooks-dir", hooks.toString()));
+        List<String> install = new ArrayList<>(List.of(Host.launcher().toString(), "install", "podman", "--hooks-dir", hooks.toString()));
+        install.addAll(installArguments);
+        Exec.Result installed = Exec.run(install);
         if (installed.exit() != 0) {
             throw new IllegalStateException("idshift install podman failed: " + installed.describe());
         }
