@@ -142,6 +142,36 @@ class FuseBackendTest {
         }
     }
 
+    /**
+     * `idshift umount` returns only once the server has let go of the source: the source's own
+     * umount right after succeeds (it used to fail with "target is busy" for ~1 s while the
+     * server's threads were still exiting). A few rounds, as the race was not every time.
+     */
+    @Test
+    void theSourceCanBeUnmountedRightAfterUmount() throws Exception {
+        Host.requireRoot();
+        try (Scratch scratch = new Scratch()) {
+            Path source = scratch.dir("source");
+            Path view = scratch.dir("view");
+            for (int round = 0; round < 5; round++) {
+                Exec.ok(List.of("mount", "-t", "tmpfs", "isd-source", source.toString()));
+                try {
+                    Files.writeString(source.resolve("file"), "x");
+                    FuseView mounted = FuseView.mount(source, view, "--uidmap", "0:100000:65536");
+                    Exec.ok(List.of("cat", mounted.resolve("file").toString()));
+                    Exec.Result umount = mounted.umount();
+                    assertEquals(0, umount.exit(), umount.describe());
+                } finally {
+                    Exec.Result sourceUmount = Exec.run(List.of("umount", source.toString()));
+                    if (sourceUmount.exit() != 0) {
+                        Exec.run(List.of("umount", "--lazy", source.toString()));
+                    }
+                    assertEquals(0, sourceUmount.exit(), "round " + round + ": " + sourceUmount.describe());
+                }
+            }
+        }
+    }
+
     @Test
     void aKilledServerLeavesACleanErrorAndUmountRecovers() throws Exception {
         Host.requireRoot();

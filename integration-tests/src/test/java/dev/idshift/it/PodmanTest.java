@@ -119,6 +119,44 @@ class PodmanTest {
         }
     }
 
+    /**
+     * A runtime whose create fails runs no poststop. gc removes that staging at once, without the
+     * 600 s grace: the podman process that ran precreate has exited, and no poststart was seen.
+     */
+    @Test
+    void gcRemovesTheStagingOfAFailedCreateWithoutWaitingForTheGracePeriod() throws Exception {
+        try (Scratch scratch = new Scratch()) {
+            // A run directory of its own: gc here sees only this test's staging.
+            Path run = scratch.dir("run");
+            try (Podman podman = Podman.in(scratch, List.of("--env", "IDSHIFT_RUN_DIR=" + run))) {
+                Path rootfs = Rootfs.create(scratch.dir("rootfs"));
+
+                // runc's create fails (no such entrypoint): no poststart, no poststop.
+                List<String> options = new ArrayList<>(withRm(ENABLE));
+                options.addAll(List.of("--entrypoint", "/no/such/binary"));
+                Exec.Result result = podman.run(options, 100000, rootfs, "true");
+                List<String> staged = listing(run.resolve("state"));
+                Exec.Result gc = Exec.run(List.of(Host.launcher().toString(), "gc"), null, java.util.Map.of("IDSHIFT_RUN_DIR", run.toString()), 60);
+
+                assertNotEquals(0, result.exit(), result.describe());
+                assertEquals(1, staged.size(), "precreate staged, and no poststop came: " + staged);
+                assertEquals(0, gc.exit(), gc.describe());
+                assertTrue(gc.stdout().startsWith("removed "), gc.stdout());
+                assertEquals(List.of(), listing(run.resolve("state")), "after gc with the default grace: " + gc.stdout());
+                assertEquals(List.of(), listing(run.resolve("staging")));
+            }
+        }
+    }
+
+    private static List<String> listing(Path directory) throws java.io.IOException {
+        if (!Files.isDirectory(directory)) {
+            return List.of();
+        }
+        try (java.util.stream.Stream<Path> entries = Files.list(directory)) {
+            return entries.map(Path::toString).toList();
+        }
+    }
+
     @Test
     void execWorksAndGcKeepsARunningContainersStaging() throws Exception {
         try (Scratch scratch = new Scratch(); Podman podman = Podman.in(scratch)) {
