@@ -131,6 +131,28 @@ for pass in 1 2; do
 done
 
 now_ns() { date +%s%N; }
+
+# The launcher alone, per stage, alternated the same way: a no-op poststop (nothing recorded: no
+# JVM), a poststop with work through the daemon (a staging annotation whose key has no record: the
+# daemon looks and finds nothing), and `sh -c :` fed the same state (the floor: a process start).
+state_noop='{"ociVersion":"1.0.2","id":"lc-noop","status":"stopped","pid":0,"bundle":"/nonexistent"}'
+state_work='{"ociVersion":"1.0.2","id":"lc-work","status":"stopped","pid":0,"bundle":"/nonexistent","annotations":{"dev.idshift.staging":"0123456789abcdef0123456789abcdef"}}'
+stage_variant() {  # VARIANT
+    case $1 in
+        stage-floor) echo "$state_noop" | sh -c 'cat >/dev/null' ;;
+        stage-noop) echo "$state_noop" | IDSHIFT_RUN_DIR=$work/run-jvm "$idshift" hook poststop ;;
+        stage-daemon) echo "$state_work" | IDSHIFT_RUN_DIR=$work/run-daemon "$idshift" hook poststop ;;
+    esac
+}
+for round in $(seq 1 $((rounds * 5))); do
+    for variant in stage-floor stage-noop stage-daemon; do
+        start=$(now_ns)
+        stage_variant "$variant" || { echo "bench: $variant failed" >&2; exit 1; }
+        end=$(now_ns)
+        echo "$variant $(( (end - start) / 1000 ))" >> "$work/stage-samples"
+    done
+done
+
 for round in $(seq 1 "$rounds"); do
     for variant in $variants; do
         id=lc-$$-$round-$variant; ids="$ids $id"
@@ -155,3 +177,18 @@ awk -v order="$(echo $variants)" '
             printf "%-22s %10.1f %8.1f %16.1f\n", name, med[name], pct(name, 0.9), med[name] - med[base]
         }
     }' "$work/samples"
+echo
+echo "one hook stage alone (poststop), $((rounds * 5)) alternated rounds"
+awk -v order="stage-floor stage-noop stage-daemon" '
+    { n[$1]++; v[$1, n[$1]] = $2 / 1000 }
+    function sortv(name,   i, j, t) { for (i = 1; i <= n[name]; i++) for (j = i + 1; j <= n[name]; j++) if (v[name, j] < v[name, i]) { t = v[name, i]; v[name, i] = v[name, j]; v[name, j] = t } }
+    function pct(name, p,   k) { k = int(p * (n[name] - 1) + 0.5) + 1; return v[name, k] }
+    END {
+        count = split(order, names, " ")
+        for (i = 1; i <= count; i++) { sortv(names[i]); med[names[i]] = pct(names[i], 0.5) }
+        printf "%-22s %10s %8s %16s\n", "variant", "median ms", "p90 ms", "+ms vs floor"
+        for (i = 1; i <= count; i++) {
+            name = names[i]
+            printf "%-22s %10.1f %8.1f %16.1f\n", name, med[name], pct(name, 0.9), med[name] - med["stage-floor"]
+        }
+    }' "$work/stage-samples"

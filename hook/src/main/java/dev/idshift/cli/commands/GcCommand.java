@@ -17,8 +17,10 @@ import picocli.CommandLine.Option;
 
 @Command(name = "gc", mixinStandardHelpOptions = true,
         description = {"Removes staging mounts the precreate stage made for containers that are gone without a poststop",
-            "(a failed start, a killed runtime): those whose container's init has exited, and those that never reached",
-            "poststart within the grace period. Running containers keep theirs. /run is a tmpfs: a reboot needs no gc."})
+            "(a failed start, a killed runtime): those whose container's init has exited; those that never reached",
+            "poststart and whose precreate caller (podman) has exited, so nothing will start them (a failed create runs",
+            "no poststop); and those that never reached poststart within the grace period. Running containers keep theirs.",
+            "/run is a tmpfs: a reboot needs no gc."})
 public final class GcCommand implements Callable<Integer> {
     @Option(names = "--older-than", paramLabel = "SECONDS", defaultValue = "600",
             description = "Grace period for staging whose container never reached poststart (default ${DEFAULT-VALUE} s:"
