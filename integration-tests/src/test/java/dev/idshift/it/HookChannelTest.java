@@ -140,7 +140,7 @@ class HookChannelTest {
             return List.of();
         }
         try (Stream<Path> entries = Files.list(directory)) {
-            return entries.map(Path::toString).toList();
+            return entries.filter(path -> !path.getFileName().toString().equals(".lock")).map(Path::toString).toList();
         }
     }
 

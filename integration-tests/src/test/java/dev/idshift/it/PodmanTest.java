@@ -153,7 +153,7 @@ class PodmanTest {
             return List.of();
         }
         try (java.util.stream.Stream<Path> entries = Files.list(directory)) {
-            return entries.map(Path::toString).toList();
+            return entries.filter(path -> !path.getFileName().toString().equals(".lock")).map(Path::toString).toList();
         }
     }
 

@@ -10,10 +10,12 @@ import dev.idshift.sys.SyscallException;
 import dev.idshift.sys.Syscalls;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.ArrayList;
@@ -260,13 +262,34 @@ public final class StagingStore {
 
     /** poststart: the container that uses KEY's mounts, so gc can tell when it is gone. */
     public void recordContainer(String key, String containerId, long pid) {
-        StagingRecord record;
-        try {
-            record = load(key);
-        } catch (NoSuchFileException e) {
-            return;
+        // Under the lock: a poststart still running when a short-lived container's poststop (or gc)
+        // removes KEY must not write the record back (seen: a record with no mounts left behind).
+        try (FileChannel lock = lock()) {
+            StagingRecord record;
+            try {
+                record = load(key);
+            } catch (NoSuchFileException e) {
+                return;
+            }
+            save(record.withContainer(new StagingRecord.ContainerProcess(containerId, pid, processStartTime(pid))));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot lock " + root.resolve("state").resolve(LOCK) + ": " + e.getMessage(), e);
         }
-        save(record.withContainer(new StagingRecord.ContainerProcess(containerId, pid, processStartTime(pid))));
+    }
+
+    /** ROOT/state/.lock, held (flock) while a record is updated or removed. bin/idshift knows the name. */
+    private static final String LOCK = ".lock";
+
+    private FileChannel lock() throws IOException {
+        Path stateDir = directory(directory(root, "rwx--x--x").resolve("state"), "rwx------");
+        FileChannel channel = FileChannel.open(stateDir.resolve(LOCK), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        try {
+            channel.lock();
+            return channel;
+        } catch (IOException | RuntimeException e) {
+            channel.close();
+            throw e;
+        }
     }
 
     /**
@@ -343,6 +366,14 @@ public final class StagingStore {
      */
     public void remove(String key) {
         requireKey(key);
+        try (FileChannel lock = lock()) {
+            removeLocked(key);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot lock " + root.resolve("state").resolve(LOCK) + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void removeLocked(String key) {
         Path stagingDir = root.resolve("staging").resolve(key);
         List<String> mountPoints = new ArrayList<>();
         try {

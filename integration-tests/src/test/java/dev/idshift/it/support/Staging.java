@@ -20,7 +20,9 @@ public final class Staging {
         Path state = ROOT.resolve("state");
         if (Files.isDirectory(state)) {
             try (Stream<Path> files = Files.list(state)) {
-                files.forEach(file -> found.add("state " + file.getFileName()));
+                // .lock is StagingStore's lock file, made once and kept: not something left behind.
+                files.filter(file -> !file.getFileName().toString().equals(".lock"))
+                        .forEach(file -> found.add("state " + file.getFileName()));
             } catch (IOException e) {
                 throw new IllegalStateException(e);
             }
