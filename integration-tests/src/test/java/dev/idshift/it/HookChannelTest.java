@@ -144,6 +144,23 @@ class HookChannelTest {
         }
     }
 
+    /** `idshift doctor` says which path hooks with work take, for its run directory. */
+    @Test
+    void doctorSaysWhichPathHooksTake() throws Exception {
+        Host.requireRoot();
+        try (Scratch scratch = new Scratch()) {
+            Path run = scratch.dir("run");
+            Map<String, String> env = Map.of("IDSHIFT_RUN_DIR", run.toString());
+            String without = Exec.run(List.of(Host.launcher().toString(), "doctor"), null, env, 120).stdout();
+            String with;
+            try (Daemon daemon = daemon(scratch, run, Map.of())) {
+                with = Exec.run(List.of(Host.launcher().toString(), "doctor"), null, env, 120).stdout();
+            }
+            assertTrue(without.contains("hooks with work: a JVM for each stage with work"), without);
+            assertTrue(with.contains("hooks with work: the daemon's hook channel (" + run.resolve("hookd")), with);
+        }
+    }
+
     /** poststop and poststart of a container with nothing staged, and precreate of a config not for idshift: no JVM. */
     @Test
     void stagesWithNothingToDoStartNoJvm() throws Exception {
