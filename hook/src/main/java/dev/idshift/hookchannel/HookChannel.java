@@ -39,6 +39,8 @@ import java.util.concurrent.TimeUnit;
 public final class HookChannel implements AutoCloseable {
     /** How many requests run at once: each is mostly syscalls; two cores here. */
     private static final int WORKERS = 4;
+    /** How often files of launchers killed mid-request are swept (besides at start). */
+    private static final long SWEEP_INTERVAL_NS = 60_000_000_000L;
 
     private final Path directory;
     private final Path requests;
@@ -170,7 +172,17 @@ public final class HookChannel implements AutoCloseable {
         }
     }
 
+    private long lastSweepNs = System.nanoTime();
+
     private void dispatch(String text) {
+        if (System.nanoTime() - lastSweepNs > SWEEP_INTERVAL_NS) {
+            lastSweepNs = System.nanoTime();
+            try {
+                removeLeftovers();
+            } catch (IOException | RuntimeException e) {
+                log.println("idshift: daemon: hook channel: cannot sweep " + directory + ": " + e.getMessage());
+            }
+        }
         final HookRequest request = HookRequest.parse(text, directory);
         if (request == null) {
             log.println("idshift: daemon: hook channel: ignored a malformed request line \"" + text + "\"");
