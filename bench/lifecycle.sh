@@ -133,8 +133,9 @@ done
 now_ns() { date +%s%N; }
 
 # The launcher alone, per stage, alternated the same way: a no-op poststop (nothing recorded: no
-# JVM), a poststop with work through the daemon (a staging annotation whose key has no record: the
-# daemon looks and finds nothing), and `sh -c :` fed the same state (the floor: a process start).
+# JVM), a poststop with work through the daemon (a staging annotation, and another container's
+# record present: the daemon looks for the key's mounts and finds none), and `sh -c 'cat'` fed the
+# same state (the floor: a process start).
 state_noop='{"ociVersion":"1.0.2","id":"lc-noop","status":"stopped","pid":0,"bundle":"/nonexistent"}'
 state_work='{"ociVersion":"1.0.2","id":"lc-work","status":"stopped","pid":0,"bundle":"/nonexistent","annotations":{"dev.idshift.staging":"0123456789abcdef0123456789abcdef"}}'
 stage_variant() {  # VARIANT
@@ -144,6 +145,10 @@ stage_variant() {  # VARIANT
         stage-daemon) echo "$state_work" | IDSHIFT_RUN_DIR=$work/run-daemon "$idshift" hook poststop ;;
     esac
 }
+# Another container's staging record (no mounts) makes the daemon variant's poststop a stage with work.
+mkdir -p "$work/run-daemon/state"
+other=$work/run-daemon/state/fedcba9876543210fedcba9876543210.json
+echo '{"version":1,"key":"fedcba9876543210fedcba9876543210","createdAtMs":'"$(date +%s000)"',"mounts":[]}' > "$other"
 for round in $(seq 1 $((rounds * 5))); do
     for variant in stage-floor stage-noop stage-daemon; do
         start=$(now_ns)
@@ -152,6 +157,7 @@ for round in $(seq 1 $((rounds * 5))); do
         echo "$variant $(( (end - start) / 1000 ))" >> "$work/stage-samples"
     done
 done
+rm -f "$other"
 
 for round in $(seq 1 "$rounds"); do
     for variant in $variants; do
