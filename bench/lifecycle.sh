@@ -15,7 +15,8 @@
 #                plain-daemon   the same with the daemon
 # crun runs inside `unshare -m` with a pure cgroup2 tree (this VM's hybrid layout), in every crun
 # variant alike. podman: vfs storage, cgroupfs, `run --rm`, in its own storage root under the work dir.
-# Usage: bench/lifecycle.sh [ROUNDS]   (default 11; root, runc, crun, podman, busybox-static, gcc)
+# Usage: [KEEP=1] bench/lifecycle.sh [ROUNDS]   (default 11; root, runc, crun, podman, busybox-static, gcc;
+# KEEP=1 keeps the work directory, with the daemon's log, for a look afterwards)
 set -eu
 rounds=${1:-11}
 repo=$(cd "$(dirname "$0")/.." && pwd)
