@@ -144,6 +144,28 @@ class HookChannelTest {
         }
     }
 
+    /** `idshift install podman --env K=V` puts the hooks' environment into every hooks.d file; a bad one is refused. */
+    @Test
+    void installPodmanWritesTheHooksEnvironment() throws Exception {
+        try (Scratch scratch = new Scratch()) {
+            Path hooks = scratch.path().resolve("hooks.d");
+            Exec.Result installed = Exec.run(List.of(Host.launcher().toString(), "install", "podman", "--hooks-dir", hooks.toString(),
+                    "--env", "IDSHIFT_RUN_DIR=/run/idshift-isd", "--env", "IDSHIFT_DEBUG=1"));
+            Exec.Result bad = Exec.run(List.of(Host.launcher().toString(), "install", "podman", "--hooks-dir",
+                    scratch.path().resolve("bad").toString(), "--env", "NOEQUALS"));
+
+            assertEquals(0, installed.exit(), installed.describe());
+            for (String stage : List.of("precreate", "poststart", "poststop")) {
+                String json = Files.readString(hooks.resolve("idshift-" + stage + ".json"));
+                assertTrue(json.contains("\"env\":[\"IDSHIFT_RUN_DIR=/run/idshift-isd\",\"IDSHIFT_DEBUG=1\"]"), json);
+            }
+            assertTrue(installed.stdout().contains("stages with work will run through"), installed.describe());
+            assertEquals(3, bad.exit(), bad.describe());
+            assertTrue(bad.stderr().contains("--env: \"NOEQUALS\" is not K=V"), bad.describe());
+            assertFalse(Files.exists(scratch.path().resolve("bad")), "nothing written");
+        }
+    }
+
     /** `idshift doctor` says which path hooks with work take, for its run directory. */
     @Test
     void doctorSaysWhichPathHooksTake() throws Exception {
