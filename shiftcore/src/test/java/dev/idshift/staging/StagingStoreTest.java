@@ -54,6 +54,30 @@ class StagingStoreTest {
         assertTrue(StagingStore.isStale(fresh.withContainer(new StagingRecord.ContainerProcess("c", 999_999_999, 5)), 0, 0));
     }
 
+    /** A precreate's caller (podman) that has exited with no poststart seen: the container will never start. */
+    @Test
+    void staleAtOnceWhenTheProcessThatRanPrecreateIsGone() throws Exception {
+        StagingStore store = new StagingStore(root);
+        long self = ProcessHandle.current().pid();
+        Process exited = new ProcessBuilder("true").start();
+        exited.waitFor();
+        String key = StagingStore.newKey();
+        StagingRecord.Creator gone = new StagingRecord.Creator(exited.pid(), 1);
+        StagingRecord.Creator alive = new StagingRecord.Creator(self, StagingStore.processStartTime(self));
+
+        store.save(new StagingRecord(key, 10_000, List.of(), null, alive));
+
+        assertEquals(alive, store.load(key).creator(), "the creator round-trips");
+        assertFalse(StagingStore.isStale(store.load(key), 10_500, 600_000), "its creator still runs: within the grace");
+        assertTrue(StagingStore.isStale(store.load(key), 610_000, 600_000), "past the grace all the same");
+        assertTrue(StagingStore.isStale(new StagingRecord(key, 10_000, List.of(), null, gone), 10_500, 600_000),
+                "creator gone, never started: stale at once");
+        StagingRecord started = new StagingRecord(key, 10_000, List.of(), null, gone)
+                .withContainer(new StagingRecord.ContainerProcess("c", self, StagingStore.processStartTime(self)));
+        assertFalse(StagingStore.isStale(started, 10_500, 600_000), "a started container outlives its creator");
+        assertEquals(gone, started.creator(), "withContainer keeps the creator");
+    }
+
     @Test
     void removeIsIdempotentAndKeysAreChecked() throws Exception {
         StagingStore store = new StagingStore(root);
