@@ -229,9 +229,11 @@ final class HookRequest {
         try {
             Object annotations = JsonTree.parseObject(config, "precreate output").members().get("annotations");
             if (annotations instanceof Map) {
-                Object key = ((Map<String, Object>) annotations).get(IdshiftAnnotations.STAGING);
-                if (key instanceof String && StagingStore.isKey((String) key)) {
-                    FuseShift.remove(StagingStore.fromEnvironment(), FuseRegistry.fromEnvironment(), (String) key);
+                // The annotation carries the staging secret; its mounts and record are named by its hash.
+                Object secret = ((Map<String, Object>) annotations).get(IdshiftAnnotations.STAGING);
+                if (secret instanceof String && StagingStore.isKey((String) secret)) {
+                    String key = StagingStore.keyOf((String) secret);
+                    FuseShift.remove(StagingStore.fromEnvironment(), FuseRegistry.fromEnvironment(), key);
                     log.println("idshift: daemon: hook channel: removed staging " + key + ": its launcher had given up");
                 }
             }
