@@ -32,9 +32,10 @@ cleanup() {
     done
     if [ -n "$daemon_pid" ]; then kill "$daemon_pid" 2>/dev/null || true; wait "$daemon_pid" 2>/dev/null || true; fi
     podman_cmd rm --all --force >/dev/null 2>&1 || true
-    IDSHIFT_RUN_DIR=$work/run-jvm "$idshift" gc --older-than 0 >/dev/null 2>&1 || true
-    IDSHIFT_RUN_DIR=$work/run-daemon "$idshift" gc --older-than 0 >/dev/null 2>&1 || true
+    IDSHIFT_RUN_DIR=$work/run/jvm "$idshift" gc --older-than 0 >/dev/null 2>&1 || true
+    IDSHIFT_RUN_DIR=$work/run/daemon "$idshift" gc --older-than 0 >/dev/null 2>&1 || true
     umount -R "$work/podman/root/overlay" 2>/dev/null || true
+    umount "$work/run" 2>/dev/null || true
     [ -n "${KEEP:-}" ] || rm -rf --one-file-system "$work"
 }
 trap cleanup EXIT INT TERM
@@ -46,13 +47,17 @@ for applet in sh true stat; do ln -s busybox "$work/rootfs/bin/$applet"; done
 cp -a "$work/rootfs" "$work/rootfs-100000"
 chown -R 100000:100000 "$work/rootfs-100000"
 gcc -O2 -o "$work/native-hook" "$repo/bench/native-hook.c"
-mkdir -p "$work/run-jvm" "$work/run-daemon"
+# The run directories on a tmpfs, as /run is on most hosts (not on this VM): a record's fsync is then
+# not a disk flush.
+mkdir -p "$work/run"
+mount -t tmpfs -o mode=0711 idshift-bench "$work/run"
+mkdir -p "$work/run/jvm" "$work/run/daemon"
 
 # The daemon, on its own socket and run directory (its hook channel is RUN/hookd).
-IDSHIFT_RUN_DIR=$work/run-daemon "$idshift" daemon --socket "$work/run-daemon/idshift.sock" >"$work/daemon.log" 2>&1 &
+IDSHIFT_RUN_DIR=$work/run/daemon "$idshift" daemon --socket "$work/run/daemon/idshift.sock" >"$work/daemon.log" 2>&1 &
 daemon_pid=$!
-for _ in $(seq 1 100); do [ -p "$work/run-daemon/hookd/requests" ] && [ -f "$work/run-daemon/hookd/daemon.pid" ] && break; sleep 0.1; done
-[ -f "$work/run-daemon/hookd/daemon.pid" ] || { echo "bench: the daemon did not start: $(cat "$work/daemon.log")" >&2; exit 1; }
+for _ in $(seq 1 100); do [ -p "$work/run/daemon/hookd/requests" ] && [ -f "$work/run/daemon/hookd/daemon.pid" ] && break; sleep 0.1; done
+[ -f "$work/run/daemon/hookd/daemon.pid" ] || { echo "bench: the daemon did not start: $(cat "$work/daemon.log")" >&2; exit 1; }
 
 # bundle NAME RUNDIR HOOKS-JSON: a runc/crun bundle on the host-root-owned rootfs.
 bundle() {
@@ -75,8 +80,8 @@ idshift_hooks() {  # RUNDIR
 }
 bundle no-hook - '{}'
 bundle C-hook - "{\"prestart\":[{\"path\":\"$work/native-hook\",\"args\":[\"native-hook\",\"$work/rootfs\"]}]}"
-bundle jvm "$work/run-jvm" "$(idshift_hooks "$work/run-jvm")"
-bundle daemon "$work/run-daemon" "$(idshift_hooks "$work/run-daemon")"
+bundle jvm "$work/run/jvm" "$(idshift_hooks "$work/run/jvm")"
+bundle daemon "$work/run/daemon" "$(idshift_hooks "$work/run/daemon")"
 
 runc_run() {  # BUNDLE ID
     runc run --bundle "$work/$1" "$2" >/dev/null 2>&1 && runc delete -f "$2" >/dev/null 2>&1
@@ -88,7 +93,7 @@ crun_run() {  # BUNDLE ID
 }
 
 for hooks in jvm daemon; do
-    IDSHIFT_RUN_DIR=$work/run-$hooks "$idshift" install podman --hooks-dir "$work/hooks-$hooks" --env "IDSHIFT_RUN_DIR=$work/run-$hooks" >/dev/null
+    IDSHIFT_RUN_DIR=$work/run/$hooks "$idshift" install podman --hooks-dir "$work/hooks-$hooks" --env "IDSHIFT_RUN_DIR=$work/run/$hooks" >/dev/null
 done
 mkdir -p "$work/hooks-none"
 podman_cmd() {
@@ -142,13 +147,13 @@ state_work='{"ociVersion":"1.0.2","id":"lc-work","status":"stopped","pid":0,"bun
 stage_variant() {  # VARIANT
     case $1 in
         stage-floor) echo "$state_noop" | sh -c 'cat >/dev/null' ;;
-        stage-noop) echo "$state_noop" | IDSHIFT_RUN_DIR=$work/run-jvm "$idshift" hook poststop ;;
-        stage-daemon) echo "$state_work" | IDSHIFT_RUN_DIR=$work/run-daemon "$idshift" hook poststop ;;
+        stage-noop) echo "$state_noop" | IDSHIFT_RUN_DIR=$work/run/jvm "$idshift" hook poststop ;;
+        stage-daemon) echo "$state_work" | IDSHIFT_RUN_DIR=$work/run/daemon "$idshift" hook poststop ;;
     esac
 }
 # Another container's staging record (no mounts) makes the daemon variant's poststop a stage with work.
-mkdir -p "$work/run-daemon/state"
-other=$work/run-daemon/state/fedcba9876543210fedcba9876543210.json
+mkdir -p "$work/run/daemon/state"
+other=$work/run/daemon/state/fedcba9876543210fedcba9876543210.json
 echo '{"version":1,"key":"fedcba9876543210fedcba9876543210","createdAtMs":'"$(date +%s000)"',"mounts":[]}' > "$other"
 for round in $(seq 1 $((rounds * 5))); do
     for variant in stage-floor stage-noop stage-daemon; do
