@@ -183,6 +183,7 @@ public final class HookChannel implements AutoCloseable {
                 log.println("idshift: daemon: hook channel: cannot sweep " + directory + ": " + e.getMessage());
             }
         }
+        final long received = System.nanoTime();
         final HookRequest request = HookRequest.parse(text, directory);
         if (request == null) {
             log.println("idshift: daemon: hook channel: ignored a malformed request line \"" + text + "\"");
@@ -192,7 +193,7 @@ public final class HookChannel implements AutoCloseable {
             @Override
             public void run() {
                 try {
-                    request.serve(log);
+                    request.serve(log, received);
                 } catch (RuntimeException | Error e) {
                     log.println("idshift: daemon: hook channel: request of pid " + request.pid() + ": " + e);
                 }

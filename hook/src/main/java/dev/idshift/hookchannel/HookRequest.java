@@ -86,7 +86,7 @@ final class HookRequest {
         }
     }
 
-    void serve(PrintStream log) {
+    void serve(PrintStream log, long received) {
         Path request = directory.resolve(pid + ".req");
         Path claimed = directory.resolve(pid + ".work");
         Path reply = directory.resolve(pid + ".reply");
@@ -127,11 +127,13 @@ final class HookRequest {
             code = HookMain.run(args, new ByteArrayInputStream(input), out, err, Long.toString(pid));
             out.flush();
         }
+        long worked = System.nanoTime();
+        boolean delivered = deliver(reply, directory.resolve(pid + ".out"), code, stdout.toByteArray(), stderr.toString(StandardCharsets.UTF_8));
         if (ErrorReporter.debug()) {
             log.println("idshift: daemon: hook channel: pid " + pid + " " + stage + ": exit " + code + " in "
-                    + (System.nanoTime() - started) / 1_000_000 + " ms");
+                    + (worked - started) / 1_000 + " us (taken " + (started - received) / 1_000 + " us after the request came, answered "
+                    + (System.nanoTime() - worked) / 1_000 + " us later)");
         }
-        boolean delivered = deliver(reply, directory.resolve(pid + ".out"), code, stdout.toByteArray(), stderr.toString(StandardCharsets.UTF_8));
         if (!delivered && code == 0 && stdout.size() > 0) {
             undoPrecreate(stdout.toByteArray(), log);
         }
