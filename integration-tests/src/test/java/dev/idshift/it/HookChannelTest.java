@@ -144,6 +144,39 @@ class HookChannelTest {
         }
     }
 
+    /**
+     * Many hooks at once, all through the daemon (no JVM: IDSHIFT_JAVA fails): every one answered,
+     * nothing left behind. Each poststop takes the staging store's lock, which threads of one JVM
+     * must share too.
+     */
+    @Test
+    void concurrentHooksAreAllAnsweredByTheDaemon() throws Exception {
+        Host.requireRoot();
+        try (Scratch scratch = new Scratch()) {
+            Path run = scratch.dir("run");
+            Files.createDirectories(run.resolve("state"));
+            // Another container's record: a poststop naming a staging secret then has work to do.
+            Files.writeString(run.resolve("state/fedcba9876543210fedcba9876543210.json"),
+                    "{\"version\":1,\"key\":\"fedcba9876543210fedcba9876543210\",\"createdAtMs\":1,\"mounts\":[]}");
+            byte[] state = ("{\"ociVersion\":\"1.0.2\",\"id\":\"isd-many\",\"status\":\"stopped\",\"pid\":0,\"bundle\":\"/nonexistent\","
+                    + "\"annotations\":{\"dev.idshift.staging\":\"0123456789abcdef0123456789abcdef\"}}").getBytes(StandardCharsets.UTF_8);
+            Map<String, String> env = Map.of("IDSHIFT_RUN_DIR", run.toString(), "IDSHIFT_JAVA", "/bin/false");
+            try (Daemon daemon = daemon(scratch, run, Map.of())) {
+                java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(30);
+                List<java.util.concurrent.Future<Exec.Result>> results = new ArrayList<>();
+                for (int i = 0; i < 30; i++) {
+                    results.add(pool.submit(() -> hook("poststop", state, env)));
+                }
+                for (java.util.concurrent.Future<Exec.Result> result : results) {
+                    assertEquals(0, result.get().exit(), result.get().describe() + "\n" + daemon.log());
+                }
+                pool.shutdown();
+                assertEquals(30, daemon.log().split("poststop: exit 0", -1).length - 1, daemon.log());
+            }
+            assertEquals(List.of(), leftovers(run));
+        }
+    }
+
     /** `idshift install podman --env K=V` puts the hooks' environment into every hooks.d file; a bad one is refused. */
     @Test
     void installPodmanWritesTheHooksEnvironment() throws Exception {

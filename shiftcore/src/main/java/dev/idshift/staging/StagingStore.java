@@ -264,7 +264,7 @@ public final class StagingStore {
     public void recordContainer(String key, String containerId, long pid) {
         // Under the lock: a poststart still running when a short-lived container's poststop (or gc)
         // removes KEY must not write the record back (seen: a record with no mounts left behind).
-        try (FileChannel lock = lock()) {
+        try (Held lock = lock()) {
             StagingRecord record;
             try {
                 record = load(key);
@@ -280,14 +280,43 @@ public final class StagingStore {
     /** ROOT/state/.lock, held (flock) while a record is updated or removed. bin/idshift knows the name. */
     private static final String LOCK = ".lock";
 
-    private FileChannel lock() throws IOException {
-        Path stateDir = directory(directory(root, "rwx--x--x").resolve("state"), "rwx------");
-        FileChannel channel = FileChannel.open(stateDir.resolve(LOCK), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+    /**
+     * Java's file locks belong to the whole JVM: two threads of one process (the daemon serving two
+     * hooks at once) would get OverlappingFileLockException. So threads queue on this first.
+     */
+    private static final java.util.concurrent.locks.ReentrantLock IN_PROCESS = new java.util.concurrent.locks.ReentrantLock();
+
+    /** Both locks, released together. */
+    private static final class Held implements AutoCloseable {
+        private final FileChannel channel;
+
+        Held(FileChannel channel) {
+            this.channel = channel;
+        }
+
+        @Override
+        public void close() throws IOException {
+            try {
+                channel.close();
+            } finally {
+                IN_PROCESS.unlock();
+            }
+        }
+    }
+
+    private Held lock() throws IOException {
+        IN_PROCESS.lock();
+        FileChannel channel = null;
         try {
+            Path stateDir = directory(directory(root, "rwx--x--x").resolve("state"), "rwx------");
+            channel = FileChannel.open(stateDir.resolve(LOCK), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
             channel.lock();
-            return channel;
-        } catch (IOException | RuntimeException e) {
-            channel.close();
+            return new Held(channel);
+        } catch (IOException | RuntimeException | Error e) {
+            if (channel != null) {
+                channel.close();
+            }
+            IN_PROCESS.unlock();
             throw e;
         }
     }
@@ -366,7 +395,7 @@ public final class StagingStore {
      */
     public void remove(String key) {
         requireKey(key);
-        try (FileChannel lock = lock()) {
+        try (Held lock = lock()) {
             removeLocked(key);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot lock " + root.resolve("state").resolve(LOCK) + ": " + e.getMessage(), e);
