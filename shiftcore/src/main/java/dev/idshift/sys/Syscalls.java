@@ -53,6 +53,9 @@ public final class Syscalls {
 
     /** Starts loading the native layer on a daemon thread, so later calls do not wait for it. */
     public static void preload() {
+        if (instance != null) {
+            return;  // loaded already (the daemon's hook channel runs many hooks in one JVM)
+        }
         // An anonymous class, not a lambda: the first lambda costs ~9 ms of bootstrap at start-up.
         Thread loader = new Thread(new Runnable() {
             @Override
