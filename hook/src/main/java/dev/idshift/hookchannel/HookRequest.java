@@ -103,12 +103,21 @@ final class HookRequest {
             log.println("idshift: daemon: hook channel: cannot claim " + request + ": " + e.getMessage());
             return;
         }
+        // Whatever happens from here, the reply FIFO's name goes: without an answer on it, the
+        // launcher's watchdog then ends the wait at once and the hook runs in the launcher's JVM.
+        try {
+            work(claimed, reply, log, received);
+        } finally {
+            deleteQuietly(reply);
+        }
+    }
+
+    private void work(Path claimed, Path reply, PrintStream log, long received) {
         byte[] input;
         try {
             input = readRootFile(claimed);
         } catch (IOException e) {
             log.println("idshift: daemon: hook channel: " + e.getMessage());
-            deleteQuietly(claimed);
             return;
         } finally {
             deleteQuietly(claimed);
