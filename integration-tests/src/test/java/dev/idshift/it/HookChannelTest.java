@@ -10,6 +10,7 @@ import dev.idshift.it.support.BundleBuilder;
 import dev.idshift.it.support.Daemon;
 import dev.idshift.it.support.Exec;
 import dev.idshift.it.support.Host;
+import dev.idshift.it.support.HostUser;
 import dev.idshift.it.support.Podman;
 import dev.idshift.it.support.Rootfs;
 import dev.idshift.it.support.Runtime;
@@ -34,7 +35,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 class HookChannelTest {
     /** A "java" that fails: a hook that still exits 0 with it started no JVM. */
     private static final String NO_JAVA = "IDSHIFT_JAVA=/bin/false";
-    private static final long USER = 12346;
+    /** This suite's share of test users: names "isd...", subordinate ids from 6000000. */
+    private static final String USER_PREFIX = "isd";
+    private static final long USER_SUBIDS = 6_000_000;
 
     /** A bundle on ROOTFS with idshift at createRuntime and poststop, using RUN as its run directory. */
     private static Path bundle(Path directory, Path rootfs, Path run, List<String> extraEnv) throws Exception {
@@ -409,26 +412,29 @@ class HookChannelTest {
     }
 
     /**
-     * Only root can use the channel: an unprivileged process cannot write a request or a request
-     * file (RUN/hookd is 0700 root), and a request root writes naming a non-root process is refused by
-     * the daemon, which takes the requester from /proc, not from the request.
+     * Only root can use the channel: a real unprivileged user (its own subid range), also as root of a
+     * user namespace of its own, cannot write a request or a request file (RUN/hookd is 0700 root);
+     * and a request root writes naming that user's process is refused by the daemon, which takes the
+     * requester from /proc, not from the request.
      */
     @Test
     void aNonRootProcessCannotUseTheChannel() throws Exception {
         Host.requireRoot();
-        Host.requireExecutable("setpriv");
-        try (Scratch scratch = new Scratch()) {
+        try (Scratch scratch = new Scratch(); HostUser user = HostUser.create(USER_PREFIX, USER_SUBIDS)) {
             Path run = scratch.dir("run");
-            Files.setPosixFilePermissions(run, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
             try (Daemon daemon = daemon(scratch, run, Map.of())) {
                 Path hookd = run.resolve("hookd");
-                Exec.Result write = asUser("echo \"$$ createRuntime\" > " + hookd.resolve("requests")
-                        + "; echo '{}' > " + hookd.resolve("1.req") + "; ls " + hookd);
-                assertTrue(write.stderr().contains("Permission denied"), write.describe());
+                String attempt = "echo \"$$ createRuntime\" > " + hookd.resolve("requests") + "; echo '{}' > " + hookd.resolve("1.req")
+                        + "; ls " + hookd;
+                Exec.Result plain = user.sh(attempt);
+                Exec.Result inOwnUserns = Exec.run(user.as(List.of("unshare", "--user", "--map-root-user", "sh", "-c", attempt)),
+                        null, Map.of(), 60);
+                assertTrue(plain.stderr().contains("Permission denied"), plain.describe());
+                assertTrue(inOwnUserns.stderr().contains("Permission denied"), inOwnUserns.describe());
                 assertEquals(List.of(), leftovers(run));
 
-                // A forged request for a non-root process, its files made by root: refused, left untaken.
-                Process victim = new ProcessBuilder("setpriv", "--reuid=" + USER, "--regid=" + USER, "--clear-groups", "sleep", "60").start();
+                // A forged request for the user's process, its files made by root: refused, left untaken.
+                Process victim = new ProcessBuilder(user.as(List.of("sleep", "60"))).start();
                 try {
                     long pid = victim.pid();
                     Thread.sleep(200);  // setpriv has exec'd sleep
@@ -447,9 +453,5 @@ class HookChannelTest {
                 }
             }
         }
-    }
-
-    private static Exec.Result asUser(String script) {
-        return Exec.run(List.of("setpriv", "--reuid=" + USER, "--regid=" + USER, "--clear-groups", "sh", "-c", script), null, Map.of(), 60);
     }
 }
