@@ -29,6 +29,8 @@ public final class Errno {
     public static final int ENOPROTOOPT = 92;
     public static final int EOPNOTSUPP = 95;
     public static final int ENOTCONN = 107;
+    public static final int ESTALE = 116;
+    public static final int EPROTO = 71;
 
     private static final String[][] NAMES = new String[134][];
 

@@ -39,6 +39,16 @@ public final class FileCalls {
     private static final long NR_FALLOCATE = X86_64 ? 285 : 47;
     private static final long NR_RENAMEAT2 = X86_64 ? 316 : 276;
     private static final long NR_OPENAT2 = 437;
+    private static final long NR_READ = X86_64 ? 0 : 63;
+    private static final long NR_WRITE = X86_64 ? 1 : 64;
+    private static final long NR_LSEEK = X86_64 ? 8 : 62;
+    private static final long NR_IOCTL = X86_64 ? 16 : 29;
+    private static final long NR_SETXATTR = X86_64 ? 188 : 5;
+    private static final long NR_GETXATTR = X86_64 ? 191 : 8;
+    private static final long NR_LISTXATTR = X86_64 ? 194 : 11;
+    private static final long NR_REMOVEXATTR = X86_64 ? 197 : 14;
+    private static final long NR_UNSHARE = X86_64 ? 272 : 97;
+    private static final long NR_STATX = X86_64 ? 332 : 291;
 
     /** Where uid and gid sit in the kernel's (and glibc's) struct stat. */
     public static final int STAT_UID_OFFSET = X86_64 ? 28 : 24;
@@ -159,6 +169,51 @@ public final class FileCalls {
 
     public int utimensat(int dirfd, long name, long times, int flags) {
         return (int) call(NR_UTIMENSAT, dirfd, name, times, flags, 0);
+    }
+
+    public long read(int fd, long buffer, long size) {
+        return call(NR_READ, fd, buffer, size, 0, 0);
+    }
+
+    public long write(int fd, long buffer, long size) {
+        return call(NR_WRITE, fd, buffer, size, 0, 0);
+    }
+
+    public long lseek(int fd, long offset, int whence) {
+        return call(NR_LSEEK, fd, offset, whence, 0, 0);
+    }
+
+    public long ioctl(int fd, long request, long argument) {
+        return call(NR_IOCTL, fd, request, argument, 0, 0);
+    }
+
+    /** statx(2): one struct layout on every architecture ({@link StatxLayout}). */
+    public int statx(int dirfd, long name, int flags, int mask, long buffer) {
+        return (int) call(NR_STATX, dirfd, name, flags, mask, buffer);
+    }
+
+    /** Makes the calling thread's umask (and cwd, root) its own, so a request's umask can be set per thread. */
+    public int unshareFs() {
+        return (int) call(NR_UNSHARE, Linux.CLONE_FS, 0, 0, 0, 0);
+    }
+
+    // The following xattr calls follow the path: given /proc/self/fd/N of an O_PATH fd they reach
+    // that fd's inode itself (a symlink's too: a magic link is not followed further).
+
+    public long getxattr(long path, long name, long value, long size) {
+        return call(NR_GETXATTR, path, name, value, size, 0);
+    }
+
+    public int setxattr(long path, long name, long value, long size, int flags) {
+        return (int) call(NR_SETXATTR, path, name, value, size, flags);
+    }
+
+    public long listxattr(long path, long list, long size) {
+        return call(NR_LISTXATTR, path, list, size, 0, 0);
+    }
+
+    public int removexattr(long path, long name) {
+        return (int) call(NR_REMOVEXATTR, path, name, 0, 0, 0);
     }
 
     public long lgetxattr(long path, long name, long value, long size) {

@@ -17,9 +17,13 @@ public final class Linux {
     public static final int S_IFMT = 0xF000;
     public static final int S_IFLNK = 0xA000;
     public static final int S_ISGID = 0x400;
+    public static final int S_ISUID = 0x800;
+    public static final int S_IFREG = 0x8000;
+    public static final int S_IFDIR = 0x4000;
 
     public static final int O_RDONLY = 0;
     public static final int O_WRONLY = 1;
+    public static final int O_RDWR = 2;
     public static final int O_CREAT = 0x40;
     public static final int O_EXCL = 0x80;
     public static final int O_NOCTTY = 0x100;

@@ -90,6 +90,18 @@ public final class FuseServer {
         });
         // SIGTERM/SIGINT: unmount, so the mount point is not left dead (libfuse then returns from its loop).
         Runtime.getRuntime().addShutdownHook(new Thread(() -> detach(target), "idshift-fuse-unmount"));
+        if (DirectFuse.chosen()) {
+            try {
+                DirectFuse.serve(rootFd, source, target, ids, access.readonly(), filesystem.onMounted());
+                return 0;
+            } catch (RuntimeException e) {
+                readiness.println("cannot mount " + target + ": " + e.getMessage());
+                readiness.close();
+                return 4;
+            } finally {
+                registry.remove(entry);
+            }
+        }
         try {
             filesystem.mount(Path.of(target), true, false, FuseOptions.of(source, access));
             return 0;

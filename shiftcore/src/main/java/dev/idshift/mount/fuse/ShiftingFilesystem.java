@@ -81,6 +81,11 @@ public final class ShiftingFilesystem extends FuseStubFS {
                 readdirInto(path, buf.address(), filler.address()));
     }
 
+    /** What runs once the kernel has the mount (the direct server runs it after INIT too). */
+    public Runnable onMounted() {
+        return onMounted;
+    }
+
     @Override
     public Pointer init(Pointer conn) {
         onMounted.run();

@@ -1,0 +1,28 @@
+package dev.idshift.sys;
+
+/** Offsets in the kernel's struct statx (the same on every architecture, unlike struct stat). */
+public final class StatxLayout {
+    private StatxLayout() {
+    }
+
+    public static final int SIZE = 256;
+    /** STATX_BASIC_STATS: type, mode, nlink, uid, gid, times, ino, size, blocks. */
+    public static final int BASIC_STATS = 0x7ff;
+
+    public static final int BLKSIZE = 4;
+    public static final int NLINK = 16;
+    public static final int UID = 20;
+    public static final int GID = 24;
+    public static final int MODE = 28;
+    public static final int INO = 32;
+    public static final int FILE_SIZE = 40;
+    public static final int BLOCKS = 48;
+    /** struct statx_timestamp: s64 seconds, u32 nanoseconds, pad. */
+    public static final int ATIME = 64;
+    public static final int CTIME = 96;
+    public static final int MTIME = 112;
+    public static final int RDEV_MAJOR = 128;
+    public static final int RDEV_MINOR = 132;
+    public static final int DEV_MAJOR = 136;
+    public static final int DEV_MINOR = 140;
+}
