@@ -3,7 +3,7 @@ package dev.idshift.mount.fuse;
 /**
  * The FUSE server that speaks the kernel's protocol itself (FuseDevice, FuseSession, ShiftingNodes)
  * instead of libfuse 2 through jnr-fuse: node ids that follow the source's inodes, kernel-enforced
- * ACLs, passthrough, RENAME2. Chosen with IDSHIFT_FUSE_SERVER=direct|libfuse.
+ * ACLs, passthrough, RENAME2. The default; IDSHIFT_FUSE_SERVER=libfuse selects the old server.
  */
 public final class DirectFuse {
     /** Threads serving the device, each on its own cloned fd. */
@@ -14,7 +14,7 @@ public final class DirectFuse {
 
     public static boolean chosen() {
         String choice = System.getenv("IDSHIFT_FUSE_SERVER");
-        return choice != null && choice.equals("direct");
+        return choice == null || !choice.equals("libfuse");
     }
 
     /**

@@ -12,6 +12,13 @@ final class Node {
     final long inode;
     /** How many LOOKUP-type replies named this node and FORGET has not yet taken back (under NodeTable's lock). */
     long lookups;
+    /**
+     * The kernel's id for this inode's backing file (FUSE_PASSTHROUGH), shared by all its open files
+     * (the kernel refuses a second, different backing file for one inode), and how many use it
+     * (both under this node's lock).
+     */
+    long backingId;
+    int backingUsers;
 
     Node(long id, int fd, long device, long inode) {
         this.id = id;

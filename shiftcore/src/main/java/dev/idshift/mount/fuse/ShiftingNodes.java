@@ -85,7 +85,7 @@ final class ShiftingNodes {
             case FuseProtocol.STATFS:
                 return statfs(b, out);
             case FuseProtocol.RELEASE:
-                return release(memory.getLong(arg), device, b);
+                return release(nodeId, memory.getLong(arg), device, b);
             case FuseProtocol.RELEASEDIR:
                 int dirFd = (int) memory.getLong(arg);
                 directories.remove(dirFd);
@@ -409,7 +409,7 @@ final class ShiftingNodes {
             calls.close(openFd);
             return length;
         }
-        return length + openReply(openFd, b, out + length, device);
+        return length + openReply(nodes.get(memory.getLong(out)), openFd, b, out + length, device);
     }
 
     /**
@@ -469,7 +469,7 @@ final class ShiftingNodes {
         if (fd < 0) {
             return fd;
         }
-        return openReply(fd, b, out, device);
+        return openReply(node, fd, b, out, device);
     }
 
     /**
@@ -477,34 +477,46 @@ final class ShiftingNodes {
      * writes and mmap then go to the source without this server) when it can be, else served here,
      * the page cache kept across opens (FUSE_AUTO_INVAL_DATA drops it when the file changes).
      */
-    private int openReply(int fd, RequestBuffers b, long out, int device) {
-        long backing = 0;
-        int flags = FuseProtocol.FOPEN_KEEP_CACHE;
-        if (passthrough) {
-            memory.putInt(b.small, fd);
-            memory.putInt(b.small + 4, 0);
-            memory.putLong(b.small + 8, 0);
-            long id = calls.ioctl(device, FuseProtocol.DEV_IOC_BACKING_OPEN, b.small);
-            if (id > 0) {
-                backing = id;
-                flags = FuseProtocol.FOPEN_PASSTHROUGH;
-            }
-        }
+    private int openReply(Node node, int fd, RequestBuffers b, long out, int device) {
+        long backing = passthrough ? backing(node, fd, b, device) : 0;
         memory.putLong(out, (backing << 32) | fd);
-        memory.putInt(out + 8, flags);
+        memory.putInt(out + 8, backing != 0 ? FuseProtocol.FOPEN_PASSTHROUGH : FuseProtocol.FOPEN_KEEP_CACHE);
         memory.putInt(out + 12, (int) backing);
         return FuseProtocol.OPEN_OUT;
+    }
+
+    /** The node's backing id, registered from {@code fd} by its first open; 0 if the kernel refuses it. */
+    private long backing(Node node, int fd, RequestBuffers b, int device) {
+        synchronized (node) {
+            if (node.backingUsers == 0) {
+                memory.putInt(b.small, fd);
+                memory.putInt(b.small + 4, 0);
+                memory.putLong(b.small + 8, 0);
+                long id = calls.ioctl(device, FuseProtocol.DEV_IOC_BACKING_OPEN, b.small);
+                if (id <= 0) {
+                    return 0;
+                }
+                node.backingId = id;
+            }
+            node.backingUsers++;
+            return node.backingId;
+        }
     }
 
     private static int fileFd(long fh) {
         return (int) fh;
     }
 
-    private int release(long fh, int device, RequestBuffers b) {
-        long backing = fh >>> 32;
-        if (backing != 0) {
-            memory.putInt(b.small, (int) backing);
-            calls.ioctl(device, FuseProtocol.DEV_IOC_BACKING_CLOSE, b.small);
+    private int release(long nodeId, long fh, int device, RequestBuffers b) {
+        Node node = nodes.get(nodeId);
+        if ((fh >>> 32) != 0 && node != null) {
+            synchronized (node) {
+                if (--node.backingUsers == 0) {
+                    memory.putInt(b.small, (int) node.backingId);
+                    calls.ioctl(device, FuseProtocol.DEV_IOC_BACKING_CLOSE, b.small);
+                    node.backingId = 0;
+                }
+            }
         }
         return calls.close(fileFd(fh));
     }
