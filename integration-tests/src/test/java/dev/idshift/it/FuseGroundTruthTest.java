@@ -1,0 +1,109 @@
+package dev.idshift.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.idshift.it.support.Exec;
+import dev.idshift.it.support.Host;
+import dev.idshift.it.support.Scratch;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The cases libfuse 2's path API got wrong (issue 13), run through the FUSE backend and through the
+ * kernel backend (idmapped mount, the ground truth) with the same map: each prints a transcript, and
+ * the two must be the same line for line. Host root is the view's root (map 100000:0), "alice" is
+ * host uid 1000 (on disk 101000), switched to with setpriv.
+ */
+class FuseGroundTruthTest {
+    private static final String[] MAP = {"--uidmap", "100000:0:65536"};
+
+    /** Each line: "label: what was seen". Failures print the exit code, so they compare too. */
+    private static final String SCRIPT = """
+            A() { setpriv --reuid 1000 --regid 1000 --clear-groups "$@"; }
+            say() { label=$1; shift; out=$("$@" 2>/dev/null); echo "$label: exit $? $out"; }
+            # hard links: one inode, attributes right through every name at once
+            echo one > h1; ln h1 h2; chown 1000:1000 h1; chmod 644 h1
+            say nlink-after-ln stat -c '%h %u %a' h2
+            say alice-reads-h2 A cat h2
+            chmod 600 h1; chown 0 h1
+            say h2-after-chmod-chown stat -c '%h %u %a' h2
+            say alice-reads-h2-revoked A cat h2
+            say alice-appends-h2-revoked A sh -c 'echo x >> h2'
+            echo two > h1
+            say data-through-h2 cat h2
+            rm h1
+            say nlink-after-rm stat -c '%h' h2
+            # ACL entries enforced by the kernel
+            echo secret > deny; chmod 644 deny; setfacl -m u:1000:--- deny
+            say acl-deny A cat deny
+            echo shared > allow; chmod 600 allow; setfacl -m u:1000:r allow
+            say acl-allow A cat allow
+            # default ACLs: the umask does not apply over them
+            mkdir dacl; setfacl -d -m u::rwx,g::rwx,o::rx dacl
+            say default-acl-file sh -c 'umask 022; touch dacl/f; stat -c %a dacl/f'
+            say default-acl-dir sh -c 'umask 022; mkdir dacl/d; stat -c %a dacl/d'
+            say default-acl-inherited sh -c 'getfacl -n -p dacl/d | grep -c default'
+            say no-default-acl sh -c 'umask 027; touch plain; stat -c %a plain'
+            # setuid/setgid kept on create
+            say create-setuid python3 -c 'import os; fd=os.open("su", os.O_CREAT|os.O_WRONLY, 0o4755); print(oct(os.fstat(fd).st_mode))'
+            # open-unlinked files, by fd, no hidden files; rm -rf of their directory works
+            mkdir od; echo kept > od/f
+            say open-unlinked sh -c 'exec 3<>od/f; rm od/f; echo more >&3; cat /proc/self/fd/3; ls -A od | wc -l; rm -rf od; test ! -e od && echo gone'
+            # rename2 flags
+            echo 1 > r1; echo 2 > r2
+            say rename-exchange python3 -c 'import ctypes; c=ctypes.CDLL(None, use_errno=True); r=c.renameat2(-100, b"r1", -100, b"r2", 2); print(r, ctypes.get_errno(), open("r1").read().strip(), open("r2").read().strip())'
+            say rename-noreplace python3 -c 'import ctypes; c=ctypes.CDLL(None, use_errno=True); r=c.renameat2(-100, b"r1", -100, b"r2", 1); print(r, ctypes.get_errno())'
+            # a relative path of PATH_MAX-1 bytes, and a name that is not UTF-8
+            say long-path python3 -c '
+            import os
+            name = "d" * 200
+            path = ""
+            while 4095 - len(path) > 255:
+                path = path + name + "/"
+                os.mkdir(path)
+            last = path + "f" * (4095 - len(path))
+            assert len(last) == 4095
+            fd = os.open(last, os.O_CREAT | os.O_WRONLY, 0o600); os.close(fd)
+            os.chmod(last, 0o642); os.chown(last, 5, 6); os.truncate(last, 3)
+            st = os.lstat(last); os.unlink(last)
+            print(oct(st.st_mode), st.st_uid, st.st_gid, st.st_size)'
+            say byte-name python3 -c 'import os; open(b"n\\xff", "w").close(); print(os.listdir(b".").count(b"n\\xff"))'
+            """;
+
+    @Test
+    void theFuseBackendAgreesWithTheKernelBackend() throws Exception {
+        Host.requireRoot();
+        Host.requireExecutable("setfacl");
+        Host.requireExecutable("python3");
+        try (Scratch scratch = new Scratch()) {
+            Map<String, String> seen = new LinkedHashMap<>();
+            for (String backend : List.of("kernel", "fuse")) {
+                Path source = scratch.dir(backend + "-source");
+                Exec.ok(List.of("chown", "100000:100000", source.toString()));
+                Path view = scratch.dir(backend + "-view");
+                Exec.ok(List.of(Host.launcher().toString(), "mount", "--backend", backend, MAP[0], MAP[1], source.toString(),
+                        view.toString()));
+                try {
+                    Exec.Result run = Exec.run(List.of("sh", "-c", "cd '" + view + "' && " + SCRIPT));
+                    seen.put(backend, run.stdout());
+                } finally {
+                    Exec.run(List.of(Host.launcher().toString(), "umount", view.toString()));
+                }
+            }
+            assertEquals(seen.get("kernel"), seen.get("fuse"));
+            String fuse = seen.get("fuse");
+            assertTrue(fuse.contains("alice-reads-h2-revoked: exit 1"), fuse);
+            assertTrue(fuse.contains("acl-deny: exit 1"), fuse);
+            assertTrue(fuse.contains("acl-allow: exit 0 shared"), fuse);
+            assertTrue(fuse.contains("default-acl-file: exit 0 664"), fuse);
+            assertTrue(fuse.contains("create-setuid: exit 0 0o104755"), fuse);
+            assertTrue(fuse.contains("open-unlinked: exit 0 more\n0\ngone"), fuse);
+            assertTrue(fuse.contains("rename-exchange: exit 0 0 0 2 1"), fuse);
+            assertTrue(fuse.contains("long-path: exit 0 0o100642 5 6 3"), fuse);
+        }
+    }
+}

@@ -1,0 +1,54 @@
+package dev.idshift.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.idshift.it.support.Exec;
+import dev.idshift.it.support.Host;
+import dev.idshift.it.support.Scratch;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The project's POSIX conformance suite (posix-conformance.py, in the spirit of pjdfstest: every
+ * syscall's success and error cases, long names and paths) through the FUSE backend and through the
+ * kernel backend with the same map, as the view's root (host root, mapped to on-disk 100000) and as
+ * an unprivileged user: the FUSE view must answer every case as the kernel's idmapped mount does.
+ */
+class PosixConformanceTest {
+    private static final String[] MAP = {"--uidmap", "100000:0:65536"};
+
+    @Test
+    void theFuseBackendAnswersEveryCaseAsTheKernelBackendDoes() throws Exception {
+        Host.requireRoot();
+        Host.requireExecutable("python3");
+        Path suite = Host.repo().resolve("integration-tests/src/test/resources/posix-conformance.py");
+        try (Scratch scratch = new Scratch()) {
+            Map<String, List<String>> seen = new LinkedHashMap<>();
+            for (String backend : List.of("kernel", "fuse")) {
+                Path source = scratch.dir(backend + "-source");
+                Exec.ok(List.of("chown", "100000:100000", source.toString()));
+                Path view = scratch.dir(backend + "-view");
+                Exec.ok(List.of(Host.launcher().toString(), "mount", "--backend", backend, MAP[0], MAP[1], source.toString(),
+                        view.toString()));
+                try {
+                    Exec.Result run = Exec.run(List.of("sh", "-c", "cd '" + view + "' && python3 '" + suite + "'"));
+                    assertEquals(0, run.exit(), backend + ": " + run.describe());
+                    seen.put(backend, List.of(run.stdout().split("\n")));
+                } finally {
+                    Exec.run(List.of(Host.launcher().toString(), "umount", view.toString()));
+                }
+            }
+            List<String> kernel = seen.get("kernel");
+            List<String> fuse = seen.get("fuse");
+            assertTrue(kernel.size() > 90, "the whole suite ran: " + kernel);
+            for (int i = 0; i < Math.max(kernel.size(), fuse.size()); i++) {
+                assertEquals(i < kernel.size() ? kernel.get(i) : "(none)", i < fuse.size() ? fuse.get(i) : "(none)",
+                        "case " + (i + 1) + " through FUSE against the kernel backend");
+            }
+        }
+    }
+}
