@@ -5,8 +5,8 @@ import com.kenai.jffi.MemoryIO;
 /**
  * The file syscalls of the FUSE backend's hot path. Unlike {@link Syscalls} these never throw: each
  * returns the kernel's result or minus its errno, which is what a FUSE operation hands back, and
- * takes native addresses (paths already encoded by {@link NativeScratch}, the kernel's buffers as
- * FUSE gave them) so a request costs no allocation.
+ * takes native addresses (names and buffers where the FUSE request and reply lie) so a request
+ * costs no allocation.
  */
 public final class FileCalls {
     private static final boolean X86_64 = !System.getProperty("os.arch").equals("aarch64");
@@ -17,19 +17,13 @@ public final class FileCalls {
     private static final long NR_FSYNC = X86_64 ? 74 : 82;
     private static final long NR_FDATASYNC = X86_64 ? 75 : 83;
     private static final long NR_FTRUNCATE = X86_64 ? 77 : 46;
-    private static final long NR_FCHOWN = X86_64 ? 93 : 55;
     private static final long NR_UMASK = X86_64 ? 95 : 166;
     private static final long NR_FSTATFS = X86_64 ? 138 : 44;
-    private static final long NR_LSETXATTR = X86_64 ? 189 : 6;
-    private static final long NR_LGETXATTR = X86_64 ? 192 : 9;
-    private static final long NR_LLISTXATTR = X86_64 ? 195 : 12;
-    private static final long NR_LREMOVEXATTR = X86_64 ? 198 : 15;
     private static final long NR_GETDENTS64 = X86_64 ? 217 : 61;
     private static final long NR_OPENAT = X86_64 ? 257 : 56;
     private static final long NR_MKDIRAT = X86_64 ? 258 : 34;
     private static final long NR_MKNODAT = X86_64 ? 259 : 33;
     private static final long NR_FCHOWNAT = X86_64 ? 260 : 54;
-    private static final long NR_NEWFSTATAT = X86_64 ? 262 : 79;
     private static final long NR_UNLINKAT = X86_64 ? 263 : 35;
     private static final long NR_LINKAT = X86_64 ? 265 : 37;
     private static final long NR_SYMLINKAT = X86_64 ? 266 : 36;
@@ -38,7 +32,6 @@ public final class FileCalls {
     private static final long NR_UTIMENSAT = X86_64 ? 280 : 88;
     private static final long NR_FALLOCATE = X86_64 ? 285 : 47;
     private static final long NR_RENAMEAT2 = X86_64 ? 316 : 276;
-    private static final long NR_OPENAT2 = 437;
     private static final long NR_READ = X86_64 ? 0 : 63;
     private static final long NR_WRITE = X86_64 ? 1 : 64;
     private static final long NR_LSEEK = X86_64 ? 8 : 62;
@@ -50,14 +43,6 @@ public final class FileCalls {
     private static final long NR_UNSHARE = X86_64 ? 272 : 97;
     private static final long NR_STATX = X86_64 ? 332 : 291;
 
-    /** Where uid and gid sit in the kernel's (and glibc's) struct stat. */
-    public static final int STAT_UID_OFFSET = X86_64 ? 28 : 24;
-    public static final int STAT_GID_OFFSET = X86_64 ? 32 : 28;
-    public static final int STAT_MODE_OFFSET = X86_64 ? 24 : 16;
-    public static final int STAT_INO_OFFSET = 8;
-    public static final int STAT_SIZE = 144;
-    /** struct statfs (kernel) is 120 bytes on both. */
-    public static final int STATFS_SIZE = 120;
 
     private static final FileCalls INSTANCE = new FileCalls();
 
@@ -75,24 +60,12 @@ public final class FileCalls {
         return syscalls.rawOrErrno(number, a, b, c, d, e);
     }
 
-    /** openat2 with {@code struct open_how} written into {@code how} (24 bytes of the caller's scratch). */
-    public int openat2(int dirfd, long path, long how, long flags, long mode, long resolve) {
-        memory.putLong(how, flags | Linux.O_CLOEXEC);
-        memory.putLong(how + 8, mode);
-        memory.putLong(how + 16, resolve);
-        return (int) call(NR_OPENAT2, dirfd, path, how, 24, 0);
-    }
-
     public int openat(int dirfd, long name, int flags, long mode) {
         return (int) call(NR_OPENAT, dirfd, name, flags | Linux.O_CLOEXEC, mode, 0);
     }
 
     public int close(int fd) {
         return fd < 0 ? 0 : (int) call(NR_CLOSE, fd, 0, 0, 0, 0);
-    }
-
-    public int fstatat(int dirfd, long name, long statBuffer, int flags) {
-        return (int) call(NR_NEWFSTATAT, dirfd, name, statBuffer, flags, 0);
     }
 
     public int fstatfs(int fd, long statfsBuffer) {
@@ -121,10 +94,6 @@ public final class FileCalls {
 
     public int fchmodat(int dirfd, long path, long mode) {
         return (int) call(NR_FCHMODAT, dirfd, path, mode, 0, 0);
-    }
-
-    public int fchown(int fd, long uid, long gid) {
-        return (int) call(NR_FCHOWN, fd, uid, gid, 0, 0);
     }
 
     public int fchownat(int dirfd, long name, long uid, long gid, int flags) {
@@ -216,19 +185,4 @@ public final class FileCalls {
         return (int) call(NR_REMOVEXATTR, path, name, 0, 0, 0);
     }
 
-    public long lgetxattr(long path, long name, long value, long size) {
-        return call(NR_LGETXATTR, path, name, value, size, 0);
-    }
-
-    public int lsetxattr(long path, long name, long value, long size, int flags) {
-        return (int) call(NR_LSETXATTR, path, name, value, size, flags);
-    }
-
-    public long llistxattr(long path, long list, long size) {
-        return call(NR_LLISTXATTR, path, list, size, 0, 0);
-    }
-
-    public int lremovexattr(long path, long name) {
-        return (int) call(NR_LREMOVEXATTR, path, name, 0, 0, 0);
-    }
 }

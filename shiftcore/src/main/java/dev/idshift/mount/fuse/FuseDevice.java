@@ -1,5 +1,6 @@
 package dev.idshift.mount.fuse;
 
+import dev.idshift.mount.MountAccess;
 import dev.idshift.sys.FileCalls;
 import dev.idshift.sys.Linux;
 import dev.idshift.sys.SyscallException;
@@ -27,7 +28,7 @@ final class FuseDevice {
      *
      * @param fsName the name mountinfo shows as the mount's source
      */
-    static FuseDevice mount(String target, String fsName, boolean readonly) {
+    static FuseDevice mount(String target, String fsName, MountAccess access) {
         Syscalls sys = Syscalls.get();
         int device = sys.open("/dev/fuse", Linux.O_RDWR);
         int context = -1;
@@ -44,12 +45,12 @@ final class FuseDevice {
             // the kernel checks access (with FUSE_POSIX_ACL, ACLs too) on the shifted ids we report.
             sys.fsconfig(context, Linux.FSCONFIG_SET_FLAG, "allow_other", null, target);
             sys.fsconfig(context, Linux.FSCONFIG_SET_FLAG, "default_permissions", null, target);
-            if (readonly) {
+            if (access.readonly()) {
                 sys.fsconfig(context, Linux.FSCONFIG_SET_FLAG, "ro", null, target);
             }
             sys.fsconfig(context, Linux.FSCONFIG_CMD_CREATE, null, null, target);
-            // suid and dev as the source's own mount (no MOUNT_ATTR_NOSUID/NODEV).
-            mount = sys.fsmount(context, readonly ? Linux.MOUNT_ATTR_RDONLY : 0, target);
+            // suid and dev only where asked (a container's rootfs), not on views people reach.
+            mount = sys.fsmount(context, access.kernelAttributes(), target);
             sys.moveMount(mount, "", Linux.AT_FDCWD, target, Linux.MOVE_MOUNT_F_EMPTY_PATH, target);
             return new FuseDevice(device);
         } catch (RuntimeException e) {

@@ -10,7 +10,6 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import ru.serce.jnrfuse.FuseException;
 
 /**
  * The FUSE server process: records itself, mounts, tells its starter "ready" on stdout once the
@@ -61,14 +60,13 @@ public final class FuseServer {
         long pid = ProcessHandle.current().pid();
         registry.save(entry, new FuseMountRecord(entry.getFileName().toString(), pid, ProcessStat.startTimeOf(pid),
                 source, target));
-        FileCalls.get().umask(0);  // the kernel applied the caller's umask already; ours must not mask again
+        FileCalls.get().umask(0);  // the kernel sends the caller's umask; each serving thread applies it
         int rootFd = Syscalls.get().openat2(Linux.AT_FDCWD, source, Linux.O_PATH | Linux.O_DIRECTORY, 0, source);
-        ShiftingFilesystem filesystem = new ShiftingFilesystem(rootFd, ids, new Runnable() {
+        Runnable onMounted = new Runnable() {
             @Override
             public void run() {
-                // Called while libfuse answers the kernel's INIT: the mount serves requests only once
-                // that reply is in (and the reply resets the readahead). So finish on another thread,
-                // after a first request through the mount has been answered.
+                // Called as INIT is answered: the mount serves requests only once that reply is in. So
+                // finish on another thread, after a first request through the mount has been answered.
                 Thread ready = new Thread(new Runnable() {
                     @Override
                     public void run() {
@@ -87,27 +85,14 @@ public final class FuseServer {
                 ready.setDaemon(true);
                 ready.start();
             }
-        });
-        // SIGTERM/SIGINT: unmount, so the mount point is not left dead (libfuse then returns from its loop).
+        };
+        // SIGTERM/SIGINT: unmount, so the mount point is not left dead (the serving threads then return).
         Runtime.getRuntime().addShutdownHook(new Thread(() -> detach(target), "idshift-fuse-unmount"));
-        if (DirectFuse.chosen()) {
-            try {
-                DirectFuse.serve(rootFd, source, target, ids, access.readonly(), filesystem.onMounted());
-                return 0;
-            } catch (RuntimeException e) {
-                readiness.println("cannot mount " + target + ": " + e.getMessage());
-                readiness.close();
-                return 4;
-            } finally {
-                registry.remove(entry);
-            }
-        }
         try {
-            filesystem.mount(Path.of(target), true, false, FuseOptions.of(source, access));
+            DirectFuse.serve(rootFd, source, target, ids, access, onMounted);
             return 0;
-        } catch (FuseException e) {
-            String why = e.getCause() != null ? e.getCause().getMessage() : e.getMessage();
-            readiness.println("cannot mount " + target + ": " + why + " (libfuse's own message is in " + FuseRegistry.logOf(entry) + ")");
+        } catch (RuntimeException e) {
+            readiness.println("cannot mount " + target + ": " + e.getMessage());
             readiness.close();
             return 4;
         } finally {

@@ -35,15 +35,21 @@ final class FuseSession {
         this.rootFd = rootFd;
         this.onInit = onInit;
         this.threads = threads;
-        long stat = memory.allocateMemory(StatxLayout.SIZE, true);
+        this.filesystem = nodesOf(rootFd, ids);
+    }
+
+    /** The filesystem of a source root, its node table holding the root as node 1. */
+    static ShiftingNodes nodesOf(int rootFd, IdTranslation ids) {
+        MemoryIO memory = MemoryIO.getInstance();
+        long stat = memory.allocateMemory(StatxLayout.SIZE + 1, true);
         try {
-            int result = calls.statx(rootFd, memory.allocateMemory(1, true), Linux.AT_EMPTY_PATH, StatxLayout.BASIC_STATS, stat);
+            int result = FileCalls.get().statx(rootFd, stat + StatxLayout.SIZE, Linux.AT_EMPTY_PATH, StatxLayout.BASIC_STATS, stat);
             if (result < 0) {
                 throw new IllegalStateException("cannot stat the FUSE source: " + Errno.describe(-result));
             }
             long dev = (Integer.toUnsignedLong(memory.getInt(stat + StatxLayout.DEV_MAJOR)) << 32)
                     | Integer.toUnsignedLong(memory.getInt(stat + StatxLayout.DEV_MINOR));
-            this.filesystem = new ShiftingNodes(new NodeTable(rootFd, dev, memory.getLong(stat + StatxLayout.INO)), rootFd, ids);
+            return new ShiftingNodes(new NodeTable(rootFd, dev, memory.getLong(stat + StatxLayout.INO)), rootFd, ids);
         } finally {
             memory.freeMemory(stat);
         }

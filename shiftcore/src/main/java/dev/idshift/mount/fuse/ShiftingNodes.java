@@ -14,7 +14,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * and never following it. No path strings (no PATH_MAX limit the source does not have, names are
  * bytes), no walk a planted symlink or {@code ..} could lead outside the source.
  *
- * <p>Ids are translated both ways as the libfuse backend did ({@link IdTranslation}, {@link XattrIds}).
+ * <p>Ids are translated both ways as the libfuse 2 backend before it did ({@link IdTranslation}, {@link XattrIds}).
  * Access checks are the kernel's ({@code default_permissions} and FUSE_POSIX_ACL, so ACLs and default
  * ACLs are enforced as on the source); the server acts as root.
  *
