@@ -42,6 +42,10 @@ public final class FileCalls {
     private static final long NR_REMOVEXATTR = X86_64 ? 197 : 14;
     private static final long NR_UNSHARE = X86_64 ? 272 : 97;
     private static final long NR_STATX = X86_64 ? 332 : 291;
+    private static final long NR_PRLIMIT64 = X86_64 ? 302 : 261;
+    private static final long NR_NAME_TO_HANDLE_AT = X86_64 ? 303 : 264;
+    private static final long NR_OPEN_BY_HANDLE_AT = X86_64 ? 304 : 265;
+    private static final int RLIMIT_NOFILE = 7;
 
 
     private static final FileCalls INSTANCE = new FileCalls();
@@ -159,6 +163,44 @@ public final class FileCalls {
     /** statx(2): one struct layout on every architecture ({@link StatxLayout}). */
     public int statx(int dirfd, long name, int flags, int mask, long buffer) {
         return (int) call(NR_STATX, dirfd, name, flags, mask, buffer);
+    }
+
+    /** This process's soft open-file limit, or minus an errno. */
+    public long openFileLimit() {
+        long limits = memory.allocateMemory(16, true);
+        try {
+            long result = call(NR_PRLIMIT64, 0, RLIMIT_NOFILE, 0, limits, 0);
+            return result < 0 ? result : memory.getLong(limits);
+        } finally {
+            memory.freeMemory(limits);
+        }
+    }
+
+    /**
+     * name_to_handle_at(fd, "", AT_EMPTY_PATH): the fd's file handle into {@code handle} (a struct
+     * file_handle whose handle_bytes says its room), the mount id into {@code mountId}.
+     */
+    public int nameToHandle(int fd, long emptyString, long handle, long mountId) {
+        return (int) call(NR_NAME_TO_HANDLE_AT, fd, emptyString, handle, mountId, Linux.AT_EMPTY_PATH);
+    }
+
+    public int openByHandle(int mountFd, long handle, int flags) {
+        return (int) call(NR_OPEN_BY_HANDLE_AT, mountFd, handle, flags | Linux.O_CLOEXEC, 0, 0);
+    }
+
+    /**
+     * Raises this process's open-file limit (soft and hard) to {@code limit}, as root may: 0 or minus
+     * an errno.
+     */
+    public int raiseOpenFileLimit(long limit) {
+        long limits = memory.allocateMemory(16, true);
+        try {
+            memory.putLong(limits, limit);
+            memory.putLong(limits + 8, limit);
+            return (int) call(NR_PRLIMIT64, 0, RLIMIT_NOFILE, limits, 0, 0);
+        } finally {
+            memory.freeMemory(limits);
+        }
     }
 
     /** Makes the calling thread's umask (and cwd, root) its own, so a request's umask can be set per thread. */

@@ -30,7 +30,7 @@ public final class DirectFuse {
      * mounting: loads what a server loads, for a class-data archive ({@code idshift __train-fuse}).
      */
     public static void train(int rootFd, IdTranslation ids) {
-        ShiftingNodes nodes = FuseSession.nodesOf(rootFd, ids);
+        ShiftingNodes nodes = FuseSession.nodesOf(rootFd, ids, -1);
         RequestBuffers buffers = new RequestBuffers();
         RequestWriter writer = new RequestWriter(buffers);
         writer.request(FuseProtocol.LOOKUP, FuseProtocol.ROOT_ID, 0, 0).name("file");

@@ -35,11 +35,16 @@ final class FuseSession {
         this.rootFd = rootFd;
         this.onInit = onInit;
         this.threads = threads;
-        this.filesystem = nodesOf(rootFd, ids);
+        raiseOpenFileLimit();  // before the node table sizes its fd budget
+        this.filesystem = nodesOf(rootFd, ids, -1);
     }
 
-    /** The filesystem of a source root, its node table holding the root as node 1. */
-    static ShiftingNodes nodesOf(int rootFd, IdTranslation ids) {
+    /**
+     * The filesystem of a source root, its node table holding the root as node 1.
+     *
+     * @param fdBudget how many nodes may keep an fd (the rest keep file handles); negative: by the open-file limit
+     */
+    static ShiftingNodes nodesOf(int rootFd, IdTranslation ids, long fdBudget) {
         MemoryIO memory = MemoryIO.getInstance();
         long stat = memory.allocateMemory(StatxLayout.SIZE + 1, true);
         try {
@@ -49,7 +54,7 @@ final class FuseSession {
             }
             long dev = (Integer.toUnsignedLong(memory.getInt(stat + StatxLayout.DEV_MAJOR)) << 32)
                     | Integer.toUnsignedLong(memory.getInt(stat + StatxLayout.DEV_MINOR));
-            return new ShiftingNodes(new NodeTable(rootFd, dev, memory.getLong(stat + StatxLayout.INO)), rootFd, ids);
+            return new ShiftingNodes(new NodeTable(rootFd, dev, memory.getLong(stat + StatxLayout.INO), fdBudget), rootFd, ids);
         } finally {
             memory.freeMemory(stat);
         }
@@ -79,6 +84,24 @@ final class FuseSession {
                 clone.close();
             }
             device.close();
+        }
+    }
+
+    /**
+     * Nodes the kernel remembers hold O_PATH fds (up to a budget, then file handles): the limit goes to
+     * the system's maximum (fs.nr_open) where root may raise it.
+     */
+    private void raiseOpenFileLimit() {
+        long maximum = 1 << 20;
+        try {
+            maximum = Long.parseLong(dev.idshift.sys.ProcFiles.read("/proc/sys/fs/nr_open").trim());
+        } catch (java.io.IOException | NumberFormatException e) {
+            // the kernel's default maximum
+        }
+        int result = calls.raiseOpenFileLimit(maximum);
+        if (result < 0) {
+            System.err.println("idshift: fuse: cannot raise the open-file limit to " + maximum + ": " + Errno.describe(-result)
+                    + " (each file the kernel caches holds an fd here)");
         }
     }
 

@@ -1,13 +1,17 @@
 package dev.idshift.mount.fuse;
 
 /**
- * One kernel inode of the mount: a source inode, known by (device, inode number), held open by an
- * O_PATH fd for as long as the kernel remembers the node. Every operation on it goes through that fd,
- * never through a path, so a rename or an unlink of its names does not lose it.
+ * One kernel inode of the mount: a source inode, known by (device, inode number). Every operation on
+ * it goes through an fd of that inode, never through a path, so a rename or an unlink of its names
+ * does not lose it. The node holds either an O_PATH fd for as long as the kernel remembers it, or,
+ * past the server's fd budget, the inode's file handle, opened for each request (NodeTable.pin).
  */
 final class Node {
     final long id;
+    /** An O_PATH fd of the inode, or -1 when the node holds {@link #handle} instead. */
     final int fd;
+    /** A native struct file_handle of the inode when {@link #fd} is -1, else 0. */
+    final long handle;
     final long device;
     final long inode;
     /** How many LOOKUP-type replies named this node and FORGET has not yet taken back (under NodeTable's lock). */
@@ -20,9 +24,10 @@ final class Node {
     long backingId;
     int backingUsers;
 
-    Node(long id, int fd, long device, long inode) {
+    Node(long id, int fd, long handle, long device, long inode) {
         this.id = id;
         this.fd = fd;
+        this.handle = handle;
         this.device = device;
         this.inode = inode;
     }

@@ -119,54 +119,67 @@ final class ShiftingNodes {
         if (node == null) {
             return -Errno.ESTALE;
         }
+        int fd = nodes.pin(node);
+        if (fd < 0) {
+            return fd;
+        }
+        try {
+            return onNode(opcode, node, fd, arg, b, out, device);
+        } finally {
+            nodes.unpin(node, fd);
+        }
+    }
+
+    /** A request on a node, {@code fd} an O_PATH fd of it for the request's length. */
+    private int onNode(int opcode, Node node, int fd, long arg, RequestBuffers b, long out, int device) {
         switch (opcode) {
             case FuseProtocol.LOOKUP:
-                return lookup(node.fd, arg, b, out);
+                return lookup(fd, arg, b, out);
             case FuseProtocol.GETATTR:
-                return attributes(node.fd, b, out);
+                return attributes(fd, b, out);
             case FuseProtocol.SETATTR:
-                return setattr(node, arg, b, out);
+                return setattr(fd, arg, b, out);
             case FuseProtocol.READLINK:
-                long length = calls.readlinkat(node.fd, emptyString, out, 4096);
+                long length = calls.readlinkat(fd, emptyString, out, 4096);
                 return (int) length;
             case FuseProtocol.MKDIR:
-                return make(node, b, out, Linux.S_IFDIR | memory.getInt(arg), memory.getInt(arg + 4), 0, arg + 8, 0, -1, device);
+                return make(fd, b, out, Linux.S_IFDIR | memory.getInt(arg), memory.getInt(arg + 4), 0, arg + 8, 0, -1, device);
             case FuseProtocol.MKNOD:
-                return make(node, b, out, memory.getInt(arg), memory.getInt(arg + 8), memory.getInt(arg + 4), arg + 16, 0, -1, device);
+                return make(fd, b, out, memory.getInt(arg), memory.getInt(arg + 8), memory.getInt(arg + 4), arg + 16, 0, -1, device);
             case FuseProtocol.SYMLINK:
                 long target = arg + memory.getStringLength(arg) + 1;
-                return make(node, b, out, Linux.S_IFLNK, 0, 0, arg, target, -1, device);
+                return make(fd, b, out, Linux.S_IFLNK, 0, 0, arg, target, -1, device);
             case FuseProtocol.CREATE:
-                return make(node, b, out, Linux.S_IFREG | memory.getInt(arg + 4), memory.getInt(arg + 8), 0, arg + 16, 0,
+                return make(fd, b, out, Linux.S_IFREG | memory.getInt(arg + 4), memory.getInt(arg + 8), 0, arg + 16, 0,
                         memory.getInt(arg), device);
             case FuseProtocol.UNLINK:
-                return calls.unlinkat(node.fd, arg, 0);
+                return calls.unlinkat(fd, arg, 0);
             case FuseProtocol.RMDIR:
-                return calls.unlinkat(node.fd, arg, Linux.AT_REMOVEDIR);
+                return calls.unlinkat(fd, arg, Linux.AT_REMOVEDIR);
             case FuseProtocol.RENAME:
-                return rename(node, memory.getLong(arg), arg + 8, 0);
+                return rename(fd, memory.getLong(arg), arg + 8, 0);
             case FuseProtocol.RENAME2:
-                return rename(node, memory.getLong(arg), arg + 16, memory.getInt(arg + 8));
+                return rename(fd, memory.getLong(arg), arg + 16, memory.getInt(arg + 8));
             case FuseProtocol.LINK:
-                return link(node, memory.getLong(arg), arg + 8, b, out);
+                return link(fd, memory.getLong(arg), arg + 8, b, out);
             case FuseProtocol.OPEN:
-                return open(node, memory.getInt(arg), b, out, device);
+                return open(node, fd, memory.getInt(arg), b, out, device);
             case FuseProtocol.OPENDIR:
-                return openDirectory(node, b, out);
+                return openDirectory(fd, b, out);
             case FuseProtocol.READDIR:
-                return readDirectory(node, arg, b, out, false);
+                return readDirectory(arg, b, out, false);
             case FuseProtocol.READDIRPLUS:
-                return readDirectory(node, arg, b, out, true);
+                return readDirectory(arg, b, out, true);
             case FuseProtocol.ACCESS:
                 return 0;  // not sent with default_permissions: the kernel decides
             case FuseProtocol.GETXATTR:
-                return getxattr(node, memory.getInt(arg), arg + 8, b, out);
+                return getxattr(fd, memory.getInt(arg), arg + 8, b, out);
             case FuseProtocol.LISTXATTR:
-                return listxattr(node, memory.getInt(arg), b, out);
+                return listxattr(fd, memory.getInt(arg), b, out);
             case FuseProtocol.SETXATTR:
-                return setxattr(node, memory.getInt(arg), memory.getInt(arg + 4), arg + 8, b);
+                return setxattr(fd, memory.getInt(arg), memory.getInt(arg + 4), arg + 8, b);
             case FuseProtocol.REMOVEXATTR:
-                return calls.removexattr(procPath(b, node.fd), arg);
+                return calls.removexattr(procPath(b, fd), arg);
             default:
                 return -Errno.ENOSYS;
         }
@@ -253,7 +266,7 @@ final class ShiftingNodes {
      * SETATTR in the order that keeps what was asked: size, owner (a chown clears setuid/setgid), then
      * mode (the kernel sends the mode it wants kept with the chown), then times.
      */
-    private int setattr(Node node, long arg, RequestBuffers b, long out) {
+    private int setattr(int nodeFd, long arg, RequestBuffers b, long out) {
         int valid = memory.getInt(arg);
         int result;
         if ((valid & FuseProtocol.FATTR_SIZE) != 0) {
@@ -261,7 +274,7 @@ final class ShiftingNodes {
             if ((valid & FuseProtocol.FATTR_FH) != 0) {
                 result = calls.ftruncate(fileFd(memory.getLong(arg + 8)), size);
             } else {
-                int fd = calls.openat(Linux.AT_FDCWD, procPath(b, node.fd), Linux.O_WRONLY | Linux.O_NONBLOCK, 0);
+                int fd = calls.openat(Linux.AT_FDCWD, procPath(b, nodeFd), Linux.O_WRONLY | Linux.O_NONBLOCK, 0);
                 if (fd < 0) {
                     return fd;
                 }
@@ -287,20 +300,20 @@ final class ShiftingNodes {
                     return -Errno.EOVERFLOW;
                 }
             }
-            result = calls.fchownat(node.fd, emptyString, uid, gid, Linux.AT_EMPTY_PATH);
+            result = calls.fchownat(nodeFd, emptyString, uid, gid, Linux.AT_EMPTY_PATH);
             if (result < 0) {
                 return result;
             }
         }
         if ((valid & FuseProtocol.FATTR_MODE) != 0) {
-            result = calls.statx(node.fd, emptyString, STATX_FLAGS, StatxLayout.BASIC_STATS, b.stat);
+            result = calls.statx(nodeFd, emptyString, STATX_FLAGS, StatxLayout.BASIC_STATS, b.stat);
             if (result < 0) {
                 return result;
             }
             if ((mode(b.stat) & Linux.S_IFMT) == Linux.S_IFLNK) {
                 return -Errno.EOPNOTSUPP;  // as lchmod: a symlink has no mode of its own
             }
-            result = calls.fchmodat(Linux.AT_FDCWD, procPath(b, node.fd), memory.getInt(arg + 68) & 07777);
+            result = calls.fchmodat(Linux.AT_FDCWD, procPath(b, nodeFd), memory.getInt(arg + 68) & 07777);
             if (result < 0) {
                 return result;
             }
@@ -313,12 +326,12 @@ final class ShiftingNodes {
                     memory.getInt(arg + 56));
             time(times + 16, valid, FuseProtocol.FATTR_MTIME_NOW, FuseProtocol.FATTR_MTIME, memory.getLong(arg + 40),
                     memory.getInt(arg + 60));
-            result = calls.utimensat(node.fd, emptyString, times, Linux.AT_EMPTY_PATH | Linux.AT_SYMLINK_NOFOLLOW);
+            result = calls.utimensat(nodeFd, emptyString, times, Linux.AT_EMPTY_PATH | Linux.AT_SYMLINK_NOFOLLOW);
             if (result < 0) {
                 return result;
             }
         }
-        return attributes(node.fd, b, out);
+        return attributes(nodeFd, b, out);
     }
 
     /** One struct timespec of utimensat's pair: now, the given time, or left alone (UTIME_OMIT). */
@@ -362,7 +375,7 @@ final class ShiftingNodes {
      * The request's umask is applied by the source filesystem itself, through this thread's own
      * umask, so a default ACL on the parent takes precedence over it exactly as the kernel does.
      */
-    private int make(Node parent, RequestBuffers b, long out, int mode, int umask, int rdev, long name, long target,
+    private int make(int parentFd, RequestBuffers b, long out, int mode, int umask, int rdev, long name, long target,
                      int openFlags, int device) {
         long in = b.request;
         long diskUid = ids.diskUid(Integer.toUnsignedLong(memory.getInt(in + FuseProtocol.IN_UID)));
@@ -381,27 +394,27 @@ final class ShiftingNodes {
         int openFd = -1;
         int result;
         if (openFlags >= 0) {
-            openFd = calls.openat(parent.fd, name, (openFlags & ~(Linux.O_NOCTTY | FMODE_EXEC)) | Linux.O_CREAT
+            openFd = calls.openat(parentFd, name, (openFlags & ~(Linux.O_NOCTTY | FMODE_EXEC)) | Linux.O_CREAT
                     | Linux.O_NOFOLLOW, mode & 07777);
             result = openFd;
         } else if (type == Linux.S_IFDIR) {
-            result = calls.mkdirat(parent.fd, name, mode & 07777);
+            result = calls.mkdirat(parentFd, name, mode & 07777);
         } else if (type == Linux.S_IFLNK) {
-            result = calls.symlinkat(target, parent.fd, name);
+            result = calls.symlinkat(target, parentFd, name);
         } else {
-            result = calls.mknodat(parent.fd, name, mode, Integer.toUnsignedLong(rdev));
+            result = calls.mknodat(parentFd, name, mode, Integer.toUnsignedLong(rdev));
         }
         if (result < 0) {
             return result;
         }
         int fd = openFd >= 0
                 ? calls.openat(Linux.AT_FDCWD, procPath(b, openFd), Linux.O_PATH, 0)
-                : calls.openat(parent.fd, name, Linux.O_PATH | Linux.O_NOFOLLOW, 0);
-        result = fd < 0 ? fd : own(parent, fd, diskUid, diskGid, b);
+                : calls.openat(parentFd, name, Linux.O_PATH | Linux.O_NOFOLLOW, 0);
+        result = fd < 0 ? fd : own(parentFd, fd, diskUid, diskGid, b);
         if (result < 0) {
             calls.close(fd);
             calls.close(openFd);
-            calls.unlinkat(parent.fd, name, type == Linux.S_IFDIR ? Linux.AT_REMOVEDIR : 0);
+            calls.unlinkat(parentFd, name, type == Linux.S_IFDIR ? Linux.AT_REMOVEDIR : 0);
             return result;
         }
         int length = remember(fd, b, out);
@@ -416,9 +429,9 @@ final class ShiftingNodes {
      * Gives a new entry the caller's owner: its group stays the one the source chose under a setgid
      * directory. The server created it as root and a chown clears setuid/setgid, so those are put back.
      */
-    private int own(Node parent, int fd, long diskUid, long diskGid, RequestBuffers b) {
+    private int own(int parentFd, int fd, long diskUid, long diskGid, RequestBuffers b) {
         long gid = diskGid;
-        if (calls.statx(parent.fd, emptyString, STATX_FLAGS, StatxLayout.BASIC_STATS, b.parentStat) == 0
+        if (calls.statx(parentFd, emptyString, STATX_FLAGS, StatxLayout.BASIC_STATS, b.parentStat) == 0
                 && (mode(b.parentStat) & Linux.S_ISGID) != 0) {
             gid = NO_ID;
         }
@@ -434,38 +447,55 @@ final class ShiftingNodes {
         return calls.fchmodat(Linux.AT_FDCWD, procPath(b, fd), created & 07777);
     }
 
-    private int rename(Node oldParent, long newParentId, long names, int flags) {
-        Node newParent = nodes.get(newParentId);
-        if (newParent == null) {
-            return -Errno.ESTALE;
-        }
+    private int rename(int oldParentFd, long newParentId, long names, int flags) {
         long newName = names + memory.getStringLength(names) + 1;
         if (isDotOrDotDot(names) || isDotOrDotDot(newName)) {
             return -Errno.EINVAL;
         }
-        return calls.renameat2(oldParent.fd, names, newParent.fd, newName, flags);
+        Node newParent = nodes.get(newParentId);
+        if (newParent == null) {
+            return -Errno.ESTALE;
+        }
+        int newParentFd = nodes.pin(newParent);
+        if (newParentFd < 0) {
+            return newParentFd;
+        }
+        try {
+            return calls.renameat2(oldParentFd, names, newParentFd, newName, flags);
+        } finally {
+            nodes.unpin(newParent, newParentFd);
+        }
     }
 
     /** A new name for the node: by its fd (linkat AT_EMPTY_PATH), so it is that inode whatever its names now. */
-    private int link(Node newParent, long nodeId, long name, RequestBuffers b, long out) {
+    private int link(int newParentFd, long nodeId, long name, RequestBuffers b, long out) {
+        if (isDotOrDotDot(name)) {
+            return -Errno.EEXIST;
+        }
         Node node = nodes.get(nodeId);
         if (node == null) {
             return -Errno.ESTALE;
         }
-        if (isDotOrDotDot(name)) {
-            return -Errno.EEXIST;
+        int fd = nodes.pin(node);
+        if (fd < 0) {
+            return fd;
         }
-        int result = calls.linkat(node.fd, emptyString, newParent.fd, name, Linux.AT_EMPTY_PATH);
+        int result;
+        try {
+            result = calls.linkat(fd, emptyString, newParentFd, name, Linux.AT_EMPTY_PATH);
+        } finally {
+            nodes.unpin(node, fd);
+        }
         if (result < 0) {
             return result;
         }
-        return lookup(newParent.fd, name, b, out);
+        return lookup(newParentFd, name, b, out);
     }
 
     // ---- files ----
 
-    private int open(Node node, int flags, RequestBuffers b, long out, int device) {
-        int fd = calls.openat(Linux.AT_FDCWD, procPath(b, node.fd), flags & ~OPEN_FLAGS_IGNORED, 0);
+    private int open(Node node, int nodeFd, int flags, RequestBuffers b, long out, int device) {
+        int fd = calls.openat(Linux.AT_FDCWD, procPath(b, nodeFd), flags & ~OPEN_FLAGS_IGNORED, 0);
         if (fd < 0) {
             return fd;
         }
@@ -534,8 +564,8 @@ final class ShiftingNodes {
 
     // ---- directories ----
 
-    private int openDirectory(Node node, RequestBuffers b, long out) {
-        int fd = calls.openat(Linux.AT_FDCWD, procPath(b, node.fd), Linux.O_RDONLY | Linux.O_DIRECTORY, 0);
+    private int openDirectory(int nodeFd, RequestBuffers b, long out) {
+        int fd = calls.openat(Linux.AT_FDCWD, procPath(b, nodeFd), Linux.O_RDONLY | Linux.O_DIRECTORY, 0);
         if (fd < 0) {
             return fd;
         }
@@ -551,7 +581,7 @@ final class ShiftingNodes {
      * does not fit is read again next time from the last one sent. With {@code plus} each entry is
      * looked up too (a node and its attributes in the same reply).
      */
-    private int readDirectory(Node node, long arg, RequestBuffers b, long out, boolean plus) {
+    private int readDirectory(long arg, RequestBuffers b, long out, boolean plus) {
         int fd = fileFd(memory.getLong(arg));
         long[] position = directories.get(fd);
         if (position == null) {
@@ -606,8 +636,8 @@ final class ShiftingNodes {
 
     // ---- extended attributes (by the node's /proc/self/fd link: the l*xattr calls take no fd) ----
 
-    private int getxattr(Node node, int size, long name, RequestBuffers b, long out) {
-        long path = procPath(b, node.fd);
+    private int getxattr(int nodeFd, int size, long name, RequestBuffers b, long out) {
+        long path = procPath(b, nodeFd);
         String translated = idCarrying(name);
         long length;
         if (translated == null) {
@@ -644,8 +674,8 @@ final class ShiftingNodes {
         return (int) length;
     }
 
-    private int listxattr(Node node, int size, RequestBuffers b, long out) {
-        long length = calls.listxattr(procPath(b, node.fd), size == 0 ? 0 : out, size);
+    private int listxattr(int nodeFd, int size, RequestBuffers b, long out) {
+        long length = calls.listxattr(procPath(b, nodeFd), size == 0 ? 0 : out, size);
         if (length < 0) {
             return (int) length;
         }
@@ -657,9 +687,9 @@ final class ShiftingNodes {
         return (int) length;
     }
 
-    private int setxattr(Node node, int size, int flags, long name, RequestBuffers b) {
+    private int setxattr(int nodeFd, int size, int flags, long name, RequestBuffers b) {
         long value = name + memory.getStringLength(name) + 1;
-        long path = procPath(b, node.fd);
+        long path = procPath(b, nodeFd);
         String translated = idCarrying(name);
         if (translated == null) {
             return calls.setxattr(path, name, value, size, flags);

@@ -44,8 +44,12 @@ class ShiftingNodesTest {
         Files.createSymbolicLink(source.resolve("up"), Path.of("../outside"));
         Files.createDirectories(source.resolve("dir"));
         rootFd = Syscalls.get().openat2(Linux.AT_FDCWD, source.toString(), Linux.O_PATH | Linux.O_DIRECTORY, 0, "source");
-        nodes = FuseSession.nodesOf(rootFd, new IdTranslation(IdMapParser.parseColonList("0:100000:65536"),
-                IdMapParser.parseColonList("0:100000:65536")));
+        nodes = withFdBudget(-1);
+    }
+
+    private ShiftingNodes withFdBudget(long budget) {
+        return FuseSession.nodesOf(rootFd, new IdTranslation(IdMapParser.parseColonList("0:100000:65536"),
+                IdMapParser.parseColonList("0:100000:65536")), budget);
     }
 
     @AfterEach
@@ -76,6 +80,21 @@ class ShiftingNodesTest {
         writer.request(FuseProtocol.GETATTR, inside, 0, 0).u32(0).u32(0).u64(0);
         assertEquals(-Errno.ESTALE, nodes.handle(buffers, -1), "forgotten after both lookups were taken back");
         assertNotEquals(inside, lookup(ROOT, "inside"), "a new node id after the old one was forgotten");
+    }
+
+    @Test
+    void pastTheFdBudgetNodesKeepFileHandlesAndStillFollowInodes() throws Exception {
+        nodes = withFdBudget(0);
+        long inside = lookup(ROOT, "inside");
+        assertEquals(inside, lookup(ROOT, "hard"), "one node for both names, by handle");
+        Files.move(source.resolve("inside"), source.resolve("dir/moved"));
+        writer.request(FuseProtocol.GETATTR, inside, 0, 0).u32(0).u32(0).u64(0);
+        assertEquals(FuseProtocol.ATTR_OUT, nodes.handle(buffers, -1), "the inode, wherever its names went");
+        assertEquals(2, memory.getInt(out(16 + 64)), "nlink");
+        Files.delete(source.resolve("dir/moved"));
+        Files.delete(source.resolve("hard"));
+        writer.request(FuseProtocol.GETATTR, inside, 0, 0).u32(0).u32(0).u64(0);
+        assertEquals(-Errno.ESTALE, nodes.handle(buffers, -1), "a handle-only node of a deleted file is stale");
     }
 
     @Test
