@@ -10,12 +10,13 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 # Build and run: Java 17 (a Temurin 25 JDK under /usr/lib/jvm is used too when present). Runtimes the
-# integration tests drive; a one-file busybox rootfs; unshare/setpriv/newuidmap; FUSE (libfuse2: the
-# library jnr-fuse binds; fuse3 for /dev/fuse tools) and bindfs for the FUSE backend and comparisons;
+# integration tests drive; a one-file busybox rootfs; unshare/setpriv/newuidmap; FUSE (fuse3 for
+# /dev/fuse and its tools; idshift's server needs no FUSE library) and bindfs for the FUSE backend and comparisons;
 # git for the FUSE backend's tool tests; ACL/xattr/capability tools; gcc for bench/native-hook.c;
-# systemd for systemd-socket-activate (the daemon's socket-activation test).
+# systemd for systemd-socket-activate (the daemon's socket-activation test); python3 for the POSIX
+# conformance suite.
 packages=(openjdk-17-jdk-headless maven runc crun podman busybox-static uidmap util-linux
-          fuse3 libfuse2 bindfs acl attr libcap2-bin gcc git systemd)
+          fuse3 bindfs acl attr libcap2-bin gcc git systemd python3)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
