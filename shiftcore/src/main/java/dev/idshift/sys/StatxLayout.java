@@ -9,6 +9,11 @@ public final class StatxLayout {
     /** STATX_BASIC_STATS: type, mode, nlink, uid, gid, times, ino, size, blocks. */
     public static final int BASIC_STATS = 0x7ff;
 
+    /** STATX_BTIME: the birth time, where the filesystem records it. */
+    public static final int BTIME_MASK = 0x800;
+
+    /** u32: which fields the kernel filled in. */
+    public static final int MASK = 0;
     public static final int BLKSIZE = 4;
     public static final int NLINK = 16;
     public static final int UID = 20;
@@ -19,6 +24,7 @@ public final class StatxLayout {
     public static final int BLOCKS = 48;
     /** struct statx_timestamp: s64 seconds, u32 nanoseconds, pad. */
     public static final int ATIME = 64;
+    public static final int BTIME = 80;
     public static final int CTIME = 96;
     public static final int MTIME = 112;
     public static final int RDEV_MAJOR = 128;

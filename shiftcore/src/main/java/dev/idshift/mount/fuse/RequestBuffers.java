@@ -8,6 +8,8 @@ import com.kenai.jffi.MemoryIO;
  */
 final class RequestBuffers {
     static final int DIRENTS = 65536;
+    private static final MemoryIO MEMORY = MemoryIO.getInstance();
+    private static final byte[] PROC_FD = "/proc/self/fd/".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
     final long request;
     final long reply;
@@ -24,7 +26,7 @@ final class RequestBuffers {
     int umask = -1;
 
     RequestBuffers() {
-        MemoryIO memory = MemoryIO.getInstance();
+        MemoryIO memory = MEMORY;
         request = memory.allocateMemory(FuseProtocol.BUFFER, false);
         reply = memory.allocateMemory(FuseProtocol.BUFFER, false);
         long scratch = memory.allocateMemory(256 + 256 + 64 + 64 + DIRENTS, false);
@@ -33,5 +35,21 @@ final class RequestBuffers {
         procPath = scratch + 512;
         small = scratch + 576;
         dirents = scratch + 640;
+    }
+
+    /** "/proc/self/fd/N" in the thread's buffer: the fd's own inode, whatever its names are now. */
+    long procPath(int fd) {
+        long at = procPath;
+        MEMORY.putByteArray(at, PROC_FD, 0, PROC_FD.length);
+        at += PROC_FD.length;
+        int digits = 1;
+        for (int rest = fd / 10; rest > 0; rest /= 10) {
+            digits++;
+        }
+        for (int i = digits - 1, rest = fd; i >= 0; i--, rest /= 10) {
+            MEMORY.putByte(at + i, (byte) ('0' + rest % 10));
+        }
+        MEMORY.putByte(at + digits, (byte) 0);
+        return procPath;
     }
 }

@@ -4,15 +4,14 @@ import com.kenai.jffi.MemoryIO;
 import dev.idshift.sys.Errno;
 import dev.idshift.sys.FileCalls;
 import dev.idshift.sys.Linux;
-import dev.idshift.sys.StatxLayout;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The shifted view served over the kernel's FUSE protocol, by node: each request names a node
- * (NodeTable) and the server acts on that node's O_PATH fd with *at calls, a single name at a time
- * and never following it. No path strings (no PATH_MAX limit the source does not have, names are
- * bytes), no walk a planted symlink or {@code ..} could lead outside the source.
+ * (NodeTable) and the server acts on that node's fd with *at calls, a single name at a time and
+ * never following it. No path strings (no PATH_MAX limit the source does not have, names are
+ * bytes), no walk a planted symlink or {@code ..} could lead outside the source. This class routes
+ * requests (to Lookups, Attributes, OpenFiles, Directories, Xattrs) and does the ones that change
+ * names and attributes itself: SETATTR, MKDIR/MKNOD/SYMLINK/CREATE, RENAME(2), LINK, STATFS.
  *
  * <p>Ids are translated both ways as the libfuse 2 backend before it did ({@link IdTranslation}, {@link XattrIds}).
  * Access checks are the kernel's ({@code default_permissions} and FUSE_POSIX_ACL, so ACLs and default
@@ -27,35 +26,36 @@ final class ShiftingNodes {
     private static final int FMODE_EXEC = 0x20;
     private static final long UTIME_NOW = (1L << 30) - 1;
     private static final long UTIME_OMIT = (1L << 30) - 2;
-    private static final int SEEK_SET = 0;
-    /** Attributes and names are cached by the kernel for this long (seconds): see README, coherence. */
-    private static final long TIMEOUT = 1;
-    private static final int OPEN_FLAGS_IGNORED = Linux.O_CREAT | Linux.O_EXCL | Linux.O_NOCTTY | Linux.O_NOFOLLOW | FMODE_EXEC;
-    private static final byte[] PROC_FD = "/proc/self/fd/".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-    private static final int STATX_FLAGS = Linux.AT_EMPTY_PATH | Linux.AT_SYMLINK_NOFOLLOW;
-    private static final int DT_DIR = 4;
+    /** File times come from the kernel's coarse clock, up to a tick behind the wall clock. */
+    private static final long CLOCK_SLACK_NANOS = 50_000_000L;
 
     private final NodeTable nodes;
     private final int rootFd;
     private final IdTranslation ids;
+    private final Attributes attributes;
+    private final Lookups lookups;
+    private final OpenFiles files;
+    private final Directories directories;
+    private final Xattrs xattrs;
     private final FileCalls calls = FileCalls.get();
     private final MemoryIO memory = MemoryIO.getInstance();
     /** A native "" for AT_EMPTY_PATH calls. */
     private final long emptyString;
-    /** Open directories: fd -> where the next READDIR continues. */
-    private final Map<Integer, long[]> directories = new ConcurrentHashMap<>();
-    /** Set by INIT: whether opened files are handed to the kernel (FUSE_PASSTHROUGH). */
-    private volatile boolean passthrough;
 
     ShiftingNodes(NodeTable nodes, int rootFd, IdTranslation ids) {
         this.nodes = nodes;
         this.rootFd = rootFd;
         this.ids = ids;
-        this.emptyString = memory.allocateMemory(1, true);
+        this.attributes = new Attributes(ids);
+        this.emptyString = attributes.emptyString;
+        this.lookups = new Lookups(nodes, attributes);
+        this.files = new OpenFiles(nodes);
+        this.directories = new Directories(lookups);
+        this.xattrs = new Xattrs(ids);
     }
 
     void passthrough(boolean enabled) {
-        passthrough = enabled;
+        files.passthrough(enabled);
     }
 
     /**
@@ -85,28 +85,25 @@ final class ShiftingNodes {
             case FuseProtocol.STATFS:
                 return statfs(b, out);
             case FuseProtocol.RELEASE:
-                return release(nodeId, memory.getLong(arg), device, b);
+                return files.release(nodeId, memory.getLong(arg), device, b);
             case FuseProtocol.RELEASEDIR:
-                int dirFd = (int) memory.getLong(arg);
-                directories.remove(dirFd);
-                calls.close(dirFd);
-                return 0;
+                return directories.release(memory.getLong(arg));
             case FuseProtocol.READ:
-                return (int) calls.pread(fileFd(memory.getLong(arg)), out, memory.getInt(arg + 16), memory.getLong(arg + 8));
+                return files.read(arg, out);
             case FuseProtocol.WRITE:
-                return write(arg, out);
+                return files.write(arg, out);
             case FuseProtocol.FLUSH:
                 // Writes go straight to the source, nothing is buffered here. ENOSYS once, and the
                 // kernel stops sending FLUSH on every close (one round trip saved).
                 return -Errno.ENOSYS;
             case FuseProtocol.FSYNC:
             case FuseProtocol.FSYNCDIR:
-                return calls.fsync(fileFd(memory.getLong(arg)), (memory.getInt(arg + 8) & 1) != 0);
+                return calls.fsync(OpenFiles.fileFd(memory.getLong(arg)), (memory.getInt(arg + 8) & 1) != 0);
             case FuseProtocol.FALLOCATE:
-                return calls.fallocate(fileFd(memory.getLong(arg)), memory.getInt(arg + 24), memory.getLong(arg + 8),
+                return calls.fallocate(OpenFiles.fileFd(memory.getLong(arg)), memory.getInt(arg + 24), memory.getLong(arg + 8),
                         memory.getLong(arg + 16));
             case FuseProtocol.LSEEK:
-                long offset = calls.lseek(fileFd(memory.getLong(arg)), memory.getLong(arg + 8), memory.getInt(arg + 16));
+                long offset = calls.lseek(OpenFiles.fileFd(memory.getLong(arg)), memory.getLong(arg + 8), memory.getInt(arg + 16));
                 if (offset < 0) {
                     return (int) offset;
                 }
@@ -134,9 +131,9 @@ final class ShiftingNodes {
     private int onNode(int opcode, Node node, int fd, long arg, RequestBuffers b, long out, int device) {
         switch (opcode) {
             case FuseProtocol.LOOKUP:
-                return lookup(fd, arg, b, out);
+                return lookups.lookup(fd, arg, b, out);
             case FuseProtocol.GETATTR:
-                return attributes(fd, b, out);
+                return attributes.attrOut(fd, b, out);
             case FuseProtocol.SETATTR:
                 return setattr(fd, arg, b, out);
             case FuseProtocol.READLINK:
@@ -163,104 +160,34 @@ final class ShiftingNodes {
             case FuseProtocol.LINK:
                 return link(fd, memory.getLong(arg), arg + 8, b, out);
             case FuseProtocol.OPEN:
-                return open(node, fd, memory.getInt(arg), b, out, device);
+                return files.open(node, fd, memory.getInt(arg), b, out, device);
             case FuseProtocol.OPENDIR:
-                return openDirectory(fd, b, out);
+                return directories.open(fd, b, out);
             case FuseProtocol.READDIR:
-                return readDirectory(arg, b, out, false);
+                return directories.read(arg, b, out, false);
             case FuseProtocol.READDIRPLUS:
-                return readDirectory(arg, b, out, true);
+                return directories.read(arg, b, out, true);
             case FuseProtocol.ACCESS:
                 return 0;  // not sent with default_permissions: the kernel decides
             case FuseProtocol.GETXATTR:
-                return getxattr(fd, memory.getInt(arg), arg + 8, b, out);
+                return xattrs.get(fd, memory.getInt(arg), arg + 8, b, out);
             case FuseProtocol.LISTXATTR:
-                return listxattr(fd, memory.getInt(arg), b, out);
+                return xattrs.list(fd, memory.getInt(arg), b, out);
             case FuseProtocol.SETXATTR:
-                return setxattr(fd, memory.getInt(arg), memory.getInt(arg + 4), arg + 8, b);
+                return xattrs.set(fd, memory.getInt(arg), memory.getInt(arg + 4), arg + 8, b);
             case FuseProtocol.REMOVEXATTR:
-                return calls.removexattr(procPath(b, fd), arg);
+                return xattrs.remove(fd, arg, b);
             default:
                 return -Errno.ENOSYS;
         }
     }
 
-    // ---- attributes ----
 
-    /** A lookup of one name in a directory: an entry_out at {@code out}. */
-    private int lookup(int directoryFd, long name, RequestBuffers b, long out) {
-        if (isDotOrDotDot(name)) {
-            return -Errno.ENOENT;  // never sent without export support; refused so nothing climbs out
-        }
-        int fd = calls.openat(directoryFd, name, Linux.O_PATH | Linux.O_NOFOLLOW, 0);
-        if (fd < 0) {
-            return fd;
-        }
-        return remember(fd, b, out);
-    }
 
-    /** Makes (or finds) the node of an O_PATH fd, which it takes over, and writes its entry_out. */
-    private int remember(int fd, RequestBuffers b, long out) {
-        int result = calls.statx(fd, emptyString, STATX_FLAGS, StatxLayout.BASIC_STATS, b.stat);
-        if (result < 0) {
-            calls.close(fd);
-            return result;
-        }
-        Node node = nodes.lookedUp(fd, device(b.stat), memory.getLong(b.stat + StatxLayout.INO));
-        entry(out, node.id, b.stat);
-        return FuseProtocol.ENTRY_OUT;
-    }
 
-    private void entry(long out, long nodeId, long stat) {
-        memory.putLong(out, nodeId);
-        memory.putLong(out + 8, 0);            // generation: node ids are never reused while mounted
-        memory.putLong(out + 16, TIMEOUT);     // entry_valid
-        memory.putLong(out + 24, TIMEOUT);     // attr_valid
-        memory.putLong(out + 32, 0);           // both nsecs
-        fuseAttr(out + 40, stat);
-    }
 
-    private int attributes(int fd, RequestBuffers b, long out) {
-        int result = calls.statx(fd, emptyString, STATX_FLAGS, StatxLayout.BASIC_STATS, b.stat);
-        if (result < 0) {
-            return result;
-        }
-        memory.putLong(out, TIMEOUT);
-        memory.putLong(out + 8, 0);
-        fuseAttr(out + 16, b.stat);
-        return FuseProtocol.ATTR_OUT;
-    }
 
-    /** struct statx -> struct fuse_attr, the owner shown through the map. */
-    private void fuseAttr(long attr, long stat) {
-        memory.putLong(attr, memory.getLong(stat + StatxLayout.INO));
-        memory.putLong(attr + 8, memory.getLong(stat + StatxLayout.FILE_SIZE));
-        memory.putLong(attr + 16, memory.getLong(stat + StatxLayout.BLOCKS));
-        memory.putLong(attr + 24, memory.getLong(stat + StatxLayout.ATIME));
-        memory.putLong(attr + 32, memory.getLong(stat + StatxLayout.MTIME));
-        memory.putLong(attr + 40, memory.getLong(stat + StatxLayout.CTIME));
-        memory.putInt(attr + 48, memory.getInt(stat + StatxLayout.ATIME + 8));
-        memory.putInt(attr + 52, memory.getInt(stat + StatxLayout.MTIME + 8));
-        memory.putInt(attr + 56, memory.getInt(stat + StatxLayout.CTIME + 8));
-        memory.putInt(attr + 60, memory.getShort(stat + StatxLayout.MODE) & 0xFFFF);
-        memory.putInt(attr + 64, memory.getInt(stat + StatxLayout.NLINK));
-        memory.putInt(attr + 68, (int) ids.hostUid(Integer.toUnsignedLong(memory.getInt(stat + StatxLayout.UID))));
-        memory.putInt(attr + 72, (int) ids.hostGid(Integer.toUnsignedLong(memory.getInt(stat + StatxLayout.GID))));
-        long major = Integer.toUnsignedLong(memory.getInt(stat + StatxLayout.RDEV_MAJOR));
-        long minor = Integer.toUnsignedLong(memory.getInt(stat + StatxLayout.RDEV_MINOR));
-        memory.putInt(attr + 76, (int) ((minor & 0xff) | (major << 8) | ((minor & ~0xffL) << 12)));  // new_encode_dev
-        memory.putInt(attr + 80, memory.getInt(stat + StatxLayout.BLKSIZE));
-        memory.putInt(attr + 84, 0);
-    }
 
-    private long device(long stat) {
-        return (Integer.toUnsignedLong(memory.getInt(stat + StatxLayout.DEV_MAJOR)) << 32)
-                | Integer.toUnsignedLong(memory.getInt(stat + StatxLayout.DEV_MINOR));
-    }
-
-    private int mode(long stat) {
-        return memory.getShort(stat + StatxLayout.MODE) & 0xFFFF;
-    }
 
     /**
      * SETATTR in the order that keeps what was asked: size, owner (a chown clears setuid/setgid), then
@@ -272,9 +199,9 @@ final class ShiftingNodes {
         if ((valid & FuseProtocol.FATTR_SIZE) != 0) {
             long size = memory.getLong(arg + 16);
             if ((valid & FuseProtocol.FATTR_FH) != 0) {
-                result = calls.ftruncate(fileFd(memory.getLong(arg + 8)), size);
+                result = calls.ftruncate(OpenFiles.fileFd(memory.getLong(arg + 8)), size);
             } else {
-                int fd = calls.openat(Linux.AT_FDCWD, procPath(b, nodeFd), Linux.O_WRONLY | Linux.O_NONBLOCK, 0);
+                int fd = calls.openat(Linux.AT_FDCWD, b.procPath(nodeFd), Linux.O_WRONLY | Linux.O_NONBLOCK, 0);
                 if (fd < 0) {
                     return fd;
                 }
@@ -306,14 +233,14 @@ final class ShiftingNodes {
             }
         }
         if ((valid & FuseProtocol.FATTR_MODE) != 0) {
-            result = calls.statx(nodeFd, emptyString, STATX_FLAGS, StatxLayout.BASIC_STATS, b.stat);
+            result = attributes.stat(nodeFd, b.stat);
             if (result < 0) {
                 return result;
             }
-            if ((mode(b.stat) & Linux.S_IFMT) == Linux.S_IFLNK) {
+            if ((attributes.mode(b.stat) & Linux.S_IFMT) == Linux.S_IFLNK) {
                 return -Errno.EOPNOTSUPP;  // as lchmod: a symlink has no mode of its own
             }
-            result = calls.fchmodat(Linux.AT_FDCWD, procPath(b, nodeFd), memory.getInt(arg + 68) & 07777);
+            result = calls.fchmodat(Linux.AT_FDCWD, b.procPath(nodeFd), memory.getInt(arg + 68) & 07777);
             if (result < 0) {
                 return result;
             }
@@ -331,7 +258,7 @@ final class ShiftingNodes {
                 return result;
             }
         }
-        return attributes(nodeFd, b, out);
+        return attributes.attrOut(nodeFd, b, out);
     }
 
     /** One struct timespec of utimensat's pair: now, the given time, or left alone (UTIME_OMIT). */
@@ -383,7 +310,7 @@ final class ShiftingNodes {
         if (diskUid < 0 || diskGid < 0) {
             return -Errno.EOVERFLOW;
         }
-        if (isDotOrDotDot(name)) {
+        if (Lookups.isDotOrDotDot(name)) {
             return -Errno.EEXIST;
         }
         if (b.umask != umask) {
@@ -391,13 +318,13 @@ final class ShiftingNodes {
             b.umask = umask;
         }
         int type = mode & Linux.S_IFMT;
-        int openFd = -1;
-        int result;
         if (openFlags >= 0) {
-            openFd = calls.openat(parentFd, name, (openFlags & ~(Linux.O_NOCTTY | FMODE_EXEC)) | Linux.O_CREAT
-                    | Linux.O_NOFOLLOW, mode & 07777);
-            result = openFd;
-        } else if (type == Linux.S_IFDIR) {
+            return create(parentFd, name, openFlags, mode, diskUid, diskGid, b, out, device);
+        }
+        // The file times' clock may lag the wall clock by a tick: allow for it.
+        long before = System.currentTimeMillis() * 1_000_000L - CLOCK_SLACK_NANOS;
+        int result;
+        if (type == Linux.S_IFDIR) {
             result = calls.mkdirat(parentFd, name, mode & 07777);
         } else if (type == Linux.S_IFLNK) {
             result = calls.symlinkat(target, parentFd, name);
@@ -407,22 +334,60 @@ final class ShiftingNodes {
         if (result < 0) {
             return result;
         }
-        int fd = openFd >= 0
-                ? calls.openat(Linux.AT_FDCWD, procPath(b, openFd), Linux.O_PATH, 0)
-                : calls.openat(parentFd, name, Linux.O_PATH | Linux.O_NOFOLLOW, 0);
-        result = fd < 0 ? fd : own(parentFd, fd, diskUid, diskGid, b);
+        // No call makes a directory, node or symlink and returns its fd: open it by name, and own it
+        // only if it is still the one just made (not something renamed over it meanwhile by a user
+        // who may write here, which would then be chowned to them).
+        int fd = calls.openat(parentFd, name, Linux.O_PATH | Linux.O_NOFOLLOW, 0);
+        if (fd < 0) {
+            return fd;
+        }
+        result = attributes.statWithBirth(fd, b.stat);
+        if (result < 0 || !attributes.bornSince(b.stat, before)) {
+            calls.close(fd);
+            return result < 0 ? result : -Errno.EEXIST;
+        }
+        result = own(parentFd, fd, diskUid, diskGid, b);
         if (result < 0) {
             calls.close(fd);
-            calls.close(openFd);
             calls.unlinkat(parentFd, name, type == Linux.S_IFDIR ? Linux.AT_REMOVEDIR : 0);
             return result;
         }
-        int length = remember(fd, b, out);
-        if (length < 0 || openFd < 0) {
+        return lookups.remember(fd, b, out);
+    }
+
+    /**
+     * CREATE: always O_EXCL, so the file owned to the caller is the one this open made. The kernel sends
+     * CREATE for a name it saw missing; if the source has it by now (made behind the kernel's back) and
+     * the caller did not ask for O_EXCL, it is opened as it is, owner unchanged.
+     */
+    private int create(int parentFd, long name, int openFlags, int mode, long diskUid, long diskGid, RequestBuffers b,
+                       long out, int device) {
+        int flags = (openFlags & ~(Linux.O_NOCTTY | FMODE_EXEC)) | Linux.O_NOFOLLOW;
+        boolean made = true;
+        int openFd = calls.openat(parentFd, name, flags | Linux.O_CREAT | Linux.O_EXCL, mode & 07777);
+        if (openFd == -Errno.EEXIST && (openFlags & Linux.O_EXCL) == 0) {
+            made = false;
+            openFd = calls.openat(parentFd, name, flags & ~Linux.O_CREAT, 0);
+        }
+        if (openFd < 0) {
+            return openFd;
+        }
+        int fd = calls.openat(Linux.AT_FDCWD, b.procPath(openFd), Linux.O_PATH, 0);
+        int result = fd < 0 ? fd : made ? own(parentFd, fd, diskUid, diskGid, b) : 0;
+        if (result < 0) {
+            calls.close(fd);
+            calls.close(openFd);
+            if (made) {
+                calls.unlinkat(parentFd, name, 0);
+            }
+            return result;
+        }
+        int length = lookups.remember(fd, b, out);
+        if (length < 0) {
             calls.close(openFd);
             return length;
         }
-        return length + openReply(nodes.get(memory.getLong(out)), openFd, b, out + length, device);
+        return length + files.openReply(nodes.get(memory.getLong(out)), openFd, b, out + length, device);
     }
 
     /**
@@ -431,25 +396,25 @@ final class ShiftingNodes {
      */
     private int own(int parentFd, int fd, long diskUid, long diskGid, RequestBuffers b) {
         long gid = diskGid;
-        if (calls.statx(parentFd, emptyString, STATX_FLAGS, StatxLayout.BASIC_STATS, b.parentStat) == 0
-                && (mode(b.parentStat) & Linux.S_ISGID) != 0) {
+        if (attributes.stat(parentFd, b.parentStat) == 0
+                && (attributes.mode(b.parentStat) & Linux.S_ISGID) != 0) {
             gid = NO_ID;
         }
-        int result = calls.statx(fd, emptyString, STATX_FLAGS, StatxLayout.BASIC_STATS, b.stat);
+        int result = attributes.stat(fd, b.stat);
         if (result < 0) {
             return result;
         }
-        int created = mode(b.stat);
+        int created = attributes.mode(b.stat);
         result = calls.fchownat(fd, emptyString, diskUid, gid, Linux.AT_EMPTY_PATH);
         if (result < 0 || (created & (Linux.S_ISUID | Linux.S_ISGID)) == 0 || (created & Linux.S_IFMT) == Linux.S_IFDIR) {
             return result;
         }
-        return calls.fchmodat(Linux.AT_FDCWD, procPath(b, fd), created & 07777);
+        return calls.fchmodat(Linux.AT_FDCWD, b.procPath(fd), created & 07777);
     }
 
     private int rename(int oldParentFd, long newParentId, long names, int flags) {
         long newName = names + memory.getStringLength(names) + 1;
-        if (isDotOrDotDot(names) || isDotOrDotDot(newName)) {
+        if (Lookups.isDotOrDotDot(names) || Lookups.isDotOrDotDot(newName)) {
             return -Errno.EINVAL;
         }
         Node newParent = nodes.get(newParentId);
@@ -469,7 +434,7 @@ final class ShiftingNodes {
 
     /** A new name for the node: by its fd (linkat AT_EMPTY_PATH), so it is that inode whatever its names now. */
     private int link(int newParentFd, long nodeId, long name, RequestBuffers b, long out) {
-        if (isDotOrDotDot(name)) {
+        if (Lookups.isDotOrDotDot(name)) {
             return -Errno.EEXIST;
         }
         Node node = nodes.get(nodeId);
@@ -489,259 +454,20 @@ final class ShiftingNodes {
         if (result < 0) {
             return result;
         }
-        return lookup(newParentFd, name, b, out);
+        return lookups.lookup(newParentFd, name, b, out);
     }
 
-    // ---- files ----
 
-    private int open(Node node, int nodeFd, int flags, RequestBuffers b, long out, int device) {
-        int fd = calls.openat(Linux.AT_FDCWD, procPath(b, nodeFd), flags & ~OPEN_FLAGS_IGNORED, 0);
-        if (fd < 0) {
-            return fd;
-        }
-        return openReply(node, fd, b, out, device);
-    }
 
-    /**
-     * An open_out for an open fd: handed to the kernel as the backing file (FUSE_PASSTHROUGH: reads,
-     * writes and mmap then go to the source without this server) when it can be, else served here,
-     * the page cache kept across opens (FUSE_AUTO_INVAL_DATA drops it when the file changes).
-     */
-    private int openReply(Node node, int fd, RequestBuffers b, long out, int device) {
-        long backing = passthrough ? backing(node, fd, b, device) : 0;
-        memory.putLong(out, (backing << 32) | fd);
-        memory.putInt(out + 8, backing != 0 ? FuseProtocol.FOPEN_PASSTHROUGH : FuseProtocol.FOPEN_KEEP_CACHE);
-        memory.putInt(out + 12, (int) backing);
-        return FuseProtocol.OPEN_OUT;
-    }
 
-    /** The node's backing id, registered from {@code fd} by its first open; 0 if the kernel refuses it. */
-    private long backing(Node node, int fd, RequestBuffers b, int device) {
-        synchronized (node) {
-            if (node.backingUsers == 0) {
-                memory.putInt(b.small, fd);
-                memory.putInt(b.small + 4, 0);
-                memory.putLong(b.small + 8, 0);
-                long id = calls.ioctl(device, FuseProtocol.DEV_IOC_BACKING_OPEN, b.small);
-                if (id <= 0) {
-                    return 0;
-                }
-                node.backingId = id;
-            }
-            node.backingUsers++;
-            return node.backingId;
-        }
-    }
 
-    private static int fileFd(long fh) {
-        return (int) fh;
-    }
 
-    private int release(long nodeId, long fh, int device, RequestBuffers b) {
-        Node node = nodes.get(nodeId);
-        if ((fh >>> 32) != 0 && node != null) {
-            synchronized (node) {
-                if (--node.backingUsers == 0) {
-                    memory.putInt(b.small, (int) node.backingId);
-                    calls.ioctl(device, FuseProtocol.DEV_IOC_BACKING_CLOSE, b.small);
-                    node.backingId = 0;
-                }
-            }
-        }
-        return calls.close(fileFd(fh));
-    }
 
-    private int write(long arg, long out) {
-        long written = calls.pwrite(fileFd(memory.getLong(arg)), arg + 40, Integer.toUnsignedLong(memory.getInt(arg + 16)),
-                memory.getLong(arg + 8));
-        if (written < 0) {
-            return (int) written;
-        }
-        memory.putInt(out, (int) written);
-        memory.putInt(out + 4, 0);
-        return 8;
-    }
 
-    // ---- directories ----
 
-    private int openDirectory(int nodeFd, RequestBuffers b, long out) {
-        int fd = calls.openat(Linux.AT_FDCWD, procPath(b, nodeFd), Linux.O_RDONLY | Linux.O_DIRECTORY, 0);
-        if (fd < 0) {
-            return fd;
-        }
-        directories.put(fd, new long[] {0});
-        memory.putLong(out, fd);
-        memory.putLong(out + 8, 0);
-        return FuseProtocol.OPEN_OUT;
-    }
 
-    /**
-     * READDIR(PLUS) from the source's own dirents, continuing where the last one stopped (the kernel
-     * serialises reads of one open directory). Offsets are the source's d_off cookies: an entry that
-     * does not fit is read again next time from the last one sent. With {@code plus} each entry is
-     * looked up too (a node and its attributes in the same reply).
-     */
-    private int readDirectory(long arg, RequestBuffers b, long out, boolean plus) {
-        int fd = fileFd(memory.getLong(arg));
-        long[] position = directories.get(fd);
-        if (position == null) {
-            return -Errno.EBADF;
-        }
-        long offset = memory.getLong(arg + 8);
-        int size = Math.min(memory.getInt(arg + 16), FuseProtocol.MAX_WRITE);
-        if (position[0] != offset) {
-            long moved = calls.lseek(fd, offset, SEEK_SET);
-            if (moved < 0) {
-                return (int) moved;
-            }
-            position[0] = offset;
-        }
-        int filled = 0;
-        while (true) {
-            long read = calls.getdents64(fd, b.dirents, RequestBuffers.DIRENTS);
-            if (read <= 0) {
-                return filled > 0 || read == 0 ? filled : (int) read;
-            }
-            for (long at = b.dirents; at < b.dirents + read; at += memory.getShort(at + 16) & 0xFFFF) {
-                long name = at + 19;
-                int nameLength = (int) memory.getStringLength(name);
-                int direntLength = (24 + nameLength + 7) & ~7;
-                int need = plus ? FuseProtocol.ENTRY_OUT + direntLength : direntLength;
-                if (filled + need > size) {
-                    calls.lseek(fd, position[0], SEEK_SET);
-                    return filled;
-                }
-                long entry = out + filled;
-                if (plus) {
-                    if (isDotOrDotDot(name)) {
-                        memory.setMemory(entry, FuseProtocol.ENTRY_OUT, (byte) 0);  // no node: the kernel skips them
-                    } else if (lookup(fd, name, b, entry) < 0) {
-                        position[0] = memory.getLong(at + 8);
-                        continue;  // gone since getdents
-                    }
-                    entry += FuseProtocol.ENTRY_OUT;
-                }
-                long next = memory.getLong(at + 8);
-                memory.putLong(entry, memory.getLong(at));
-                memory.putLong(entry + 8, next);
-                memory.putInt(entry + 16, nameLength);
-                memory.putInt(entry + 20, memory.getByte(at + 18) & 0xFF);
-                memory.copyMemory(name, entry + 24, nameLength);
-                memory.setMemory(entry + 24 + nameLength, direntLength - 24 - nameLength, (byte) 0);
-                filled += need;
-                position[0] = next;
-            }
-        }
-    }
 
-    // ---- extended attributes (by the node's /proc/self/fd link: the l*xattr calls take no fd) ----
 
-    private int getxattr(int nodeFd, int size, long name, RequestBuffers b, long out) {
-        long path = procPath(b, nodeFd);
-        String translated = idCarrying(name);
-        long length;
-        if (translated == null) {
-            length = calls.getxattr(path, name, size == 0 ? 0 : out, size);
-        } else {
-            // Read whole: the translated value may differ in length (a v2 capability shown as v3).
-            length = calls.getxattr(path, name, b.dirents, RequestBuffers.DIRENTS);
-            if (length > 0) {
-                byte[] stored = new byte[(int) length];
-                memory.getByteArray(b.dirents, stored, 0, stored.length);
-                byte[] shown;
-                try {
-                    shown = XattrIds.toHost(translated, stored, ids);
-                } catch (XattrIds.Untranslatable e) {
-                    return -e.errno();
-                }
-                length = shown.length;
-                if (size != 0) {
-                    if (shown.length > size) {
-                        return -Errno.ERANGE;
-                    }
-                    memory.putByteArray(out, shown, 0, shown.length);
-                }
-            }
-        }
-        if (length < 0) {
-            return (int) length;
-        }
-        if (size == 0) {
-            memory.putInt(out, (int) length);
-            memory.putInt(out + 4, 0);
-            return 8;
-        }
-        return (int) length;
-    }
 
-    private int listxattr(int nodeFd, int size, RequestBuffers b, long out) {
-        long length = calls.listxattr(procPath(b, nodeFd), size == 0 ? 0 : out, size);
-        if (length < 0) {
-            return (int) length;
-        }
-        if (size == 0) {
-            memory.putInt(out, (int) length);
-            memory.putInt(out + 4, 0);
-            return 8;
-        }
-        return (int) length;
-    }
 
-    private int setxattr(int nodeFd, int size, int flags, long name, RequestBuffers b) {
-        long value = name + memory.getStringLength(name) + 1;
-        long path = procPath(b, nodeFd);
-        String translated = idCarrying(name);
-        if (translated == null) {
-            return calls.setxattr(path, name, value, size, flags);
-        }
-        if (size > RequestBuffers.DIRENTS) {
-            return -Errno.E2BIG;
-        }
-        byte[] written = new byte[size];
-        memory.getByteArray(value, written, 0, size);
-        byte[] stored;
-        try {
-            stored = XattrIds.toDisk(translated, written, ids);
-        } catch (XattrIds.Untranslatable e) {
-            return -e.errno();
-        }
-        memory.putByteArray(b.dirents, stored, 0, stored.length);
-        return calls.setxattr(path, name, b.dirents, stored.length, flags);
-    }
-
-    /** The xattr name as a String if its value carries ids (ACLs, capabilities), else null (no String made). */
-    private String idCarrying(long name) {
-        byte first = memory.getByte(name);
-        if (first != 's') {
-            return null;  // system.* and security.* only
-        }
-        String text = new String(memory.getZeroTerminatedByteArray(name), java.nio.charset.StandardCharsets.UTF_8);
-        return XattrIds.carriesIds(text) ? text : null;
-    }
-
-    // ---- helpers ----
-
-    /** "/proc/self/fd/N" in the thread's buffer: the fd's own inode, whatever its names are now. */
-    private long procPath(RequestBuffers b, int fd) {
-        long at = b.procPath;
-        memory.putByteArray(at, PROC_FD, 0, PROC_FD.length);
-        at += PROC_FD.length;
-        int digits = 1;
-        for (int rest = fd / 10; rest > 0; rest /= 10) {
-            digits++;
-        }
-        for (int i = digits - 1, rest = fd; i >= 0; i--, rest /= 10) {
-            memory.putByte(at + i, (byte) ('0' + rest % 10));
-        }
-        memory.putByte(at + digits, (byte) 0);
-        return b.procPath;
-    }
-
-    private boolean isDotOrDotDot(long name) {
-        if (memory.getByte(name) != '.') {
-            return false;
-        }
-        byte second = memory.getByte(name + 1);
-        return second == 0 || (second == '.' && memory.getByte(name + 2) == 0);
-    }
 }

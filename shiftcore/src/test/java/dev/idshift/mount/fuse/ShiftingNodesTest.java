@@ -98,6 +98,30 @@ class ShiftingNodesTest {
     }
 
     @Test
+    void newEntriesGetTheCallersOnDiskIdsAndCreateNeverTakesOverAnExistingFile() throws Exception {
+        long caller = 100000 + 1234;  // host uid of on-disk 1234
+        writer.request(FuseProtocol.MKDIR, ROOT, caller, caller).u32(0755).u32(022).name("made");
+        assertEquals(FuseProtocol.ENTRY_OUT, nodes.handle(buffers, -1));
+        assertEquals(caller, Integer.toUnsignedLong(memory.getInt(out(40 + 68))), "shown as the caller");
+        assertEquals(1234, Files.getAttribute(source.resolve("made"), "unix:uid"), "stored as the caller's on-disk id");
+        assertEquals(0755, (int) Files.getAttribute(source.resolve("made"), "unix:mode") & 07777);
+
+        // CREATE of a name the source has by now (made behind the kernel's back): opened as it is, owner unchanged.
+        Object ownerBefore = Files.getAttribute(source.resolve("inside"), "unix:uid");
+        writer.request(FuseProtocol.CREATE, ROOT, caller, caller).u32(Linux.O_RDWR | Linux.O_CREAT).u32(0644).u32(022).u32(0)
+                .name("inside");
+        assertEquals(FuseProtocol.ENTRY_OUT + FuseProtocol.OPEN_OUT, nodes.handle(buffers, -1));
+        assertEquals(ownerBefore, Files.getAttribute(source.resolve("inside"), "unix:uid"), "not chowned to the caller");
+        writer.request(FuseProtocol.CREATE, ROOT, caller, caller).u32(Linux.O_RDWR | Linux.O_CREAT | Linux.O_EXCL).u32(0644)
+                .u32(022).u32(0).name("inside");
+        assertEquals(-Errno.EEXIST, nodes.handle(buffers, -1), "O_EXCL asked: EEXIST");
+
+        long unmapped = 70000;  // a host id with no on-disk id
+        writer.request(FuseProtocol.MKDIR, ROOT, unmapped, unmapped).u32(0755).u32(022).name("refused");
+        assertEquals(-Errno.EOVERFLOW, nodes.handle(buffers, -1));
+    }
+
+    @Test
     void lookupsNeverLeaveTheSource() {
         long up = lookup(ROOT, "up");
         assertTrue(up > ROOT, "the symlink itself is a node");
