@@ -5,6 +5,8 @@
 #   native-C     bench/native-hook.c: the same mount steps in C, no checks (the floor)
 #   idshift-17   bin/idshift hook on the default JDK 17
 #   idshift-25   bin/idshift hook on the Temurin 25 JDK (if installed)
+#   idshift-fuse bin/idshift hook on JDK 17 with dev.idshift.backend=fuse: the rootfs served by a
+#                FUSE server the hook starts (its JVM start and mount are in the time)
 # and prints each one's median and p90, the ms it adds over no-hook and over native-C (the floor for
 # doing the same mount work), and its ratio to native-C. Note: no-hook is not the floor: with its
 # rootfs owned by nobody, runc does a little more work than with a shifted one.
@@ -29,7 +31,7 @@ cp "$(command -v busybox)" "$work/rootfs/bin/busybox"
 for applet in sh true stat; do ln -s busybox "$work/rootfs/bin/$applet"; done
 gcc -O2 -o "$work/native-hook" "$repo/bench/native-hook.c"
 
-# bundle NAME HOOK-JSON: a bundle sharing the rootfs, with the hooks object given.
+# bundle NAME HOOK-JSON [ANNOTATIONS-JSON]: a bundle sharing the rootfs, with the hooks object given.
 bundle() {
     mkdir -p "$work/$1"
     cat > "$work/$1/config.json" <<JSON
@@ -37,7 +39,7 @@ bundle() {
  "root":{"path":"$work/rootfs"},"hostname":"bench",
  "mounts":[{"destination":"/proc","type":"proc","source":"proc"},
    {"destination":"/dev","type":"tmpfs","source":"tmpfs","options":["nosuid","strictatime","mode=755","size=65536k"]}],
- "hooks":$2,
+ "hooks":$2,"annotations":${3:-{\}},
  "linux":{"namespaces":[{"type":"pid"},{"type":"ipc"},{"type":"uts"},{"type":"mount"},{"type":"user"}],
    "uidMappings":[{"containerID":0,"hostID":100000,"size":65536}],"gidMappings":[{"containerID":0,"hostID":100000,"size":65536}],
    "maskedPaths":["/proc/kcore","/proc/keys","/proc/timer_list"],"readonlyPaths":["/proc/sys","/proc/sysrq-trigger"]}}
@@ -47,6 +49,8 @@ variants="no-hook native-C idshift-17"
 bundle no-hook '{}'
 bundle native-C "{\"prestart\":[{\"path\":\"$work/native-hook\",\"args\":[\"native-hook\",\"$work/rootfs\"]}]}"
 bundle idshift-17 "{\"prestart\":[{\"path\":\"$idshift\",\"args\":[\"idshift\",\"hook\"],\"env\":[\"IDSHIFT_JAVA=/usr/lib/jvm/java-17-openjdk-amd64/bin/java\"]}]}"
+variants="$variants idshift-fuse"
+bundle idshift-fuse "{\"prestart\":[{\"path\":\"$idshift\",\"args\":[\"idshift\",\"hook\"],\"env\":[\"IDSHIFT_JAVA=/usr/lib/jvm/java-17-openjdk-amd64/bin/java\"]}],\"poststop\":[{\"path\":\"$idshift\",\"args\":[\"idshift\",\"hook\"],\"env\":[\"IDSHIFT_JAVA=/usr/lib/jvm/java-17-openjdk-amd64/bin/java\"]}]}" '{"dev.idshift.backend":"fuse"}'
 if [ -n "$jdk25" ]; then
     variants="$variants idshift-25"
     bundle idshift-25 "{\"prestart\":[{\"path\":\"$idshift\",\"args\":[\"idshift\",\"hook\"],\"env\":[\"IDSHIFT_JAVA=$jdk25/bin/java\"]}]}"
