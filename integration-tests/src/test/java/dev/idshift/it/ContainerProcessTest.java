@@ -37,11 +37,18 @@ class ContainerProcessTest {
         return script;
     }
 
-    /** Each request on one connection from a process of uid INSIDE in a root-made namespace; one reply line each. */
-    private static List<String> askAs(long inside, Scratch scratch, Daemon daemon, String... requests) throws IOException {
+    /**
+     * Each request on one connection from a process of uid INSIDE in a root-made namespace (NESTED: from
+     * a namespace that process creates below it); one reply line each.
+     */
+    private static List<String> askAs(long inside, Scratch scratch, Daemon daemon, boolean nested, String... requests)
+            throws IOException {
         List<String> command = new ArrayList<>(List.of("/usr/bin/python3", resource(scratch, "rootns.py").toString(),
-                String.valueOf(BASE), String.valueOf(inside),
-                "/usr/bin/python3", resource(scratch, "peer.py").toString(), "ask", daemon.socket().toString()));
+                String.valueOf(BASE), String.valueOf(inside)));
+        if (nested) {
+            command.addAll(List.of("unshare", "--user", "--map-root-user"));
+        }
+        command.addAll(List.of("/usr/bin/python3", resource(scratch, "peer.py").toString(), "ask", daemon.socket().toString()));
         command.addAll(List.of(requests));
         Exec.Result result = Exec.run(command, null, Map.of(), 60);
         assertEquals(0, result.exit(), result.describe());
@@ -62,14 +69,18 @@ class ContainerProcessTest {
                 assertEquals(0, daemon.idshift("mark", rootOnly.toString()).exit());
                 String refused = "\"error\":\"" + rootOnly + " is not a directory inside a mark you may use\"";
 
-                List<String> asUser = askAs(1000, scratch, daemon, "{\"version\":1,\"op\":\"marks\"}",
+                List<String> asUser = askAs(1000, scratch, daemon, false, "{\"version\":1,\"op\":\"marks\"}",
                         mount(rootOnly, "0:" + (BASE + 1000) + ":1"), mount(rootOnly, "0:" + BASE + ":1"));
                 assertEquals("{\"version\":1,\"ok\":true,\"marks\":[]}", asUser.get(0), asUser.toString());
                 assertTrue(asUser.get(1).contains(refused), "own id: " + asUser);
                 assertTrue(asUser.get(2).contains(refused), "the container root's id: " + asUser);
 
+                // Nor is root of a namespace that uid 1000 nests below the container's (`unshare -Ur` inside).
+                List<String> nested = askAs(1000, scratch, daemon, true, mount(rootOnly, "0:" + (BASE + 1000) + ":1"));
+                assertTrue(nested.get(0).contains(refused), "nested namespace: " + nested);
+
                 // The container's root is the container, as before.
-                List<String> asRoot = askAs(0, scratch, daemon, mount(rootOnly, "0:" + BASE + ":1"));
+                List<String> asRoot = askAs(0, scratch, daemon, false, mount(rootOnly, "0:" + BASE + ":1"));
                 assertTrue(asRoot.get(0).startsWith("{\"version\":1,\"ok\":true"), asRoot.toString());
             }
         }

@@ -38,6 +38,11 @@ class WhoIsWhoTest {
         public long namespaceRootUid() {
             return 100000;
         }
+
+        @Override
+        public long namespaceInode() {
+            return 4026532000L;
+        }
     };
 
     private static final UserNamespaceOwner MADE_BY_ROOT = new UserNamespaceOwner(false, 0, 4026532000L);
