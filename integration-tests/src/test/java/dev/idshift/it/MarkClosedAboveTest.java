@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.idshift.it.support.Daemon;
 import dev.idshift.it.support.Exec;
+import dev.idshift.it.support.Host;
 import dev.idshift.it.support.HostUser;
 import dev.idshift.it.support.PublicCopy;
 import dev.idshift.it.support.Scratch;
@@ -60,6 +61,27 @@ class MarkClosedAboveTest {
                 assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(marked)), attack.describe());
                 assertFalse(Files.exists(marked.resolve("id")), "no setuid copy planted: " + attack.describe());
                 assertFalse(attack.stdout().lines().anyMatch(line -> line.equals("0")), "never euid 0: " + attack.describe());
+            }
+        }
+    }
+
+    /** The same rule for `idshift mount -o suid`'s warning: the mount hides the mount point's own mode. */
+    @Test
+    void aSuidViewOnAClosedMountPointUnderOpenDirectoriesIsWarnedAbout() throws Exception {
+        try (Scratch scratch = new Scratch()) {
+            Path source = scratch.dir("source");
+            Files.writeString(source.resolve("file"), "x");
+            Path mountPoint = scratch.dir("closed-mount-point");
+            Files.setPosixFilePermissions(mountPoint, PosixFilePermissions.fromString("rwx------"));
+            Exec.Result mounted = Exec.run(List.of(Host.launcher().toString(), "mount", "--backend", "kernel", "--uidmap",
+                    "0:" + (SUBIDS + 100_000) + ":65536", "-o", "suid", source.toString(), mountPoint.toString()));
+            try {
+                assertEquals(0, mounted.exit(), mounted.describe());
+                assertEquals("rwxr-xr-x", PosixFilePermissions.toString(Files.getPosixFilePermissions(mountPoint)),
+                        "the view's root, not the 0700 mount point, is what users meet");
+                assertTrue(mounted.stderr().startsWith("idshift: warning: -o suid at " + mountPoint), mounted.describe());
+            } finally {
+                assertEquals(0, Exec.run(List.of(Host.launcher().toString(), "umount", mountPoint.toString())).exit());
             }
         }
     }
