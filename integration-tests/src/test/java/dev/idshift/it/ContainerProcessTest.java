@@ -23,10 +23,10 @@ import org.junit.jupiter.api.Test;
  * was served a root-only mark with on-disk 0 mapped to its own host uid (it could rewrite root's
  * files there) or to the container root's host uid. It cannot become those ids itself: it is a user
  * of its own uid. The namespace here is made by root as a runtime makes one (rootns.py), with host
- * ids 6100000-6165535 (this suite's share: 6000000-6999999).
+ * ids 6700000-6765535 (clear of HookChannelTest's users, from 6000000).
  */
 class ContainerProcessTest {
-    private static final long BASE = 6_100_000;
+    private static final long BASE = 6_700_000;
 
     private static Path resource(Scratch scratch, String name) throws IOException {
         Path script = scratch.path().resolve(name);

@@ -23,11 +23,11 @@ import org.junit.jupiter.api.Test;
  * maps to: it can chmod it open, and then every host user reaches the tree by its host path, where
  * the setuid files it wrote are on-disk root's. The directory that keeps users out must be above
  * the mark, where no mount the daemon hands out can reach it.
- * User "rtx...", subordinate ids 6000000-6065535 (this suite's share).
+ * User "rtx...", subordinate ids 6500000-6565535 (clear of HookChannelTest's users, from 6000000).
  */
 class MarkClosedAboveTest {
     private static final String PREFIX = "rtx";
-    private static final long SUBIDS = 6_000_000;
+    private static final long SUBIDS = 6_500_000;
 
     @Test
     void aMarkClosedOnlyByItsOwnModeIsRefusedWhenMarkedAndWhenUsed() throws Exception {
