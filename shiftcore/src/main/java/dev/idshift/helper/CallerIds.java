@@ -4,6 +4,7 @@ import dev.idshift.idmap.IdExtent;
 import dev.idshift.idmap.IdMap;
 import dev.idshift.idmap.IdMapParser;
 import dev.idshift.mount.kernel.Fd;
+import dev.idshift.sys.NamespaceFiles;
 import dev.idshift.sys.ProcFiles;
 import dev.idshift.sys.UserNamespaceOwner;
 import java.nio.file.Path;
@@ -16,8 +17,9 @@ import java.util.List;
  * user can make one); who created it does (see {@link UserNamespaceOwner}):
  * <ul>
  *   <li>{@link Kind#HOST_ROOT}: uid 0 in the host's user namespace. Every id.</li>
- *   <li>{@link Kind#CONTAINER}: a process in a user namespace whose chain host root created (a
- *       container of a root-run runtime). The host ids its namespace maps (/proc/PID/uid_map and
+ *   <li>{@link Kind#CONTAINER}: root (euid 0 inside) of the top-level user namespace of a chain host
+ *       root created (a container of a root-run runtime). A non-root process there, or any process
+ *       in a namespace nested below it, is a {@link Kind#USER} with only its own host uid and gid. The host ids its namespace maps (/proc/PID/uid_map and
  *       gid_map, read by us, so in host terms): root chose them for it.</li>
  *   <li>{@link Kind#USER}: anyone else is the host user accountable for it: its own uid in the
  *       host's namespace, or the uid that created its namespace's chain (`unshare -U`, newuidmap, a
@@ -46,6 +48,12 @@ public record CallerIds(Kind kind, long hostUid, List<IdExtent> uids, List<IdExt
         List<IdExtent> mappedUids();
 
         List<IdExtent> mappedGids();
+
+        /** The host uid that uid 0 of the caller's user namespace is (-1: unmapped). */
+        long namespaceRootUid();
+
+        /** The inode of the caller's own user namespace (nsfs), to compare with the chain's top level. */
+        long namespaceInode();
     }
 
     /**
@@ -85,6 +93,16 @@ public record CallerIds(Kind kind, long hostUid, List<IdExtent> uids, List<IdExt
             public List<IdExtent> mappedGids() {
                 return outsideRanges(procDir, "gid_map");
             }
+
+            @Override
+            public long namespaceRootUid() {
+                return namespaceMap(procDir, "uid_map").toOutside(0);
+            }
+
+            @Override
+            public long namespaceInode() {
+                return NamespaceFiles.inode("/proc/self/fd/" + procDir.get() + "/ns/user", "the caller's ns/user");
+            }
         });
     }
 
@@ -94,7 +112,16 @@ public record CallerIds(Kind kind, long hostUid, List<IdExtent> uids, List<IdExt
             return new CallerIds(Kind.HOST_ROOT, 0, List.of(), List.of());
         }
         if (!namespace.host() && namespace.creatorUid() == 0) {
-            return new CallerIds(Kind.CONTAINER, peerUid, sources.mappedUids(), sources.mappedGids());
+            if (peerUid == sources.namespaceRootUid() && sources.namespaceInode() == namespace.topLevel()) {
+                return new CallerIds(Kind.CONTAINER, peerUid, sources.mappedUids(), sources.mappedGids());
+            }
+            // A non-root process in a root-run container is not the container: it cannot become the other
+            // ids its namespace maps, so it is a user of its own host uid and gid (and not root's subids).
+            // Nor is the root of a namespace nested below the container's: any process there may have
+            // made it (`unshare -Ur`). The container's root asks from the container's own namespace
+            // (a nested runtime's hook runs there).
+            return new CallerIds(Kind.USER, peerUid, List.of(new IdExtent(peerUid, peerUid, 1)),
+                    List.of(new IdExtent(peerGid, peerGid, 1)));
         }
         long user = namespace.host() ? peerUid : namespace.creatorUid();
         List<IdExtent> uids = new ArrayList<>(sources.subuids(user));

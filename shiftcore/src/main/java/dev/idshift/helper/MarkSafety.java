@@ -14,7 +14,9 @@ import java.util.Map;
  * setuid ones included: an unprivileged host user who can reach the marked tree could run them,
  * and one who can write an ancestor could swap the tree for something else. So: every ancestor
  * (and the path) must be owned by root and writable by no one else (a sticky ancestor such as /tmp
- * excepted), and at least one of them must be closed to traversal by everyone but root.
+ * excepted), and at least one ancestor must be closed to traversal by everyone but root. The path's
+ * own mode does not count: the root of a mount of the tree is that directory, and whoever may use
+ * the mark owns it through the mount and can chmod it open.
  *
  * <p>"Everyone but root" is judged from the effective permissions, the access ACL included: a
  * 0710 directory with {@code u:alice:x} is open to alice. The group bits count unless the group
@@ -115,6 +117,11 @@ public final class MarkSafety {
                 problems.add(component + " is writable by " + String.join(", ", writers) + String.format(" (mode %o%s)",
                         node.mode() & 07777, node.acl() == null ? "" : " and an ACL"));
             }
+            if (component.equals(path)) {
+                // The path's own mode cannot be what closes it: a mount of the tree (the daemon's, or a view
+                // mounted over it) has this directory as its root, whose owner through the mount may chmod it open.
+                continue;
+            }
             List<String> searchers = othersWith(node, EXECUTE, inspector);
             if (searchers.isEmpty()) {
                 closedToOthers = true;
@@ -124,8 +131,8 @@ public final class MarkSafety {
         }
         if (!closedToOthers) {
             problems.add("unprivileged users can traverse every directory down to " + path + " and so could run setuid files"
-                    + " a container writes there; make it or an ancestor mode 0700 with no ACL granting search"
-                    + " (e.g. put it under a 0700 directory)" + (nearlyClosed.isEmpty() ? "" : ": " + String.join("; ", nearlyClosed)));
+                    + " a container writes there; put it under a directory of mode 0700 with no ACL granting"
+                    + " search (its own mode does not count: whoever may mount it can chmod it)" + (nearlyClosed.isEmpty() ? "" : ": " + String.join("; ", nearlyClosed)));
         }
         return problems;
     }

@@ -73,6 +73,16 @@ class MarkSafetyTest {
         return MarkSafety.problems(MARK, fake);
     }
 
+    /** Whoever may mount the mark owns its root through the mount, and could chmod it open. */
+    @Test
+    void theMarksOwnModeDoesNotCloseIt() {
+        Fake fake = new Fake(node(0755, null));
+        fake.nodes.put(MARK, node(0700, null));
+        List<String> problems = problems(fake);
+        assertEquals(1, problems.size(), problems.toString());
+        assertTrue(problems.get(0).startsWith("unprivileged users can traverse every directory down to " + MARK), problems.toString());
+    }
+
     @Test
     void aClosedAncestorWithoutAclIsSafe() {
         assertEquals(List.of(), problems(new Fake(node(0700, null))));

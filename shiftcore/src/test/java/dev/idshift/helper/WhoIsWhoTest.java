@@ -33,6 +33,16 @@ class WhoIsWhoTest {
         public List<IdExtent> mappedGids() {
             return mappedUids();
         }
+
+        @Override
+        public long namespaceRootUid() {
+            return 100000;
+        }
+
+        @Override
+        public long namespaceInode() {
+            return 4026532000L;
+        }
     };
 
     private static final UserNamespaceOwner MADE_BY_ROOT = new UserNamespaceOwner(false, 0, 4026532000L);
@@ -59,6 +69,17 @@ class WhoIsWhoTest {
         assertEquals(ALL, Authorizer.usableBy(container, ALL));
         assertEquals(-1, container.firstUnownedUid(IdMapParser.parseColonList("0:100000:65536")));
         assertEquals(0, container.firstUnownedUid(IdMapParser.parseColonList("0:0:1")));
+    }
+
+    /** Red team: uid 1000 in a root-run container cannot become its root, so it is not "the container". */
+    @Test
+    void aNonRootProcessInARootRunContainerIsAUserOfItsOwnIdsOnly() {
+        CallerIds process = CallerIds.decide(MADE_BY_ROOT, 101000, 101000, SOURCES);
+        assertEquals(CallerIds.Kind.USER, process.kind());
+        assertEquals(List.of(SUBIDS), Authorizer.usableBy(process, ALL));
+        assertEquals(-1, process.firstUnownedUid(IdMapParser.parseColonList("0:101000:1")));
+        assertEquals(100000, process.firstUnownedUid(IdMapParser.parseColonList("0:100000:1")));
+        assertEquals(0, process.firstUnownedGid(IdMapParser.parseColonList("0:0:1")));
     }
 
     @Test
