@@ -5,6 +5,7 @@ import dev.idshift.config.json.JsonObjectView;
 import dev.idshift.config.json.JsonTree;
 import dev.idshift.helper.Authorizer;
 import dev.idshift.helper.CallerIds;
+import dev.idshift.helper.CallerOverlays;
 import dev.idshift.helper.CallerProcess;
 import dev.idshift.helper.Mark;
 import dev.idshift.helper.MarkSafety;
@@ -16,9 +17,11 @@ import dev.idshift.idmap.IdMapParser;
 import dev.idshift.layout.Owner;
 import dev.idshift.layout.ShiftPlan;
 import dev.idshift.layout.ShiftPlanner;
+import dev.idshift.mount.ShiftedTrees;
 import dev.idshift.mount.kernel.Fd;
 import dev.idshift.mount.kernel.IdmappedTrees;
 import dev.idshift.mount.kernel.IdmapUnsupportedException;
+import dev.idshift.mount.kernel.LayerMaps;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -90,6 +93,11 @@ final class RequestHandler {
         IdMap gidMap = request.has("gidmap") ? IdMapParser.parseColonList(request.string("gidmap")) : uidMap;
         boolean readonly = request.optBoolean("readonly", false);
         String source = request.string("source");
+        CallerOverlays.CallerOverlay overlay = CallerOverlays.at(procDir, source, caller);
+        if (overlay != null) {
+            Fd tree = CallerOverlays.rebuild(overlay, procDir, usable, etc, LayerMaps.fixed(uidMap, gidMap), caller, readonly);
+            return new Response(line(overlayResponse(source, overlay)), tree);
+        }
         try (Authorizer.Resolved resolved = Authorizer.resolve(procDir, source, usable)) {
             MarkSafety.requireStillSafe(resolved.mark(), etc);
             Authorizer.authorizeIds(uidMap, gidMap, caller);
@@ -117,6 +125,13 @@ final class RequestHandler {
                 .andThen(CallerIds.namespaceMap(procDir, "gid_map"));
         Optional<IdMap> fsUids = request.has("fsUidmap") ? Optional.of(IdMapParser.parseColonList(request.string("fsUidmap"))) : Optional.empty();
         Optional<IdMap> fsGids = request.has("fsGidmap") ? Optional.of(IdMapParser.parseColonList(request.string("fsGidmap"))) : Optional.empty();
+        CallerOverlays.CallerOverlay overlay = CallerOverlays.at(procDir, source, caller);
+        if (overlay != null) {
+            ShiftPlan plan = ShiftPlanner.plan(containerUids, containerGids, overlay.rootOwner().uid(), overlay.rootOwner().gid(),
+                    fsUids, fsGids, "request");
+            Fd tree = CallerOverlays.rebuild(overlay, procDir, usable, etc, LayerMaps.like(plan), caller, readonly);
+            return new Response(line(overlayResponse(source, overlay)), tree);
+        }
         try (Authorizer.Resolved resolved = Authorizer.resolve(procDir, source, usable)) {
             MarkSafety.requireStillSafe(resolved.mark(), etc);
             Owner owner = Authorizer.owner(resolved.hostFd());
@@ -147,6 +162,15 @@ final class RequestHandler {
             response.put("backend", "fuse");
             return fuse.detachedView(resolved.hostFd().get(), uidMap, gidMap, readonly);
         }
+    }
+
+    /** An overlay SOURCE, rebuilt on its layers idmapped (never through FUSE: a layer that cannot be idmapped is refused). */
+    private static Map<String, Object> overlayResponse(String source, CallerOverlays.CallerOverlay overlay) {
+        Map<String, Object> response = ok();
+        response.put("source", source);
+        response.put("backend", "overlay");
+        response.put("reason", ShiftedTrees.describe(overlay.spec()));
+        return response;
     }
 
     /** The daemon is up; "marks" counts those the caller may use. */

@@ -38,16 +38,11 @@ class NestedContainerTest {
             Path marked = Files.createDirectories(closed.resolve("marked"));
             Path inner = Files.createDirectories(marked.resolve("inner"));
             Rootfs.create(inner.resolve("rootfs"));
-            writeInnerConfig(inner);
+            writeInnerConfig(inner, "stat -c %u:%g /; touch /root/made-inside");
             Path run = scratch.dir("run");
             Path launcher = PublicCopy.of(scratch);
-            Path outer = scratch.dir("outer");
-            Path outerRoot = scratch.dir("outer/rootfs");
-            for (String dir : List.of("usr", "bin", "sbin", "lib", "lib64", "etc", "proc", "dev", "tmp", "run", "marked",
-                    "opt/idshift", "run/idshift", "sys/fs/cgroup")) {
-                Files.createDirectories(outerRoot.resolve(dir));
-            }
-            writeOuterConfig(outer, marked, run, launcher.getParent().getParent());
+            Path outer = outerBundle(scratch);
+            writeOuterConfig(outer, marked, run, launcher.getParent().getParent(), "cd /marked/inner && " + RUN_INNER);
 
             try (Daemon daemon = Daemon.start(run, scratch.dir("state"), Path.of("/etc"))) {
                 assertEquals(0, daemon.idshift("mark", marked.toString()).exit());
@@ -62,11 +57,16 @@ class NestedContainerTest {
         }
     }
 
-    private static void writeInnerConfig(Path inner) throws Exception {
+    /** The outer container's command that runs the inner one (in its bundle's directory) and prints its exit and output. */
+    static final String RUN_INNER = "runc --root /run/runc-inner run inner </dev/null >/tmp/inner.out 2>&1;"
+            + " echo inner-exit=$?; cat /tmp/inner.out";
+
+    /** The inner bundle's config.json: SCRIPT as root of a user namespace mapping 0 to the outer container's 1000 (1000 ids). */
+    static void writeInnerConfig(Path inner, String script) throws Exception {
         Map<String, Object> config = new LinkedHashMap<>();
         config.put("ociVersion", "1.0.2");
         config.put("process", Map.of("terminal", false, "user", Map.of("uid", 0, "gid", 0), "cwd", "/", "env", List.of("PATH=/bin"),
-                "args", List.of("/bin/sh", "-c", "stat -c %u:%g /; touch /root/made-inside")));
+                "args", List.of("/bin/sh", "-c", script)));
         config.put("root", Map.of("path", "rootfs"));
         config.put("mounts", List.of(Map.of("destination", "/proc", "type", "proc", "source", "proc"),
                 Map.of("destination", "/dev", "type", "tmpfs", "source", "tmpfs", "options", List.of("nosuid", "mode=755"))));
@@ -82,7 +82,19 @@ class NestedContainerTest {
         new ObjectMapper().writeValue(inner.resolve("config.json").toFile(), config);
     }
 
-    private static void writeOuterConfig(Path outer, Path marked, Path run, Path idshiftCopy) throws Exception {
+    /** The outer bundle's directory, its rootfs holding only mount points (everything comes in by bind mounts). */
+    static Path outerBundle(Scratch scratch) throws Exception {
+        Path outer = scratch.dir("outer");
+        Path outerRoot = scratch.dir("outer/rootfs");
+        for (String dir : List.of("usr", "bin", "sbin", "lib", "lib64", "etc", "proc", "dev", "tmp", "run", "marked",
+                "opt/idshift", "run/idshift", "sys/fs/cgroup")) {
+            Files.createDirectories(outerRoot.resolve(dir));
+        }
+        return outer;
+    }
+
+    /** The outer container (root of a user namespace mapping 0 to host 100000): MARKED at /marked, the daemon's socket dir, idshift. */
+    static void writeOuterConfig(Path outer, Path marked, Path run, Path idshiftCopy, String script) throws Exception {
         Map<String, Object> config = new LinkedHashMap<>();
         config.put("ociVersion", "1.0.2");
         Map<String, Object> process = new LinkedHashMap<>();
@@ -91,8 +103,7 @@ class NestedContainerTest {
         process.put("cwd", "/");
         process.put("env", List.of("PATH=/usr/sbin:/usr/bin:/sbin:/bin"));
         // Inner runc gets stdio the outer root owns: it chowns stdio to the inner container's root.
-        process.put("args", List.of("sh", "-c", "cd /marked/inner && runc --root /run/runc-inner run inner </dev/null >/tmp/inner.out 2>&1;"
-                + " echo inner-exit=$?; cat /tmp/inner.out"));
+        process.put("args", List.of("sh", "-c", script));
         process.put("capabilities", Map.of("bounding", CAPABILITIES, "effective", CAPABILITIES, "permitted", CAPABILITIES));
         config.put("process", process);
         config.put("root", Map.of("path", "rootfs"));

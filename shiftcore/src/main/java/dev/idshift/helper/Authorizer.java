@@ -90,6 +90,13 @@ public final class Authorizer {
         throw notUsable(source);
     }
 
+    /** SOURCE opened (O_PATH) as the caller whose /proc/PID is {@code procDir} sees it, or {@link #notUsable}. */
+    static Fd openAsCallerSees(Fd procDir, String source) {
+        try (Fd callerRoot = new Fd(Syscalls.get().openat(procDir.get(), "root", Linux.O_PATH | Linux.O_DIRECTORY | Linux.O_CLOEXEC, 0))) {
+            return openInCallerView(callerRoot, source);
+        }
+    }
+
     private static Fd openInCallerView(Fd callerRoot, String source) {
         try {
             return new Fd(Syscalls.get().openat2(callerRoot.get(), source, Linux.O_PATH | Linux.O_DIRECTORY,

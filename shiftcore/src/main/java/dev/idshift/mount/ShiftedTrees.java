@@ -48,7 +48,15 @@ public final class ShiftedTrees {
      * mount point. A bind of a subdirectory of an overlay cannot be rebuilt as a whole overlay.
      */
     public static OverlaySpec overlayAt(String path) {
-        MountInfo.Mount mount = MountInfo.mountAt(path);
+        return overlayOf(MountInfo.mountAt(path), path);
+    }
+
+    /**
+     * The same decision for a mount another process sees ({@code mount} from its mountinfo, e.g.
+     * the daemon's caller's): null unless it is an overlay, whose layers are then named as that
+     * process sees them.
+     */
+    public static OverlaySpec overlayOf(MountInfo.Mount mount, String path) {
         if (mount == null || !mount.fsType().equals("overlay")) {
             return null;
         }

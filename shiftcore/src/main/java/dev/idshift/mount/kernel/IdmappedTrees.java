@@ -34,6 +34,12 @@ public final class IdmappedTrees {
         return new Fd(Syscalls.get().openTree(Linux.AT_FDCWD, path, Linux.OPEN_TREE_CLONE | Linux.OPEN_TREE_CLOEXEC, path));
     }
 
+    /** A plain detached clone of the mount of a tree already opened (O_PATH), e.g. resolved beneath a mark. */
+    public static Fd clone(Fd source, String subject) {
+        int flags = Linux.OPEN_TREE_CLONE | Linux.OPEN_TREE_CLOEXEC | Linux.AT_EMPTY_PATH;
+        return new Fd(Syscalls.get().openTree(source.get(), "", flags, subject));
+    }
+
     /** Sets the idmap (and read-only) on a fresh detached clone; on failure the clone is discarded. */
     private static Fd idmap(Fd tree, String subject, int usernsFd, boolean readonly) {
         try {

@@ -41,18 +41,26 @@ public final class MountInfo {
      * @param root         the mount's root within its filesystem ("/" for a whole filesystem)
      * @param superOptions the superblock's options, still escaped as mountinfo writes them (\\ooo)
      */
-    public record Mount(String root, String mountPoint, String fsType, String superOptions) {
+    public record Mount(String root, String mountPoint, String fsType, String superOptions, String device) {
     }
 
     /** The topmost mount at {@code mountPoint}, or null when nothing is mounted there. */
     public static Mount mountAt(String mountPoint) {
+        return mountAt(table(), mountPoint);
+    }
+
+    /**
+     * The topmost mount at {@code mountPoint} in {@code table} (another process's mountinfo, read
+     * through its pinned /proc/PID: mount points are then as that process sees them), or null.
+     */
+    public static Mount mountAt(String table, String mountPoint) {
         Mount found = null;
-        for (String line : table().split("\n")) {
+        for (String line : table.split("\n")) {
             String[] fields = line.split(" ");
             int separator = line.indexOf(" - ");
             if (fields.length > 4 && separator > 0 && unescape(fields[4]).equals(mountPoint)) {
                 String[] tail = line.substring(separator + 3).split(" ");
-                found = new Mount(unescape(fields[3]), mountPoint, tail[0], tail.length > 2 ? tail[2] : "");
+                found = new Mount(unescape(fields[3]), mountPoint, tail[0], tail.length > 2 ? tail[2] : "", fields[2]);
             }
         }
         return found;

@@ -42,24 +42,34 @@ public final class OverlayRebuild {
     private OverlayRebuild() {
     }
 
-    /** The detached overlay. */
+    /** The detached overlay, its layers opened as this process sees their paths. */
     public static Fd build(OverlaySpec spec, LayerMaps maps, UsernsPool namespaces, boolean readonly) {
+        return build(spec, OverlayLayers.asSeenHere(), maps, namespaces, readonly ? Linux.MOUNT_ATTR_RDONLY : 0);
+    }
+
+    /**
+     * The detached overlay, each layer opened by {@code opener} (the daemon's checks each one for its
+     * caller) and cloned from exactly that fd.
+     *
+     * @param attributes MOUNT_ATTR_* for the overlay's mount (RDONLY, NODEV ...)
+     */
+    public static Fd build(OverlaySpec spec, OverlayLayers opener, LayerMaps maps, UsernsPool namespaces, long attributes) {
         Syscalls sys = Syscalls.get();
         List<Fd> layers = new ArrayList<>();
         try (Fd context = new Fd(sys.fsopen("overlay"))) {
             String subject = "overlay " + spec.mountPoint();
             sys.fsconfig(context.get(), Linux.FSCONFIG_SET_STRING, "source", SOURCE, subject);
             for (String lower : spec.lowers()) {
-                Fd layer = layerClone(lower, maps.of(lower, owner(lower)), namespaces);
+                Fd layer = layerClone(opener, lower, maps, namespaces);
                 layers.add(layer);
                 sys.fsconfigFd(context.get(), "lowerdir+", layer.get(), subject + ": lower layer " + lower);
             }
             for (String data : spec.dataLayers()) {
-                Fd layer = layerClone(data, maps.of(data, owner(data)), namespaces);
+                Fd layer = layerClone(opener, data, maps, namespaces);
                 layers.add(layer);
                 sys.fsconfigFd(context.get(), "datadir+", layer.get(), subject + ": data layer " + data);
             }
-            Owner creator = spec.upper() == null ? null : addUpper(context, spec, maps, namespaces, layers, subject);
+            Owner creator = spec.upper() == null ? null : addUpper(context, spec, opener, maps, namespaces, layers, subject);
             for (OverlaySpec.Setting setting : spec.settings()) {
                 if (setting.value() == null) {
                     sys.fsconfig(context.get(), Linux.FSCONFIG_SET_FLAG, setting.key(), null, subject + ": " + setting);
@@ -72,7 +82,7 @@ public final class OverlayRebuild {
             } else {
                 createAs(context, creator.uid(), creator.gid(), subject);
             }
-            return new Fd(sys.fsmount(context.get(), readonly || spec.readonly() ? Linux.MOUNT_ATTR_RDONLY : 0, subject));
+            return new Fd(sys.fsmount(context.get(), attributes | (spec.readonly() ? Linux.MOUNT_ATTR_RDONLY : 0), subject));
         } finally {
             // The overlay took its own clones of the layers; ours go.
             for (Fd layer : layers) {
@@ -87,10 +97,15 @@ public final class OverlayRebuild {
      *
      * @return the host ids to create the overlay as: those the upper dir's own owner maps to
      */
-    private static Owner addUpper(Fd context, OverlaySpec spec, LayerMaps maps, UsernsPool namespaces, List<Fd> layers, String subject) {
+    private static Owner addUpper(Fd context, OverlaySpec spec, OverlayLayers opener, LayerMaps maps, UsernsPool namespaces,
+                                  List<Fd> layers, String subject) {
         Syscalls sys = Syscalls.get();
         String parent = commonParent(spec.upper(), spec.work());
-        Owner upperOwner = owner(spec.upper());
+        Fd upperChecked = opener.open(spec.upper());
+        layers.add(upperChecked);
+        Fd workChecked = opener.open(spec.work());
+        layers.add(workChecked);
+        Owner upperOwner = owner(upperChecked, spec.upper());
         MountMaps upperMaps = maps.of(spec.upper(), upperOwner);
         long creatorUid = upperMaps.uids().toOutside(upperOwner.uid());
         long creatorGid = upperMaps.gids().toOutside(upperOwner.gid());
@@ -99,11 +114,13 @@ public final class OverlayRebuild {
                     + upperOwner.uid() + ":" + upperOwner.gid() + ", which the upper's map (" + upperMaps
                     + ") does not cover: the overlay's own files would have no owner");
         }
-        Fd both = layerClone(parent, upperMaps, namespaces);
+        Fd parentFd = opener.open(parent);
+        layers.add(parentFd);
+        Fd both = clone(parentFd, parent, upperMaps, namespaces);
         layers.add(both);
-        Fd upper = beneath(both, parent, spec.upper());
+        Fd upper = beneath(both, parent, spec.upper(), upperChecked);
         layers.add(upper);
-        Fd work = beneath(both, parent, spec.work());
+        Fd work = beneath(both, parent, spec.work(), workChecked);
         layers.add(work);
         sys.fsconfigFd(context.get(), "upperdir", upper.get(), subject + ": upper dir " + spec.upper());
         sys.fsconfigFd(context.get(), "workdir", work.get(), subject + ": work dir " + spec.work());
@@ -137,18 +154,49 @@ public final class OverlayRebuild {
         }
     }
 
-    private static Fd layerClone(String path, MountMaps maps, UsernsPool namespaces) {
-        if (maps.isIdentity()) {
-            return IdmappedTrees.clone(path);
+    /** The layer opened by {@code opener}, cloned (idmapped unless its maps are the identity) from that very fd. */
+    private static Fd layerClone(OverlayLayers opener, String path, LayerMaps maps, UsernsPool namespaces) {
+        try (Fd opened = opener.open(path)) {
+            return clone(opened, path, maps.of(path, owner(opened, path)), namespaces);
         }
-        return IdmappedTrees.cloneIdmapped(path, namespaces.forMaps(maps).get(), false, false);
     }
 
-    /** An O_PATH fd of {@code path} reached through the clone of {@code parent}, so it is on that mount. */
-    private static Fd beneath(Fd clone, String parent, String path) {
+    private static Fd clone(Fd opened, String path, MountMaps maps, UsernsPool namespaces) {
+        if (maps.isIdentity()) {
+            return IdmappedTrees.clone(opened, path);
+        }
+        return IdmappedTrees.cloneIdmapped(opened, path, namespaces.forMaps(maps).get(), false);
+    }
+
+    /**
+     * An O_PATH fd of {@code path} reached through the clone of {@code parent}, so it is on that
+     * mount; refused unless it is the very directory {@code checked} (what the opener opened and
+     * checked for {@code path}): a path walked twice may not name the same thing twice.
+     */
+    private static Fd beneath(Fd clone, String parent, String path, Fd checked) {
         String relative = parent.equals(path) ? "." : Path.of(parent).relativize(Path.of(path)).toString();
-        return new Fd(Syscalls.get().openat2(clone.get(), relative, Linux.O_PATH | Linux.O_DIRECTORY,
+        Fd found = new Fd(Syscalls.get().openat2(clone.get(), relative, Linux.O_PATH | Linux.O_DIRECTORY,
                 Linux.RESOLVE_NO_XDEV | Linux.RESOLVE_BENEATH, path));
+        if (!sameInode(found, checked)) {
+            found.close();
+            throw new IllegalStateException("overlay layer " + path + " changed while the overlay was rebuilt; try again");
+        }
+        return found;
+    }
+
+    private static boolean sameInode(Fd one, Fd other) {
+        try {
+            Object[] a = devIno(one);
+            Object[] b = devIno(other);
+            return a[0].equals(b[0]) && a[1].equals(b[1]);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot stat an overlay layer: " + e.getMessage(), e);
+        }
+    }
+
+    private static Object[] devIno(Fd fd) throws IOException {
+        java.util.Map<String, Object> attributes = java.nio.file.Files.readAttributes(Path.of("/proc/self/fd/" + fd.get()), "unix:dev,ino");
+        return new Object[] {attributes.get("dev"), attributes.get("ino")};
     }
 
     static String commonParent(String upper, String work) {
@@ -160,9 +208,9 @@ public final class OverlayRebuild {
         return common == null ? "/" : common.toString();
     }
 
-    private static Owner owner(String layer) {
+    private static Owner owner(Fd opened, String layer) {
         try {
-            return Owner.of(Path.of(layer));
+            return Owner.of(Path.of("/proc/self/fd/" + opened.get()));
         } catch (IOException e) {
             throw new UncheckedIOException("overlay layer " + layer + ": cannot read its owner: " + e.getMessage(), e);
         }
