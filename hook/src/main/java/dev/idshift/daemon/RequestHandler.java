@@ -93,12 +93,17 @@ final class RequestHandler {
         IdMap gidMap = request.has("gidmap") ? IdMapParser.parseColonList(request.string("gidmap")) : uidMap;
         boolean readonly = request.optBoolean("readonly", false);
         String source = request.string("source");
-        CallerOverlays.CallerOverlay overlay = CallerOverlays.at(procDir, source, caller);
-        if (overlay != null) {
-            Fd tree = CallerOverlays.rebuild(overlay, procDir, usable, etc, LayerMaps.fixed(uidMap, gidMap), caller, readonly);
-            return new Response(line(overlayResponse(source, overlay)), tree);
+        Refusal notRebuilt = null;
+        try {
+            CallerOverlays.CallerOverlay overlay = CallerOverlays.at(procDir, source, caller);
+            if (overlay != null) {
+                Fd tree = CallerOverlays.rebuild(overlay, procDir, usable, etc, LayerMaps.fixed(uidMap, gidMap), caller, readonly);
+                return new Response(line(overlayResponse(source, overlay)), tree);
+            }
+        } catch (Refusal e) {
+            notRebuilt = e;
         }
-        try (Authorizer.Resolved resolved = Authorizer.resolve(procDir, source, usable)) {
+        try (Authorizer.Resolved resolved = resolve(procDir, source, usable, notRebuilt)) {
             MarkSafety.requireStillSafe(resolved.mark(), etc);
             Authorizer.authorizeIds(uidMap, gidMap, caller);
             Map<String, Object> response = ok();
@@ -125,14 +130,19 @@ final class RequestHandler {
                 .andThen(CallerIds.namespaceMap(procDir, "gid_map"));
         Optional<IdMap> fsUids = request.has("fsUidmap") ? Optional.of(IdMapParser.parseColonList(request.string("fsUidmap"))) : Optional.empty();
         Optional<IdMap> fsGids = request.has("fsGidmap") ? Optional.of(IdMapParser.parseColonList(request.string("fsGidmap"))) : Optional.empty();
-        CallerOverlays.CallerOverlay overlay = CallerOverlays.at(procDir, source, caller);
-        if (overlay != null) {
-            ShiftPlan plan = ShiftPlanner.plan(containerUids, containerGids, overlay.rootOwner().uid(), overlay.rootOwner().gid(),
-                    fsUids, fsGids, "request");
-            Fd tree = CallerOverlays.rebuild(overlay, procDir, usable, etc, LayerMaps.like(plan), caller, readonly);
-            return new Response(line(overlayResponse(source, overlay)), tree);
+        Refusal notRebuilt = null;
+        try {
+            CallerOverlays.CallerOverlay overlay = CallerOverlays.at(procDir, source, caller);
+            if (overlay != null) {
+                ShiftPlan plan = ShiftPlanner.plan(containerUids, containerGids, overlay.rootOwner().uid(), overlay.rootOwner().gid(),
+                        fsUids, fsGids, "request");
+                Fd tree = CallerOverlays.rebuild(overlay, procDir, usable, etc, LayerMaps.like(plan), caller, readonly);
+                return new Response(line(overlayResponse(source, overlay)), tree);
+            }
+        } catch (Refusal e) {
+            notRebuilt = e;
         }
-        try (Authorizer.Resolved resolved = Authorizer.resolve(procDir, source, usable)) {
+        try (Authorizer.Resolved resolved = resolve(procDir, source, usable, notRebuilt)) {
             MarkSafety.requireStillSafe(resolved.mark(), etc);
             Owner owner = Authorizer.owner(resolved.hostFd());
             ShiftPlan plan = ShiftPlanner.plan(containerUids, containerGids, owner.uid(), owner.gid(), fsUids, fsGids, "request");
@@ -161,6 +171,19 @@ final class RequestHandler {
         } catch (IdmapUnsupportedException e) {
             response.put("backend", "fuse");
             return fuse.detachedView(resolved.hostFd().get(), uidMap, gidMap, readonly);
+        }
+    }
+
+    /**
+     * SOURCE as a directory beneath a usable mark. An overlay that could not be rebuilt may still be
+     * one (root marked the overlay's mount point itself: served through FUSE, as any tree the kernel
+     * will not idmap); when it is not, the reason it was not rebuilt ({@code notRebuilt}) says more.
+     */
+    private static Authorizer.Resolved resolve(Fd procDir, String source, List<Mark> usable, Refusal notRebuilt) {
+        try {
+            return Authorizer.resolve(procDir, source, usable);
+        } catch (Refusal e) {
+            throw notRebuilt != null ? notRebuilt : e;
         }
     }
 

@@ -7,11 +7,9 @@ import dev.idshift.sys.Linux;
 import dev.idshift.sys.SyscallException;
 import dev.idshift.sys.Syscalls;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Decides whether a caller may have a shifted mount of SOURCE, and resolves SOURCE safely.
@@ -153,12 +151,7 @@ public final class Authorizer {
     }
 
     static long[] devIno(Fd fd) {
-        try {
-            Map<String, Object> attributes = Files.readAttributes(Path.of("/proc/self/fd/" + fd.get()), "unix:dev,ino");
-            return new long[] {(Long) attributes.get("dev"), (Long) attributes.get("ino")};
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot stat fd " + fd.get() + ": " + e.getMessage(), e);
-        }
+        return fd.devIno();
     }
 
     /** The owner of a resolved directory as the host sees it. */

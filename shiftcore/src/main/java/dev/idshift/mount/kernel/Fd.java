@@ -1,6 +1,11 @@
 package dev.idshift.mount.kernel;
 
 import dev.idshift.sys.Syscalls;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
 
 /** A file descriptor that is closed exactly once, by try-with-resources. */
 public final class Fd implements AutoCloseable {
@@ -15,6 +20,23 @@ public final class Fd implements AutoCloseable {
             throw new IllegalStateException("file descriptor already closed");
         }
         return fd;
+    }
+
+    /** {st_dev, st_ino} of what this fd refers to, through /proc/self/fd (no path involved). */
+    public long[] devIno() {
+        try {
+            Map<String, Object> attributes = Files.readAttributes(Path.of("/proc/self/fd/" + get()), "unix:dev,ino");
+            return new long[] {(Long) attributes.get("dev"), (Long) attributes.get("ino")};
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot stat fd " + fd + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Whether both fds refer to the same inode: what was checked is what is used. */
+    public boolean sameInode(Fd other) {
+        long[] mine = devIno();
+        long[] theirs = other.devIno();
+        return mine[0] == theirs[0] && mine[1] == theirs[1];
     }
 
     @Override

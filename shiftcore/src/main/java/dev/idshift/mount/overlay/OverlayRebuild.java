@@ -177,26 +177,11 @@ public final class OverlayRebuild {
         String relative = parent.equals(path) ? "." : Path.of(parent).relativize(Path.of(path)).toString();
         Fd found = new Fd(Syscalls.get().openat2(clone.get(), relative, Linux.O_PATH | Linux.O_DIRECTORY,
                 Linux.RESOLVE_NO_XDEV | Linux.RESOLVE_BENEATH, path));
-        if (!sameInode(found, checked)) {
+        if (!found.sameInode(checked)) {
             found.close();
             throw new IllegalStateException("overlay layer " + path + " changed while the overlay was rebuilt; try again");
         }
         return found;
-    }
-
-    private static boolean sameInode(Fd one, Fd other) {
-        try {
-            Object[] a = devIno(one);
-            Object[] b = devIno(other);
-            return a[0].equals(b[0]) && a[1].equals(b[1]);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot stat an overlay layer: " + e.getMessage(), e);
-        }
-    }
-
-    private static Object[] devIno(Fd fd) throws IOException {
-        java.util.Map<String, Object> attributes = java.nio.file.Files.readAttributes(Path.of("/proc/self/fd/" + fd.get()), "unix:dev,ino");
-        return new Object[] {attributes.get("dev"), attributes.get("ino")};
     }
 
     static String commonParent(String upper, String work) {
