@@ -37,7 +37,7 @@ class OverlayLayerAttackTest {
     /** A directory of USER's own, outside any mark, with l, u, w and m (the overlay's mount point) and view. */
     private static Path playground(Scratch scratch, HostUser user) throws Exception {
         Path play = scratch.dir("play-" + user.name());
-        for (String dir : List.of("l", "u", "w", "m", "view", "x/l")) {
+        for (String dir : List.of("l", "u", "w", "m", "view", "x/l", "v", "y/u", "y/w")) {
             Files.createDirectories(play.resolve(dir));
         }
         Files.writeString(play.resolve("l/file"), "mine\n");
@@ -60,7 +60,9 @@ class OverlayLayerAttackTest {
             }
             Files.writeString(layersA.resolve("l/file"), "a's\n");
             Path markB = Files.createDirectories(closed.resolve("b"));
-            Files.createDirectories(markB.resolve("l"));
+            for (String dir : List.of("l", "u", "w")) {
+                Files.createDirectories(markB.resolve(dir));
+            }
             Files.writeString(markB.resolve("l/secret"), "b's\n");
             Files.setPosixFilePermissions(markB.resolve("l/secret"), PosixFilePermissions.fromString("rw-------"));
             Path play = playground(scratch, a);
@@ -82,6 +84,16 @@ class OverlayLayerAttackTest {
                         + " && mv " + play + "/x " + play + "/gone && ln -s " + markB + " " + play + "/x && " + ask
                         + "; cat " + play + "/view/secret");
 
+                // Lower layer A's own (through its view of its mark), upper and work swapped into B's mark after mounting.
+                String viewOfA = launcher + " mount --socket " + daemon.socket() + " --uidmap 0:" + a.uid() + ":1 " + layersA + " "
+                        + play.resolve("v"); // the scenario above swapped x for a symlink
+                Exec.Result upperSwapped = inOwnNamespace(a, viewOfA + " && " + overlay(play + "/v/l", play + "/y/u", play + "/y/w",
+                        play.resolve("m")) + " && mv " + play + "/y " + play + "/gone-y && ln -s " + markB + " " + play + "/y && " + ask);
+                // All layers A's, but a map naming B's subordinate ids.
+                Exec.Result othersIds = inOwnNamespace(a, viewOfA + " && " + overlay(play + "/v/l", play + "/v/u", play + "/v/w",
+                        play.resolve("m")) + " && " + launcher + " mount --socket " + daemon.socket() + " --uidmap " + b.subidExtent(0)
+                        + " " + play.resolve("m") + " " + play.resolve("view") + "; echo mount-exit=$?");
+
                 String context = "\ndaemon: " + daemon.log();
                 assertTrue(own.stdout().contains("mount-exit=0"), own.describe() + context);
                 assertTrue(own.stdout().contains("0:0"), "A's layers show as its namespace's root: " + own.describe());
@@ -96,6 +108,16 @@ class OverlayLayerAttackTest {
                 assertTrue(swapped.stdout().contains("\n0\n"), "nothing mounted: " + swapped.describe());
                 assertFalse(swapped.stdout().contains("b's"), "B's file never read: " + swapped.describe());
                 assertFalse(Files.exists(layersA.resolve("u/secret")));
+
+                assertTrue(upperSwapped.stdout().contains("mount-exit=6"), upperSwapped.describe() + context);
+                assertTrue(upperSwapped.stderr().contains("layer " + play + "/y/u" + REFUSED), upperSwapped.describe());
+                assertTrue(upperSwapped.stdout().contains("\n0\n"), "nothing mounted: " + upperSwapped.describe());
+                assertEquals(List.of(), List.of(markB.resolve("u").toFile().list()), "nothing written in B's upper");
+                assertEquals(List.of(), List.of(markB.resolve("w").toFile().list()), "nor in B's work dir");
+
+                assertTrue(othersIds.stdout().contains("mount-exit=6"), othersIds.describe() + context);
+                assertTrue(othersIds.stderr().contains("names host uid " + b.subidBase() + ", which the caller does not own"),
+                        othersIds.describe());
             }
         }
     }
