@@ -25,8 +25,18 @@ public final class DaemonClient {
         }
     }
 
+    /** A detached mount the daemon made, and which backend made it: "kernel" (idmapped) or "fuse" (a FUSE view). */
+    public record Mount(Fd tree, String backend) implements AutoCloseable {
+        @Override
+        public void close() {
+            if (tree != null) {
+                tree.close();
+            }
+        }
+    }
+
     /** A detached shifted mount of {@code source}, made by the daemon; attach it with move_mount. */
-    public static Fd mount(Path socket, String source, IdMap uidMap, IdMap gidMap, boolean readonly) {
+    public static Mount mount(Path socket, String source, IdMap uidMap, IdMap gidMap, boolean readonly) {
         Map<String, Object> request = new LinkedHashMap<>();
         request.put("version", Protocol.VERSION);
         request.put("op", "mount");
@@ -34,8 +44,8 @@ public final class DaemonClient {
         request.put("uidmap", uidMap.toString());
         request.put("gidmap", gidMap.toString());
         request.put("readonly", readonly);
-        Fd mount = exchange(socket, request);
-        if (mount == null) {
+        Mount mount = exchange(socket, request);
+        if (mount.tree() == null) {
             throw new IllegalStateException("the daemon said ok but sent no mount");
         }
         return mount;
@@ -60,10 +70,10 @@ public final class DaemonClient {
             request.put("fsGidmap", fsGidMap);
         }
         request.put("readonly", readonly);
-        return exchange(socket, request);
+        return exchange(socket, request).tree();
     }
 
-    private static Fd exchange(Path socket, Map<String, Object> request) {
+    private static Mount exchange(Path socket, Map<String, Object> request) {
         Syscalls sys = Syscalls.get();
         int fd;
         try {
@@ -78,9 +88,13 @@ public final class DaemonClient {
             ByteArrayOutputStream response = new ByteArrayOutputStream();
             int mountFd = -1;
             while (true) {
-                Syscalls.Received chunk = sys.receiveWithFd(fd, 65536, "daemon response");
-                if (chunk.fd() >= 0) {
-                    mountFd = chunk.fd();
+                Syscalls.Received chunk = sys.receive(fd, 65536, "daemon response");
+                for (int received : chunk.fds()) {
+                    if (mountFd < 0) {
+                        mountFd = received; // the daemon sends one mount; anything more is closed
+                    } else {
+                        sys.close(received);
+                    }
                 }
                 if (chunk.bytes().length == 0) {
                     break;
@@ -98,7 +112,7 @@ public final class DaemonClient {
                 }
                 throw new DaemonRefused(answer.optString("error").orElse("refused without a reason"));
             }
-            return mount;
+            return new Mount(mount, answer.optString("backend").orElse("kernel"));
         }
     }
 }

@@ -3,7 +3,6 @@ package dev.idshift.daemon;
 import dev.idshift.helper.CallerProcess;
 import dev.idshift.mount.kernel.Fd;
 import dev.idshift.sys.Syscalls;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -19,10 +18,11 @@ import jnr.unixsocket.UnixSocketAddress;
 import jnr.unixsocket.UnixSocketChannel;
 
 /**
- * The listening side: accepts connections (jnr-unixsocket) and serves each on a bounded pool. A
- * connection's reads and writes time out ({@link Protocol#IO_TIMEOUT_SECONDS}), a line longer than
- * {@link Protocol#MAX_LINE} ends the connection with an error, and every fd is closed when its
- * connection ends, whatever happened.
+ * The listening side: accepts connections (jnr-unixsocket), admits each against per-principal caps
+ * ({@link Admission}, {@link Principal}) and serves it on a thread of its own. A request line must
+ * arrive whole within {@link Protocol#IO_TIMEOUT_SECONDS} of the previous response (or the connect),
+ * a response must be taken within as long, a line longer than {@link Protocol#MAX_LINE} ends the
+ * connection with an error, and every fd is closed when its connection ends, whatever happened.
  */
 public final class DaemonServer {
     private final Path socketPath;
@@ -47,10 +47,23 @@ public final class DaemonServer {
     private final java.util.concurrent.CountDownLatch finished = new java.util.concurrent.CountDownLatch(1);
 
     private static final int MAX_CONNECTIONS = 256;
+    /** One principal's share: a user holding this many cannot keep the others out. */
+    private static final int MAX_CONNECTIONS_PER_PRINCIPAL = 32;
+    /** Slots only host root may take, so root can always reach its daemon. */
+    private static final int ROOT_RESERVE = 16;
+    /**
+     * SO_SNDBUF of a connection (the kernel doubles it): room for about a dozen small responses. A
+     * client that sends requests but does not read the answers then finds its next answer waiting,
+     * and is cut off after the send timeout: a connection has at most that many unanswered requests.
+     */
+    private static final int RESPONSE_BUFFER = 8192;
+
+    private final Admission admission = new Admission(MAX_CONNECTIONS, MAX_CONNECTIONS_PER_PRINCIPAL, ROOT_RESERVE);
 
     private static ThreadPoolExecutor newPool() {
-        // Handoff queue: an idle thread takes the connection, else a new one starts, up to the cap.
-        return new ThreadPoolExecutor(0, MAX_CONNECTIONS, 30, TimeUnit.SECONDS, new SynchronousQueue<>());
+        // Handoff queue: an idle thread takes the connection, else a new one starts. Admission caps
+        // connections; the pool's own cap only leaves room for threads still on their way back.
+        return new ThreadPoolExecutor(0, 2 * MAX_CONNECTIONS, 30, TimeUnit.SECONDS, new SynchronousQueue<>());
     }
 
     public DaemonServer(Path socketPath, dev.idshift.helper.MarkStore marks, Path etc, PrintStream log) {
@@ -132,11 +145,10 @@ public final class DaemonServer {
         Connection accept() throws IOException;
     }
 
-    /** Over the cap: one error line, and the connection closed (a client retries later). */
-    private void refuseBusy(Connection connection) {
+    /** Not admitted: one error line (a fresh socket's buffer takes it without waiting), and closed. */
+    private static void refuse(Connection connection, String why) {
         try {
-            Syscalls.get().sendWithFd(connection.fd(), RequestHandler.error("the daemon is serving " + MAX_CONNECTIONS
-                    + " connections already; retry later").line(), -1, "busy");
+            Syscalls.get().sendWithFd(connection.fd(), RequestHandler.error(why).line(), -1, "busy");
         } catch (RuntimeException gone) {
             // the client left
         }
@@ -158,16 +170,51 @@ public final class DaemonServer {
             if (connection == null) {
                 continue;
             }
-            try {
-                pool.execute(new Runnable() {
-                    @Override
-                    public void run() {
-                        serveConnection(connection);
+            admit(connection);
+        }
+    }
+
+    /**
+     * Pins the peer (CallerProcess: its pidfd, taken now, at connect), counts the connection against
+     * its principal, and serves it if that leaves room.
+     */
+    private void admit(Connection connection) {
+        CallerProcess peer;
+        Principal principal;
+        try {
+            peer = CallerProcess.connectedTo(connection.fd());
+        } catch (RuntimeException gone) {
+            connection.close(); // the peer left before we could tell who it is
+            return;
+        }
+        try {
+            principal = Principal.of(peer);
+        } catch (RuntimeException gone) {
+            peer.close();
+            connection.close();
+            return;
+        }
+        String refusal = admission.admit(principal);
+        if (refusal != null) {
+            peer.close();
+            refuse(connection, refusal);
+            return;
+        }
+        try {
+            pool.execute(new Runnable() {
+                @Override
+                public void run() {
+                    try {
+                        serveConnection(connection, peer);
+                    } finally {
+                        admission.release(principal);
                     }
-                });
-            } catch (RejectedExecutionException full) {
-                refuseBusy(connection);
-            }
+                }
+            });
+        } catch (RejectedExecutionException full) {
+            admission.release(principal);
+            peer.close();
+            refuse(connection, "the daemon is shutting down or out of threads; retry later");
         }
     }
 
@@ -210,49 +257,38 @@ public final class DaemonServer {
         finished.countDown();
     }
 
-    private void serveConnection(Connection connection) {
+    /** Serves one admitted connection; {@code peer} was pinned at admission and is closed here. */
+    private void serveConnection(Connection connection, CallerProcess peer) {
         Syscalls sys = Syscalls.get();
         int fd = connection.fd();
-        CallerProcess peer = null;
         try {
-            sys.setTimeouts(fd, Protocol.IO_TIMEOUT_SECONDS);
-            peer = CallerProcess.connectedTo(fd); // pinned now, at connect: see CallerProcess
-            ByteArrayOutputStream pending = new ByteArrayOutputStream();
+            sys.setSendBuffer(fd, RESPONSE_BUFFER);
+            sys.setSendTimeout(fd, Protocol.IO_TIMEOUT_SECONDS * 1000L);
+            RequestReader requests = new RequestReader(sys, fd);
             while (running) {
-                Syscalls.Received chunk = sys.receiveWithFd(fd, 65536, "daemon connection");
-                if (chunk.fd() >= 0) {
-                    sys.close(chunk.fd()); // clients have no business sending us fds
-                }
-                if (chunk.bytes().length == 0) {
-                    return; // peer closed
-                }
-                int start = 0;
-                byte[] bytes = chunk.bytes();
-                for (int i = 0; i < bytes.length; i++) {
-                    if (bytes[i] == '\n') {
-                        pending.write(bytes, start, i - start);
-                        processing.acquireUninterruptibly();
-                        try {
-                            respond(sys, fd, handler.handle(pending.toByteArray(), peer));
-                        } finally {
-                            processing.release();
-                        }
-                        pending.reset();
-                        start = i + 1;
-                    }
-                }
-                pending.write(bytes, start, bytes.length - start);
-                if (pending.size() > Protocol.MAX_LINE) {
-                    respond(sys, fd, RequestHandler.error("request line longer than " + Protocol.MAX_LINE + " bytes"));
+                byte[] line;
+                try {
+                    line = requests.nextLine(System.nanoTime() + TimeUnit.SECONDS.toNanos(Protocol.IO_TIMEOUT_SECONDS));
+                } catch (RequestReader.ProtocolViolation e) {
+                    respond(sys, fd, RequestHandler.error(e.getMessage()));
                     return;
                 }
+                if (line == null) {
+                    return; // peer closed
+                }
+                RequestHandler.Response response;
+                processing.acquireUninterruptibly();
+                try {
+                    response = handler.handle(line, peer);
+                } finally {
+                    processing.release(); // not held while the answer waits for its reader
+                }
+                respond(sys, fd, response);
             }
         } catch (RuntimeException e) {
             // timeouts, resets, a peer that vanished: the connection ends, the daemon goes on
         } finally {
-            if (peer != null) {
-                peer.close();
-            }
+            peer.close();
             connection.close();
         }
     }

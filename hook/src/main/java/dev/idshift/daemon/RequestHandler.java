@@ -22,6 +22,7 @@ import dev.idshift.mount.kernel.Fd;
 import dev.idshift.mount.kernel.IdmappedTrees;
 import dev.idshift.mount.kernel.IdmapUnsupportedException;
 import dev.idshift.mount.kernel.LayerMaps;
+import dev.idshift.staging.StagingStore;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -40,7 +41,8 @@ final class RequestHandler {
     private final Path etc;
     private final UsernsCache userns;
     private final AtomicLong served = new AtomicLong();
-    private final FuseViews fuse = new FuseViews();
+    private final HandedOutMounts handedOut = new HandedOutMounts(StagingStore.fromEnvironment().root().resolve("daemon-lock"));
+    private final FuseViews fuse = new FuseViews(handedOut);
 
     RequestHandler(MarkStore marks, Path etc, UsernsCache userns) {
         this.marks = marks;
@@ -108,7 +110,8 @@ final class RequestHandler {
             Authorizer.authorizeIds(uidMap, gidMap, caller);
             Map<String, Object> response = ok();
             response.put("source", source);
-            return new Response(line(response), shiftedTree(resolved, source, uidMap, gidMap, readonly, response));
+            Fd tree = shiftedTree(resolved, source, uidMap, gidMap, readonly, response);
+            return new Response(line(response), tree); // the line after the tree: it names the backend
         }
     }
 
@@ -160,17 +163,21 @@ final class RequestHandler {
     }
 
     /**
-     * The detached shifted tree: an idmapped clone, or where the kernel refuses to idmap the source's
-     * filesystem, a clone of a FUSE view of it ("backend":"fuse" in the response). Its server lives
-     * exactly as long as that mount is used: the only reference is the one the caller gets.
+     * The detached shifted tree: an idmapped clone ("backend":"kernel" in the response), or where the
+     * kernel refuses to idmap the source's filesystem, a clone of a FUSE view of it ("backend":"fuse").
+     * Its server lives exactly as long as that mount is used: the only reference is the one the caller
+     * gets. Either is nodev ({@link HandedOutMounts}).
      */
     private Fd shiftedTree(Authorizer.Resolved resolved, String source, IdMap uidMap, IdMap gidMap, boolean readonly,
                            Map<String, Object> response) {
-        try {
-            return IdmappedTrees.cloneIdmapped(resolved.hostFd(), source, userns.usernsFor(uidMap, gidMap), readonly);
+        try (Fd namespace = userns.usernsFor(uidMap, gidMap)) {
+            Fd tree = IdmappedTrees.cloneIdmapped(resolved.hostFd(), source, namespace.get(), HandedOutMounts.attributes(readonly));
+            response.put("backend", "kernel");
+            return handedOut.seal(tree, source);
         } catch (IdmapUnsupportedException e) {
+            Fd view = fuse.detachedView(resolved.hostFd().get(), uidMap, gidMap, readonly);
             response.put("backend", "fuse");
-            return fuse.detachedView(resolved.hostFd().get(), uidMap, gidMap, readonly);
+            return view;
         }
     }
 

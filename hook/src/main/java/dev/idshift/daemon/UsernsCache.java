@@ -3,29 +3,47 @@ package dev.idshift.daemon;
 import dev.idshift.idmap.IdMap;
 import dev.idshift.mount.kernel.Fd;
 import dev.idshift.mount.kernel.UserNamespaces;
+import dev.idshift.sys.Syscalls;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.BiFunction;
 
 /**
  * User namespaces carrying mount maps, kept by map: making one costs a helper process (~5 ms), and
  * a daemon sees the same few maps again and again. At most {@code capacity}; the least recently
  * used is closed first.
+ *
+ * <p>Lends, never borrows out: a caller gets its own duplicate of the cached fd, taken under the
+ * lock. A raw number handed out would be closed by a concurrent eviction, and the number could be
+ * reused (another caller's namespace) before the caller's mount_setattr.
  */
 final class UsernsCache {
     private final int capacity;
     private final Map<String, Fd> byMaps = new LinkedHashMap<>(16, 0.75f, true);
+    private final BiFunction<IdMap, IdMap, Fd> create;
 
     UsernsCache(int capacity) {
-        this.capacity = capacity;
+        this(capacity, new BiFunction<IdMap, IdMap, Fd>() {
+            @Override
+            public Fd apply(IdMap uidMap, IdMap gidMap) {
+                return UserNamespaces.createWithMaps(uidMap, gidMap);
+            }
+        });
     }
 
-    /** The fd stays owned by the cache: use it while holding no assumption it outlives the next call. */
-    synchronized int usernsFor(IdMap uidMap, IdMap gidMap) {
+    /** @param create makes a user namespace with these maps (tests pass any fd) */
+    UsernsCache(int capacity, BiFunction<IdMap, IdMap, Fd> create) {
+        this.capacity = capacity;
+        this.create = create;
+    }
+
+    /** A user namespace with these maps, as a new fd the caller owns and closes. */
+    synchronized Fd usernsFor(IdMap uidMap, IdMap gidMap) {
         String key = uidMap + "|" + gidMap;
         Fd cached = byMaps.get(key);
         if (cached == null) {
-            cached = UserNamespaces.createWithMaps(uidMap, gidMap);
+            cached = create.apply(uidMap, gidMap);
             byMaps.put(key, cached);
             if (byMaps.size() > capacity) {
                 Iterator<Map.Entry<String, Fd>> eldest = byMaps.entrySet().iterator();
@@ -33,7 +51,7 @@ final class UsernsCache {
                 eldest.remove();
             }
         }
-        return cached.get();
+        return new Fd(Syscalls.get().duplicate(cached.get(), "the user namespace for " + key));
     }
 
     synchronized void closeAll() {

@@ -75,6 +75,8 @@ public final class Linux {
 
     public static final int MNT_DETACH = 2;
 
+    public static final int F_DUPFD_CLOEXEC = 1030;
+
     public static final int AF_UNIX = 1;
     public static final int SOCK_STREAM = 1;
     public static final int SOCK_CLOEXEC = 0x80000;
@@ -84,7 +86,11 @@ public final class Linux {
     /** getsockopt: a pidfd of the peer that connected (Linux 6.5+). */
     public static final int SO_PEERPIDFD = 77;
     public static final int SO_SNDTIMEO = 21;
+    public static final int SO_SNDBUF = 7;
     public static final int SCM_RIGHTS = 1;
+    /** The most fds one SCM_RIGHTS message may carry (include/net/scm.h). */
+    public static final int SCM_MAX_FD = 253;
+    public static final int MSG_CTRUNC = 0x8;
     public static final int MSG_NOSIGNAL = 0x4000;
     public static final int MSG_CMSG_CLOEXEC = 0x4000_0000;
 

@@ -7,7 +7,7 @@ package dev.idshift.sys;
 record SyscallNumbers(long openat, long close, long umount2, long setns, long unshare,
                       long socket, long connect, long sendmsg, long recvmsg, long getsockopt, long geteuid,
                       long setsockopt, long nameToHandleAt, long openByHandleAt, long accept4, long shutdown, long ioctl,
-                      long read, long lgetxattr) {
+                      long read, long lgetxattr, long fcntl) {
     static final long OPEN_TREE = 428;
     static final long MOVE_MOUNT = 429;
     static final long FSOPEN = 430;
@@ -19,9 +19,9 @@ record SyscallNumbers(long openat, long close, long umount2, long setns, long un
     static final long MOUNT_SETATTR = 442;
 
     private static final SyscallNumbers X86_64 = new SyscallNumbers(257, 3, 166, 308, 272,
-            41, 42, 46, 47, 55, 107, 54, 303, 304, 288, 48, 16, 0, 192);
+            41, 42, 46, 47, 55, 107, 54, 303, 304, 288, 48, 16, 0, 192, 72);
     private static final SyscallNumbers AARCH64 = new SyscallNumbers(56, 57, 39, 268, 97,
-            198, 203, 211, 212, 209, 175, 208, 264, 265, 242, 210, 29, 63, 9);
+            198, 203, 211, 212, 209, 175, 208, 264, 265, 242, 210, 29, 63, 9, 25);
 
     static SyscallNumbers forThisMachine() {
         String arch = System.getProperty("os.arch");

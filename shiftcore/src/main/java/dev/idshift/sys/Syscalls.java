@@ -191,6 +191,11 @@ public final class Syscalls {
         }
     }
 
+    /** fcntl(fd, F_DUPFD_CLOEXEC): a second descriptor of the same open file, the caller's to close. */
+    public int duplicate(int fd, String subject) {
+        return (int) check(raw(numbers.fcntl(), fd, Linux.F_DUPFD_CLOEXEC, 0, 0, 0), "fcntl F_DUPFD_CLOEXEC", subject);
+    }
+
     // ---- namespaces and processes ----
 
     /**
@@ -334,15 +339,34 @@ public final class Syscalls {
         }
     }
 
-    /** A received chunk and the file descriptor that came with it (-1 if none). */
-    public record Received(byte[] bytes, int fd) {
+    /**
+     * A received chunk, every file descriptor that came with it (close-on-exec, now the caller's to
+     * close, each one), and whether the kernel cut the ancillary data short (MSG_CTRUNC: fds beyond
+     * the buffer were discarded by the kernel, and the peer is not following the protocol).
+     */
+    public record Received(byte[] bytes, int[] fds, boolean controlTruncated) {
+        /** Closes every fd that came with the chunk. */
+        public void closeFds() {
+            Syscalls sys = Syscalls.get();
+            for (int fd : fds) {
+                sys.close(fd);
+            }
+        }
     }
 
-    /** Reads up to {@code max} bytes; an SCM_RIGHTS fd that arrives with them is returned, close-on-exec. */
-    public Received receiveWithFd(int socket, int max, String subject) {
+    /** Room for one full SCM_RIGHTS message: CMSG_SPACE(SCM_MAX_FD * 4), and then some for any other cmsg. */
+    private static final int CONTROL_BUFFER = 2048;
+    /** sizeof(struct cmsghdr) on 64-bit: size_t cmsg_len, int cmsg_level, int cmsg_type. */
+    private static final int CMSG_HEADER = 16;
+
+    /**
+     * Reads up to {@code max} bytes and every SCM_RIGHTS fd that arrives with them, however many
+     * control messages carry them: an fd we did not take stays open in this process for good.
+     */
+    public Received receive(int socket, int max, String subject) {
         long buffer = memory.allocateMemory(max, false);
         long iov = memory.allocateMemory(16, true);
-        long control = memory.allocateMemory(64, true);
+        long control = memory.allocateMemory(CONTROL_BUFFER, true);
         long header = memory.allocateMemory(56, true);
         try {
             memory.putLong(iov, buffer);
@@ -350,16 +374,30 @@ public final class Syscalls {
             memory.putLong(header + 16, iov);
             memory.putLong(header + 24, 1);
             memory.putLong(header + 32, control);
-            memory.putLong(header + 40, 64);
+            memory.putLong(header + 40, CONTROL_BUFFER);
             long read = check(raw(numbers.recvmsg(), socket, header, Linux.MSG_CMSG_CLOEXEC, 0, 0), "recvmsg", subject);
-            int fd = -1;
             long controlLength = memory.getLong(header + 40);
-            if (controlLength >= 20 && memory.getInt(control + 8) == Linux.SOL_SOCKET && memory.getInt(control + 12) == Linux.SCM_RIGHTS) {
-                fd = memory.getInt(control + 16);
+            boolean truncated = (memory.getInt(header + 48) & Linux.MSG_CTRUNC) != 0;
+            int[] fds = new int[0];
+            long cmsg = control;
+            while (cmsg + CMSG_HEADER <= control + controlLength) {
+                long length = memory.getLong(cmsg);
+                if (length < CMSG_HEADER || cmsg + length > control + controlLength) {
+                    break;
+                }
+                if (memory.getInt(cmsg + 8) == Linux.SOL_SOCKET && memory.getInt(cmsg + 12) == Linux.SCM_RIGHTS) {
+                    int count = (int) ((length - CMSG_HEADER) / 4);
+                    int[] more = java.util.Arrays.copyOf(fds, fds.length + count);
+                    for (int i = 0; i < count; i++) {
+                        more[fds.length + i] = memory.getInt(cmsg + CMSG_HEADER + 4L * i);
+                    }
+                    fds = more;
+                }
+                cmsg += (length + 7) & ~7L; // CMSG_NXTHDR: each message is padded to 8 bytes
             }
             byte[] bytes = new byte[(int) read];
             memory.getByteArray(buffer, bytes, 0, bytes.length);
-            return new Received(bytes, fd);
+            return new Received(bytes, fds, truncated);
         } finally {
             free(header);
             free(control);
@@ -380,13 +418,40 @@ public final class Syscalls {
 
     /** SO_RCVTIMEO and SO_SNDTIMEO: a peer that stops reading or writing cannot hold a thread forever. */
     public void setTimeouts(int socket, long seconds) {
+        setReceiveTimeout(socket, seconds * 1000);
+        setSendTimeout(socket, seconds * 1000);
+    }
+
+    /** SO_RCVTIMEO in milliseconds (at least 1: zero would mean "wait forever"). */
+    public void setReceiveTimeout(int socket, long millis) {
+        setTimeval(socket, Linux.SO_RCVTIMEO, "SO_RCVTIMEO", millis);
+    }
+
+    /** SO_SNDTIMEO in milliseconds (at least 1: zero would mean "wait forever"). */
+    public void setSendTimeout(int socket, long millis) {
+        setTimeval(socket, Linux.SO_SNDTIMEO, "SO_SNDTIMEO", millis);
+    }
+
+    private void setTimeval(int socket, int option, String name, long millis) {
+        long positive = Math.max(1, millis);
         long timeval = memory.allocateMemory(16, true);
         try {
-            memory.putLong(timeval, seconds);
-            check(raw(numbers.setsockopt(), socket, Linux.SOL_SOCKET, Linux.SO_RCVTIMEO, timeval, 16), "setsockopt", "SO_RCVTIMEO");
-            check(raw(numbers.setsockopt(), socket, Linux.SOL_SOCKET, Linux.SO_SNDTIMEO, timeval, 16), "setsockopt", "SO_SNDTIMEO");
+            memory.putLong(timeval, positive / 1000);
+            memory.putLong(timeval + 8, (positive % 1000) * 1000);
+            check(raw(numbers.setsockopt(), socket, Linux.SOL_SOCKET, option, timeval, 16), "setsockopt", name);
         } finally {
             free(timeval);
+        }
+    }
+
+    /** SO_SNDBUF (the kernel doubles it, and keeps a minimum): how much unread output may queue. */
+    public void setSendBuffer(int socket, int bytes) {
+        long value = memory.allocateMemory(4, true);
+        try {
+            memory.putInt(value, bytes);
+            check(raw(numbers.setsockopt(), socket, Linux.SOL_SOCKET, Linux.SO_SNDBUF, value, 4), "setsockopt", "SO_SNDBUF");
+        } finally {
+            free(value);
         }
     }
 

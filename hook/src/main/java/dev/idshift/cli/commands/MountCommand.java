@@ -116,12 +116,13 @@ public final class MountCommand implements Callable<Integer> {
             // SRC is resolved by the daemon, beneath its mark: the caller may not even be able to reach it.
             // The daemon resolves SRC in the host's view; pass what the user typed, made absolute.
             String requested = source.toAbsolutePath().normalize().toString();
-            try (Fd tree = DaemonClient.mount(socket != null ? socket : Protocol.socketFromEnvironment(), requested,
+            try (DaemonClient.Mount mount = DaemonClient.mount(socket != null ? socket : Protocol.socketFromEnvironment(), requested,
                     maps.uidMap(), maps.gidMap(), maps.readonly())) {
-                ShiftedMounts.restrict(tree, maps.access(), realTarget.toString());
-                IdmappedTrees.attach(tree, realTarget.toString());
+                ShiftedMounts.restrict(mount.tree(), maps.access(), realTarget.toString());
+                IdmappedTrees.attach(mount.tree(), realTarget.toString());
+                how = "made by the idshift daemon, backend " + mount.backend() + (mount.backend().equals("fuse")
+                        ? ": a FUSE view, the kernel will not idmap SRC's filesystem" : ": a kernel idmapped mount");
             }
-            how = "made by the idshift daemon: an idmapped mount, or a FUSE view where the kernel will not idmap SRC";
         }
         System.out.println("idshift: mounted " + realSource + " on " + realTarget + " (" + how + "; uids "
                 + maps.uidMap() + ", gids " + maps.gidMap() + "; " + maps.access().words() + disabled(maps.access()) + ")");

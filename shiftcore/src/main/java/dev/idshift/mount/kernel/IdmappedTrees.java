@@ -23,10 +23,18 @@ public final class IdmappedTrees {
         return idmap(new Fd(Syscalls.get().openTree(Linux.AT_FDCWD, path, flags, path)), path, usernsFd, readonly);
     }
 
-    /** The same as {@link #cloneIdmapped} for a tree already opened (O_PATH), e.g. resolved beneath a mark. */
-    public static Fd cloneIdmapped(Fd source, String subject, int usernsFd, boolean readonly) {
+    /**
+     * The same as {@link #cloneIdmapped} for a tree already opened (O_PATH), e.g. resolved beneath a
+     * mark, with {@code attributes} (MOUNT_ATTR_RDONLY, _NODEV, ...) set together with the idmap.
+     */
+    public static Fd cloneIdmapped(Fd source, String subject, int usernsFd, long attributes) {
         int flags = Linux.OPEN_TREE_CLONE | Linux.OPEN_TREE_CLOEXEC | Linux.AT_EMPTY_PATH;
-        return idmap(new Fd(Syscalls.get().openTree(source.get(), "", flags, subject)), subject, usernsFd, readonly);
+        return idmap(new Fd(Syscalls.get().openTree(source.get(), "", flags, subject)), subject, usernsFd, attributes);
+    }
+
+    /** Sets mount attributes (MOUNT_ATTR_NODEV, ...) on a detached tree, no idmap. */
+    public static void setAttributes(Fd tree, long attributes, String subject) {
+        Syscalls.get().mountSetattr(tree.get(), "", Linux.AT_EMPTY_PATH, attributes, 0, 0, 0, subject);
     }
 
     /** A plain detached clone of {@code path}'s own mount (for a tree already stored with host ids). */
@@ -40,10 +48,14 @@ public final class IdmappedTrees {
         return new Fd(Syscalls.get().openTree(source.get(), "", flags, subject));
     }
 
-    /** Sets the idmap (and read-only) on a fresh detached clone; on failure the clone is discarded. */
     private static Fd idmap(Fd tree, String subject, int usernsFd, boolean readonly) {
+        return idmap(tree, subject, usernsFd, readonly ? Linux.MOUNT_ATTR_RDONLY : 0);
+    }
+
+    /** Sets the idmap (and other attributes) on a fresh detached clone; on failure the clone is discarded. */
+    private static Fd idmap(Fd tree, String subject, int usernsFd, long attributes) {
         try {
-            long attrs = Linux.MOUNT_ATTR_IDMAP | (readonly ? Linux.MOUNT_ATTR_RDONLY : 0);
+            long attrs = Linux.MOUNT_ATTR_IDMAP | attributes;
             Syscalls.get().mountSetattr(tree.get(), "", Linux.AT_EMPTY_PATH, attrs, 0, 0, usernsFd, subject);
             return tree;
         } catch (SyscallException e) {

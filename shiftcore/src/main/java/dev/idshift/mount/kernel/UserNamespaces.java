@@ -19,8 +19,8 @@ import java.util.concurrent.TimeUnit;
  * its maps, opens its ns file and reaps it; the namespace lives on through the open fd.
  */
 public final class UserNamespaces {
-    private static final String[] UNSHARE = {"/usr/bin/unshare", "/bin/unshare"};
-    private static final String[] CAT = {"/usr/bin/cat", "/bin/cat"};
+    static final String[] UNSHARE = {"/usr/bin/unshare", "/bin/unshare"};
+    static final String[] CAT = {"/usr/bin/cat", "/bin/cat"};
 
     private UserNamespaces() {
     }
@@ -100,7 +100,7 @@ public final class UserNamespaces {
         }
     }
 
-    private static String existing(String[] candidates) {
+    static String existing(String[] candidates) {
         for (String candidate : candidates) {
             if (Files.isExecutable(Path.of(candidate))) {
                 return candidate;

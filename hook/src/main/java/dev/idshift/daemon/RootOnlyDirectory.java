@@ -1,0 +1,26 @@
+package dev.idshift.daemon;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+
+/** A directory only host root may enter: made so, or made so again if an older daemon left it open. */
+final class RootOnlyDirectory {
+    private RootOnlyDirectory() {
+    }
+
+    /** @throws IllegalStateException if {@code directory} is not a real directory owned by root */
+    static Path ensure(Path directory) throws IOException {
+        Files.createDirectories(directory, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        if (!Files.isDirectory(directory, LinkOption.NOFOLLOW_LINKS)
+                || ((Integer) Files.getAttribute(directory, "unix:uid", LinkOption.NOFOLLOW_LINKS)) != 0) {
+            throw new IllegalStateException(directory + " is not a directory owned by root; refusing to use it");
+        }
+        if (!Files.getPosixFilePermissions(directory, LinkOption.NOFOLLOW_LINKS).equals(PosixFilePermissions.fromString("rwx------"))) {
+            Files.setPosixFilePermissions(directory, PosixFilePermissions.fromString("rwx------"));
+        }
+        return directory;
+    }
+}
