@@ -52,11 +52,11 @@ public final class DaemonServer {
     /** Slots only host root may take, so root can always reach its daemon. */
     private static final int ROOT_RESERVE = 16;
     /**
-     * SO_SNDBUF of a connection (the kernel doubles it): room for about a dozen small responses. A
+     * SO_SNDBUF of a connection (the kernel doubles it): room for about ten small responses. A
      * client that sends requests but does not read the answers then finds its next answer waiting,
      * and is cut off after the send timeout: a connection has at most that many unanswered requests.
      */
-    private static final int RESPONSE_BUFFER = 8192;
+    private static final int RESPONSE_BUFFER = 4096;
 
     private final Admission admission = new Admission(MAX_CONNECTIONS, MAX_CONNECTIONS_PER_PRINCIPAL, ROOT_RESERVE);
 

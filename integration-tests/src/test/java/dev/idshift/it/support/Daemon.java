@@ -75,6 +75,13 @@ public final class Daemon implements AutoCloseable {
         return process.pid();
     }
 
+    /** Threads of the daemon process. */
+    public int threads() throws IOException {
+        try (var entries = Files.list(Path.of("/proc/" + process.pid() + "/task"))) {
+            return (int) entries.count();
+        }
+    }
+
     /** Open file descriptors of the daemon process. */
     public int openFds() throws IOException {
         try (var entries = Files.list(Path.of("/proc/" + process.pid() + "/fd"))) {
