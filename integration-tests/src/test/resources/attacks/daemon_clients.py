@@ -5,7 +5,8 @@
   pipeline SOCKET CONNS REQUESTS SECONDS
                                  CONNS connections, each sent REQUESTS status lines, never reading
   latency SOCKET N REQUEST       N times: connect, send REQUEST (a JSON line), read the answer
-  poll GLOB SECONDS              tries to open every file GLOB matches, over and over
+  poll GLOB SECONDS              tries to open every file GLOB matches, over and over, and
+                                 looks for mounts under GLOB's directory in its mountinfo
 Each prints one line of key=value results on stdout.
 """
 import glob
@@ -117,9 +118,12 @@ def latency(path, n, request):
 
 
 def poll(pattern, seconds):
-    opened = seen = 0
+    opened = seen = mounted = 0
+    top = os.path.dirname(os.path.dirname(pattern)) + "/"
     start = time.time()
     while time.time() - start < seconds:
+        with open("/proc/self/mountinfo") as table:
+            mounted += sum(1 for line in table if top in line)
         for name in glob.glob(pattern):
             seen += 1
             try:
@@ -128,7 +132,7 @@ def poll(pattern, seconds):
                 opened += 1
             except OSError:
                 pass
-    print("opened=%d seen=%d" % (opened, seen), flush=True)
+    print("opened=%d seen=%d mounted=%d" % (opened, seen, mounted), flush=True)
 
 
 if __name__ == "__main__":

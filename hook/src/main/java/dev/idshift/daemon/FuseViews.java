@@ -6,6 +6,7 @@ import dev.idshift.mount.fuse.FuseMounts;
 import dev.idshift.mount.fuse.FuseRegistry;
 import dev.idshift.mount.kernel.Fd;
 import dev.idshift.mount.kernel.IdmappedTrees;
+import dev.idshift.mount.kernel.MountNamespaceRunner;
 import dev.idshift.staging.StagingStore;
 import dev.idshift.sys.Linux;
 import dev.idshift.sys.Syscalls;
@@ -19,11 +20,11 @@ import java.nio.file.Path;
  * mounts on a private mount point, we clone that mount detached and unmount the original: the clone
  * (sent to the caller) is then the only reference, and the server exits when the caller's mount goes.
  *
- * <p>Private means: the mount point lives in a root-only (0700, owned by root) set-up directory, so
- * while the view is attached there (allow_other: the caller's users must see it later) nobody but
- * host root can walk to it and open a file to keep. Mount namespaces of their own would hide it from
- * mountinfo too, but the daemon must clone it (open_tree) from its own namespace; the path in
- * mountinfo names nothing anyone else can open.
+ * <p>Private twice over. The server starts, and mounts, in the daemon's private mount namespace
+ * (a thread of ours joins it and starts the server from there), which no process of anyone else's
+ * is in: the view (allow_other, as the caller's users must use it) is never attached where another
+ * user could open a file in it to keep, nor shows in anyone's mountinfo. And the mount point is in a
+ * root-only (0700) set-up directory, should it ever be attached elsewhere.
  */
 final class FuseViews {
     private final FuseRegistry servers = FuseRegistry.fromEnvironment();
@@ -39,7 +40,6 @@ final class FuseViews {
      *                    link: what was authorised is what is served, whatever its path now names)
      */
     Fd detachedView(int directoryFd, IdMap uidMap, IdMap gidMap, boolean readonly) {
-        Syscalls sys = Syscalls.get();
         Path mountPoint;
         try {
             mountPoint = Files.createTempDirectory(RootOnlyDirectory.ensure(mountPoints), "view-");
@@ -48,28 +48,38 @@ final class FuseViews {
         }
         String source = "/proc/" + ProcessHandle.current().pid() + "/fd/" + directoryFd;
         try {
-            FuseMounts.start(FuseServe.serverCommand(), servers, source, mountPoint.toString(), uidMap, gidMap,
-                    HandedOutMounts.access(readonly));
-            try {
-                Fd view = new Fd(sys.openTree(Linux.AT_FDCWD, mountPoint.toString(), Linux.OPEN_TREE_CLONE | Linux.OPEN_TREE_CLOEXEC,
-                        mountPoint.toString()));
-                try {
-                    // The server mounted nodev already; the clone carries it, locked, as a mount attribute too.
-                    IdmappedTrees.setAttributes(view, HandedOutMounts.attributes(readonly), mountPoint.toString());
-                    return handedOut.seal(view, mountPoint.toString());
-                } catch (RuntimeException e) {
-                    view.close();
-                    throw e;
+            Fd view = handedOut.inPrivateNamespace(new MountNamespaceRunner.Work<Fd>() {
+                @Override
+                public Fd run() {
+                    return serveAndClone(source, mountPoint.toString(), uidMap, gidMap, readonly);
                 }
-            } finally {
-                sys.umount2(mountPoint.toString(), Linux.MNT_DETACH);
-            }
+            });
+            return handedOut.seal(view, mountPoint.toString());
         } finally {
             try {
                 Files.deleteIfExists(mountPoint);
             } catch (IOException ignored) {
                 // an empty directory under /run; gc-free
             }
+        }
+    }
+
+    /** In the private namespace: the server's mount, cloned detached (nodev and all), the original detached. */
+    private Fd serveAndClone(String source, String mountPoint, IdMap uidMap, IdMap gidMap, boolean readonly) {
+        Syscalls sys = Syscalls.get();
+        FuseMounts.start(FuseServe.serverCommand(), servers, source, mountPoint, uidMap, gidMap, HandedOutMounts.access(readonly));
+        try {
+            Fd view = new Fd(sys.openTree(Linux.AT_FDCWD, mountPoint, Linux.OPEN_TREE_CLONE | Linux.OPEN_TREE_CLOEXEC, mountPoint));
+            try {
+                // The server mounted nodev already; the clone carries it (locked, once sealed) as an attribute too.
+                IdmappedTrees.setAttributes(view, HandedOutMounts.attributes(readonly), mountPoint);
+                return view;
+            } catch (RuntimeException e) {
+                view.close();
+                throw e;
+            }
+        } finally {
+            sys.umount2(mountPoint, Linux.MNT_DETACH);
         }
     }
 }

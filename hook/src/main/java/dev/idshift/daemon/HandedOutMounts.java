@@ -3,6 +3,7 @@ package dev.idshift.daemon;
 import dev.idshift.mount.kernel.AttributeLock;
 import dev.idshift.mount.kernel.Fd;
 import dev.idshift.mount.MountAccess;
+import dev.idshift.mount.kernel.MountNamespaceRunner;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -42,6 +43,14 @@ final class HandedOutMounts {
     /** {@code tree} (attributes set), as a clone whose attributes are locked; {@code tree} is closed. */
     Fd seal(Fd tree, String subject) {
         return lock().lock(tree, subject);
+    }
+
+    /**
+     * Runs {@code work} in the daemon's private mount namespace (see {@link AttributeLock}): a FUSE
+     * view set up there is never attached anywhere another process could see or reach it.
+     */
+    <T> T inPrivateNamespace(MountNamespaceRunner.Work<T> work) {
+        return lock().runInPrivateNamespace(work);
     }
 
     private synchronized AttributeLock lock() {

@@ -159,7 +159,8 @@ class DaemonAttacksTest {
 
     /**
      * Item 6: while the daemon sets FUSE views up, another user (with no right to the mark) polls
-     * the set-up directory and never opens a view: it is root's only (0700).
+     * the set-up directory and never opens a view, nor sees one in its mount table: the views are
+     * mounted in the daemon's private mount namespace, under a root-only (0700) directory.
      */
     @Test
     void anotherUserNeverOpensAFuseViewWhileTheDaemonSetsItUp() throws Exception {
@@ -188,6 +189,7 @@ class DaemonAttacksTest {
                     assertEquals(0, (int) (Integer) Files.getAttribute(setUp, "unix:uid"));
                     String polled = output(poller, 40);
                     assertTrue(polled.contains("opened=0 seen=0"), "the other user reached a view being set up: " + polled);
+                    assertTrue(polled.contains("mounted=0"), "a view being set up showed in the host's mount table: " + polled);
                 } finally {
                     poller.destroyForcibly();
                 }

@@ -34,11 +34,14 @@ public final class AttributeLock implements AutoCloseable {
     /** The thread in L (clones the locked copy). */
     private final ExecutorService lockedSide;
     private final String slot;
+    /** P, for work that must not be seen from the host's namespace ({@link #runInPrivateNamespace}). */
+    private final Fd privateNamespace;
 
-    private AttributeLock(ExecutorService privateSide, ExecutorService lockedSide, String slot) {
+    private AttributeLock(ExecutorService privateSide, ExecutorService lockedSide, String slot, Fd privateNamespace) {
         this.privateSide = privateSide;
         this.lockedSide = lockedSide;
         this.slot = slot;
+        this.privateNamespace = privateNamespace;
     }
 
     /**
@@ -71,7 +74,13 @@ public final class AttributeLock implements AutoCloseable {
             } finally {
                 locked.close(); // the thread in it keeps it alive
             }
-            return new AttributeLock(privateSide, lockedSide, slot);
+            Fd privateNamespace = on(privateSide, new Callable<Fd>() {
+                @Override
+                public Fd call() {
+                    return new Fd(Syscalls.get().open("/proc/thread-self/ns/mnt", Linux.O_RDONLY));
+                }
+            });
+            return new AttributeLock(privateSide, lockedSide, slot, privateNamespace);
         } catch (RuntimeException e) {
             privateSide.shutdownNow();
             lockedSide.shutdownNow();
@@ -176,8 +185,18 @@ public final class AttributeLock implements AutoCloseable {
         }
     }
 
+    /**
+     * Runs {@code work} on a thread of its own in P, the daemon's private mount namespace: what it
+     * mounts there (and any process it starts, which starts in P too) the host's namespace never
+     * sees. The thread ends with the work.
+     */
+    public <T> T runInPrivateNamespace(MountNamespaceRunner.Work<T> work) {
+        return MountNamespaceRunner.runIn(privateNamespace, "the daemon's private mount namespace", work);
+    }
+
     @Override
     public void close() {
+        privateNamespace.close();
         privateSide.shutdownNow();
         lockedSide.shutdownNow();
     }

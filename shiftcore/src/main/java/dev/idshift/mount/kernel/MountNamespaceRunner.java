@@ -22,27 +22,34 @@ public final class MountNamespaceRunner {
     }
 
     public static <T> T runIn(long pid, Work<T> work) {
+        try (Fd mntns = new Fd(Syscalls.get().open("/proc/" + pid + "/ns/mnt", Linux.O_RDONLY))) {
+            return runIn(mntns, "mount namespace of pid " + pid, work);
+        }
+    }
+
+    /** The same in the mount namespace {@code mntns} (an nsfs fd, still the caller's to close). */
+    public static <T> T runIn(Fd mntns, String subject, Work<T> work) {
         Object[] result = new Object[1];
         Throwable[] failure = new Throwable[1];
         Thread thread = new Thread(new Runnable() {
             @Override
             public void run() {
                 Syscalls sys = Syscalls.get();
-                try (Fd mntns = new Fd(sys.open("/proc/" + pid + "/ns/mnt", Linux.O_RDONLY))) {
+                try {
                     sys.unshare(Linux.CLONE_FS);
-                    sys.setns(mntns.get(), Linux.CLONE_NEWNS, "mount namespace of pid " + pid);
+                    sys.setns(mntns.get(), Linux.CLONE_NEWNS, subject);
                     result[0] = work.run();
                 } catch (Throwable e) {
                     failure[0] = e;
                 }
             }
-        }, "idshift-mntns-" + pid);
+        }, "idshift-mntns");
         thread.start();
         try {
             thread.join();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while working in the mount namespace of pid " + pid);
+            throw new IllegalStateException("interrupted while working in the " + subject);
         }
         if (failure[0] instanceof RuntimeException) {
             throw (RuntimeException) failure[0];
