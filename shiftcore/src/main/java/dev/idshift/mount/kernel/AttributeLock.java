@@ -22,26 +22,33 @@ import java.util.concurrent.Callable;
  * a mount namespace owned by a less privileged user namespace (lock_mnt_tree): at unshare, and when
  * a mount propagates there. Nothing else sets the locks, and no mount_setattr flag does.
  *
- * <p>How: a private mount namespace P of ours (one thread's) with a shared tmpfs at {@code station};
+ * <p>How: a private mount namespace P of ours (no process's) with a shared tmpfs at {@code station};
  * a mount namespace L owned by a user namespace of ours, copied from P, where the tmpfs is a slave
  * of P's. A tree attached at the station in P propagates into L, locked; cloned there
  * (open_tree), the clone keeps the locks, and the clone is what the caller gets. Neither namespace
  * has a process in it: no one else ever sees the tree on its way through.
  */
 public final class AttributeLock implements AutoCloseable {
-    /** The thread in P (attaches and detaches at the station). */
-    private final ExecutorService privateSide;
-    /** The thread in L (clones the locked copy). */
-    private final ExecutorService lockedSide;
-    private final String slot;
+    /**
+     * The one thread that seals: it made P, and moves between P (to attach a tree at the station)
+     * and L (to clone it there) with setns, so a request waits for one hand-off, not three.
+     */
+    private final ExecutorService sealer;
+    /** A thread in P that detaches used slots, off the request's path (an unmount waits for RCU). */
+    private final ExecutorService cleaner;
+    private final Path station;
     /** P, for work that must not be seen from the host's namespace ({@link #runInPrivateNamespace}). */
     private final Fd privateNamespace;
+    private final Fd lockedNamespace;
+    /** Slots are used once: the next tree never waits for the last one's unmount. Sealer only. */
+    private long nextSlot;
 
-    private AttributeLock(ExecutorService privateSide, ExecutorService lockedSide, String slot, Fd privateNamespace) {
-        this.privateSide = privateSide;
-        this.lockedSide = lockedSide;
-        this.slot = slot;
+    private AttributeLock(ExecutorService sealer, ExecutorService cleaner, Path station, Fd privateNamespace, Fd lockedNamespace) {
+        this.sealer = sealer;
+        this.cleaner = cleaner;
+        this.station = station;
         this.privateNamespace = privateNamespace;
+        this.lockedNamespace = lockedNamespace;
     }
 
     /**
@@ -51,39 +58,38 @@ public final class AttributeLock implements AutoCloseable {
      *                the host's directory stays as it is)
      */
     public static AttributeLock create(Path station) {
-        ExecutorService privateSide = Executors.newSingleThreadExecutor(named("idshift-lock-private"));
-        ExecutorService lockedSide = Executors.newSingleThreadExecutor(named("idshift-lock-locked"));
+        ExecutorService sealer = Executors.newSingleThreadExecutor(named("idshift-lock-sealer"));
+        ExecutorService cleaner = Executors.newSingleThreadExecutor(named("idshift-lock-cleaner"));
+        Fd locked = null;
         try {
-            String slot = station.resolve("slot").toString();
-            Fd locked = on(privateSide, new Callable<Fd>() {
+            locked = on(sealer, new Callable<Fd>() {
                 @Override
                 public Fd call() throws Exception {
                     return setUpPrivateSide(station);
                 }
             });
-            try {
-                on(lockedSide, new Callable<Void>() {
-                    @Override
-                    public Void call() {
-                        Syscalls sys = Syscalls.get();
-                        sys.unshare(Linux.CLONE_FS);
-                        sys.setns(locked.get(), Linux.CLONE_NEWNS, "the attribute-locking mount namespace");
-                        return null;
-                    }
-                });
-            } finally {
-                locked.close(); // the thread in it keeps it alive
-            }
-            Fd privateNamespace = on(privateSide, new Callable<Fd>() {
+            Fd privateNamespace = on(sealer, new Callable<Fd>() {
                 @Override
                 public Fd call() {
                     return new Fd(Syscalls.get().open("/proc/thread-self/ns/mnt", Linux.O_RDONLY));
                 }
             });
-            return new AttributeLock(privateSide, lockedSide, slot, privateNamespace);
+            on(cleaner, new Callable<Void>() {
+                @Override
+                public Void call() {
+                    Syscalls sys = Syscalls.get();
+                    sys.unshare(Linux.CLONE_FS);
+                    sys.setns(privateNamespace.get(), Linux.CLONE_NEWNS, "the daemon's private mount namespace");
+                    return null;
+                }
+            });
+            return new AttributeLock(sealer, cleaner, station, privateNamespace, locked);
         } catch (RuntimeException e) {
-            privateSide.shutdownNow();
-            lockedSide.shutdownNow();
+            if (locked != null) {
+                locked.close();
+            }
+            sealer.shutdownNow();
+            cleaner.shutdownNow();
             throw e;
         }
     }
@@ -104,7 +110,6 @@ public final class AttributeLock implements AutoCloseable {
             }
         }
         sys.mountSetattr(Linux.AT_FDCWD, station.toString(), 0, 0, 0, Linux.MS_SHARED, 0, station.toString());
-        Files.createDirectory(station.resolve("slot"));
         return lockedNamespace();
     }
 
@@ -146,42 +151,53 @@ public final class AttributeLock implements AutoCloseable {
      * A clone of {@code tree} (a detached mount with its attributes set) whose attributes no one who
      * attaches it can change. {@code tree} is consumed (closed) either way.
      */
-    public synchronized Fd lock(Fd tree, String subject) {
-        Syscalls sys = Syscalls.get();
+    public Fd lock(Fd tree, String subject) {
         try {
-            on(privateSide, new Callable<Void>() {
+            return on(sealer, new Callable<Fd>() {
                 @Override
-                public Void call() {
-                    sys.moveMount(tree.get(), "", Linux.AT_FDCWD, slot, Linux.MOVE_MOUNT_F_EMPTY_PATH, subject);
-                    return null;
+                public Fd call() throws IOException {
+                    return sealOnSealer(tree, subject);
                 }
             });
-            try {
-                return on(lockedSide, new Callable<Fd>() {
-                    @Override
-                    public Fd call() {
-                        Fd clone = new Fd(sys.openTree(Linux.AT_FDCWD, slot, Linux.OPEN_TREE_CLONE | Linux.OPEN_TREE_CLOEXEC, subject));
-                        try {
-                            // A clone of a shared mount joins its peer group: leave it with none.
-                            sys.mountSetattr(clone.get(), "", Linux.AT_EMPTY_PATH, 0, 0, Linux.MS_PRIVATE, 0, subject);
-                            return clone;
-                        } catch (RuntimeException e) {
-                            clone.close();
-                            throw e;
-                        }
-                    }
-                });
-            } finally {
-                on(privateSide, new Callable<Void>() {
-                    @Override
-                    public Void call() {
-                        sys.umount2(slot, Linux.MNT_DETACH); // propagates: L's copy goes too
-                        return null;
-                    }
-                });
-            }
         } finally {
             tree.close();
+        }
+    }
+
+    private Fd sealOnSealer(Fd tree, String subject) throws IOException {
+        Syscalls sys = Syscalls.get();
+        sys.setns(privateNamespace.get(), Linux.CLONE_NEWNS, "the daemon's private mount namespace");
+        Path slot = Files.createDirectory(station.resolve(Long.toString(nextSlot++)));
+        try {
+            // Propagates into L, where the kernel locks the copy's flags.
+            sys.moveMount(tree.get(), "", Linux.AT_FDCWD, slot.toString(), Linux.MOVE_MOUNT_F_EMPTY_PATH, subject);
+        } catch (RuntimeException e) {
+            Files.delete(slot);
+            throw e;
+        }
+        try {
+            sys.setns(lockedNamespace.get(), Linux.CLONE_NEWNS, "the attribute-locking mount namespace");
+            Fd clone = new Fd(sys.openTree(Linux.AT_FDCWD, slot.toString(), Linux.OPEN_TREE_CLONE | Linux.OPEN_TREE_CLOEXEC, subject));
+            try {
+                // A clone of a shared mount joins its peer group: leave it with none.
+                sys.mountSetattr(clone.get(), "", Linux.AT_EMPTY_PATH, 0, 0, Linux.MS_PRIVATE, 0, subject);
+                return clone;
+            } catch (RuntimeException e) {
+                clone.close();
+                throw e;
+            }
+        } finally {
+            cleaner.execute(new Runnable() {
+                @Override
+                public void run() {
+                    try {
+                        Syscalls.get().umount2(slot.toString(), Linux.MNT_DETACH); // propagates: L's copy goes too
+                        Files.delete(slot);
+                    } catch (IOException | RuntimeException e) {
+                        // a slot left mounted in P costs a little memory, nothing else; the next ones go on
+                    }
+                }
+            });
         }
     }
 
@@ -196,9 +212,10 @@ public final class AttributeLock implements AutoCloseable {
 
     @Override
     public void close() {
+        sealer.shutdownNow();
+        cleaner.shutdownNow();
         privateNamespace.close();
-        privateSide.shutdownNow();
-        lockedSide.shutdownNow();
+        lockedNamespace.close();
     }
 
     private static <T> T on(ExecutorService thread, Callable<T> work) {
