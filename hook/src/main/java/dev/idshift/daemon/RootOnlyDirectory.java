@@ -13,7 +13,13 @@ final class RootOnlyDirectory {
 
     /** @throws IllegalStateException if {@code directory} is not a real directory owned by root */
     static Path ensure(Path directory) throws IOException {
-        Files.createDirectories(directory, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        // Parents as they would be made anyway (the run directory must stay traversable); the directory 0700 from the start.
+        Files.createDirectories(directory.getParent());
+        try {
+            Files.createDirectory(directory, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        } catch (java.nio.file.FileAlreadyExistsException exists) {
+            // checked below
+        }
         if (!Files.isDirectory(directory, LinkOption.NOFOLLOW_LINKS)
                 || ((Integer) Files.getAttribute(directory, "unix:uid", LinkOption.NOFOLLOW_LINKS)) != 0) {
             throw new IllegalStateException(directory + " is not a directory owned by root; refusing to use it");
