@@ -251,15 +251,26 @@ class DaemonAttacksTest {
                 int fds = daemon.openFds();
                 int threads = daemon.threads();
 
-                Process trickle = new ProcessBuilder(attacker.as(world.client("trickle", socket, "300", "14"))).redirectErrorStream(true).start();
+                // Half from the host, half from a user namespace of the attacker's own: one principal.
+                Process trickle = new ProcessBuilder(attacker.as(world.client("trickle", socket, "150", "14"))).redirectErrorStream(true).start();
+                List<String> inNamespace = new ArrayList<>(List.of("unshare", "--user", "--map-root-user"));
+                inNamespace.addAll(world.client("trickle", socket, "150", "14"));
+                Process nested = new ProcessBuilder(attacker.as(inNamespace)).redirectErrorStream(true).start();
                 try {
-                    assertTrue(firstLine(trickle).startsWith("connected=300"), "the attacker holds its connections");
+                    assertTrue(firstLine(trickle).startsWith("connected=150"), "the attacker holds its connections");
+                    assertTrue(firstLine(nested).startsWith("connected=150"), "and more from its user namespace");
                     underAttack(world, other, socket, status, rootMount, otherMount, "300 trickling connections");
-                    String trickled = output(trickle, 60);
-                    assertTrue(trickled.contains("open=0"), "no trickling connection outlives the line deadline: " + trickled);
-                    assertTrue(trickled.matches("(?s).*refused=(2[6-9][0-9]|300).*"), "one user holds at most its share: " + trickled);
+                    Map<String, String> host = keyValues(output(trickle, 60));
+                    Map<String, String> namespaced = keyValues(output(nested, 60));
+                    String both = host + " " + namespaced;
+                    assertEquals("0", host.get("open"), "no trickling connection outlives the line deadline: " + both);
+                    assertEquals("0", namespaced.get("open"), "no trickling connection outlives the line deadline: " + both);
+                    int cut = Integer.parseInt(host.get("cut")) + Integer.parseInt(namespaced.get("cut"));
+                    assertTrue(cut <= 32, "one user, whatever its namespaces, holds at most its share of 32: " + both);
+                    assertEquals(300, cut + Integer.parseInt(host.get("refused")) + Integer.parseInt(namespaced.get("refused")), both);
                 } finally {
                     trickle.destroyForcibly();
+                    nested.destroyForcibly();
                 }
 
                 Process pipeline = new ProcessBuilder(attacker.as(world.client("pipeline", socket, "4", "5000", "15")))
