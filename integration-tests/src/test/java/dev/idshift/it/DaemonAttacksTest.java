@@ -8,10 +8,10 @@ import dev.idshift.it.support.Daemon;
 import dev.idshift.it.support.Exec;
 import dev.idshift.it.support.FuseServers;
 import dev.idshift.it.support.Host;
+import dev.idshift.it.support.HostUser;
 import dev.idshift.it.support.PublicCopy;
 import dev.idshift.it.support.RawClient;
 import dev.idshift.it.support.Scratch;
-import dev.idshift.it.support.TestUser;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -26,6 +26,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -33,10 +34,10 @@ import org.junit.jupiter.api.Test;
  * by real unprivileged users (their own accounts and /etc/subuid ranges, setpriv, unshare -Ur).
  */
 class DaemonAttacksTest {
-    /** This suite's users and subordinate ids (3000000-3999999: 15 ranges of 65536). */
+    /** This suite's users and subordinate ids (3000000-3999999: 15 ranges of 65536, one per user). */
     private static final String PREFIX = "isb";
     private static final long SUBIDS = 3_000_000;
-    private static final long SUBID_BLOCK = 15 * 65536;
+    private static final AtomicInteger NEXT_RANGE = new AtomicInteger(new java.security.SecureRandom().nextInt(15));
     /**
      * "Normal latency" for an answer while the daemon is under attack. Unattacked, p99 is 1-25 ms
      * here; other suites sharing the two cores (load average 12) add single outliers of 100-150 ms
@@ -51,7 +52,7 @@ class DaemonAttacksTest {
      * directories, and the launcher and attack clients where the users can read them.
      */
     private record World(Path closed, Path image, Path etc, Path state, Path run, Path launcher, Path clients) {
-        static World in(Scratch scratch, TestUser... users) throws Exception {
+        static World in(Scratch scratch, HostUser... users) throws Exception {
             Path closed = scratch.dir("closed");
             Files.setPosixFilePermissions(closed, PosixFilePermissions.fromString("rwx------"));
             Path image = Files.createDirectories(closed.resolve("image"));
@@ -60,9 +61,9 @@ class DaemonAttacksTest {
             Path etc = scratch.dir("etc");
             Files.writeString(etc.resolve("passwd"), "");
             StringBuilder subids = new StringBuilder();
-            for (TestUser user : users) {
+            for (HostUser user : users) {
                 // By uid: this /etc has no passwd lines, as the daemon's own test /etc in DaemonTest.
-                subids.append(user.uid()).append(':').append(user.subidStart()).append(":65536\n");
+                subids.append(user.uid()).append(':').append(user.subidBase()).append(":65536\n");
             }
             Files.writeString(etc.resolve("subuid"), subids);
             Files.writeString(etc.resolve("subgid"), subids);
@@ -95,8 +96,8 @@ class DaemonAttacksTest {
         }
     }
 
-    private static TestUser user() {
-        return TestUser.create(PREFIX, SUBIDS, SUBID_BLOCK);
+    private static HostUser user() {
+        return HostUser.create(PREFIX, SUBIDS + (NEXT_RANGE.getAndIncrement() % 15) * 65536L);
     }
 
     private static void requireTools() {
@@ -115,7 +116,7 @@ class DaemonAttacksTest {
     @Test
     void deviceNodesDoNotOpenThroughHandedOutMountsEvenRemountedDev() throws Exception {
         requireTools();
-        try (Scratch scratch = new Scratch(); TestUser owner = user()) {
+        try (Scratch scratch = new Scratch(); HostUser owner = user()) {
             World world = World.in(scratch, owner);
             Path overlay = world.overlay();
             try (Daemon daemon = Daemon.start(scratch.dir("daemon"), world.state(), world.etc(), Map.of("IDSHIFT_RUN_DIR", world.run().toString()))) {
@@ -132,7 +133,7 @@ class DaemonAttacksTest {
                             + "mount -o remount,bind,dev " + view + " 2>/dev/null && echo REMOUNTED\n"
                             + "( exec 3<" + view + "/loop ) 2>/dev/null && echo OPENED-AFTER-REMOUNT\n"
                             + "grep \" " + view + " \" /proc/self/mountinfo\n";
-                    Exec.Result attack = owner.run(List.of("unshare", "--user", "--map-root-user", "--mount", "sh", "-c", script), 120);
+                    Exec.Result attack = runAs(owner, List.of("unshare", "--user", "--map-root-user", "--mount", "sh", "-c", script), 120);
 
                     String backend = source.equals(overlay) ? "fuse" : "kernel";
                     assertEquals(0, attack.exit(), attack.describe());
@@ -165,7 +166,7 @@ class DaemonAttacksTest {
     @Test
     void anotherUserNeverOpensAFuseViewWhileTheDaemonSetsItUp() throws Exception {
         requireTools();
-        try (Scratch scratch = new Scratch(); TestUser outsider = user()) {
+        try (Scratch scratch = new Scratch(); HostUser outsider = user()) {
             World world = World.in(scratch, outsider);
             Path overlay = world.overlay();
             try (Daemon daemon = Daemon.start(scratch.dir("daemon"), world.state(), world.etc(), Map.of("IDSHIFT_RUN_DIR", world.run().toString()))) {
@@ -204,7 +205,7 @@ class DaemonAttacksTest {
     @Test
     void fdsSentWithRequestsAreAllClosed() throws Exception {
         requireTools();
-        try (Scratch scratch = new Scratch(); TestUser attacker = user()) {
+        try (Scratch scratch = new Scratch(); HostUser attacker = user()) {
             World world = World.in(scratch, attacker);
             try (Daemon daemon = Daemon.start(scratch.dir("daemon"), world.state(), world.etc(), Map.of("IDSHIFT_RUN_DIR", world.run().toString()))) {
                 assertEquals(0, daemon.idshift("mark", world.image().toString()).exit());
@@ -215,7 +216,7 @@ class DaemonAttacksTest {
                 Thread.sleep(300);
                 int baseline = daemon.openFds();
 
-                Exec.Result flood = attacker.run(world.client("fds", daemon.socket().toString(), "200", "12"), 120);
+                Exec.Result flood = runAs(attacker, world.client("fds", daemon.socket().toString(), "200", "12"), 120);
                 assertEquals(0, flood.exit(), flood.describe());
                 assertTrue(flood.stdout().contains("answered=200"), flood.describe());
 
@@ -236,7 +237,7 @@ class DaemonAttacksTest {
     @Test
     void oneUserCannotStarveRootOrOtherUsers() throws Exception {
         requireTools();
-        try (Scratch scratch = new Scratch(); TestUser attacker = user(); TestUser other = user()) {
+        try (Scratch scratch = new Scratch(); HostUser attacker = user(); HostUser other = user()) {
             World world = World.in(scratch, attacker, other);
             try (Daemon daemon = Daemon.start(scratch.dir("daemon"), world.state(), world.etc(), Map.of("IDSHIFT_RUN_DIR", world.run().toString()))) {
                 assertEquals(0, daemon.idshift("mark", world.image().toString(), "--allow-subids").exit());
@@ -246,7 +247,7 @@ class DaemonAttacksTest {
                 String otherMount = "{\"version\":1,\"op\":\"mount\",\"source\":\"" + world.image() + "\",\"uidmap\":\"0:" + other.uid() + ":1\",\"gidmap\":\"0:" + other.gid() + ":1\"}";
                 // Warm: the caches and a few connection threads, as a running daemon has them.
                 assertAnswered(Exec.run(world.client("latency", socket, "20", rootMount)), "warm-up");
-                assertAnswered(other.run(world.client("latency", socket, "20", otherMount), 60), "warm-up");
+                assertAnswered(runAs(other, world.client("latency", socket, "20", otherMount), 60), "warm-up");
                 Thread.sleep(500);
                 int fds = daemon.openFds();
                 int threads = daemon.threads();
@@ -300,12 +301,12 @@ class DaemonAttacksTest {
     }
 
     /** Root's and the other user's status and mount requests, 20 each, all answered within the bound. */
-    private static void underAttack(World world, TestUser other, String socket, String status, String rootMount, String otherMount,
+    private static void underAttack(World world, HostUser other, String socket, String status, String rootMount, String otherMount,
                                     String attack) {
         assertLatency(Exec.run(world.client("latency", socket, "20", status)), "root's status under " + attack);
         assertLatency(Exec.run(world.client("latency", socket, "20", rootMount)), "root's mount under " + attack);
-        assertLatency(other.run(world.client("latency", socket, "20", status), 60), "another user's status under " + attack);
-        assertLatency(other.run(world.client("latency", socket, "20", otherMount), 60), "another user's mount under " + attack);
+        assertLatency(runAs(other, world.client("latency", socket, "20", status), 60), "another user's status under " + attack);
+        assertLatency(runAs(other, world.client("latency", socket, "20", otherMount), 60), "another user's mount under " + attack);
     }
 
     private static Map<String, String> assertAnswered(Exec.Result result, String what) {
@@ -320,6 +321,10 @@ class DaemonAttacksTest {
         System.out.println(what + ": " + result.stdout().trim());
         double p99 = Double.parseDouble(values.get("p99"));
         assertTrue(p99 < P99_BOUND_MS, what + ": p99 " + p99 + " ms (bound " + P99_BOUND_MS + " ms): " + result.describe());
+    }
+
+    private static Exec.Result runAs(HostUser user, List<String> command, int timeoutSeconds) {
+        return Exec.run(user.as(command), null, Map.of(), timeoutSeconds);
     }
 
     private static Map<String, String> keyValues(String line) {
