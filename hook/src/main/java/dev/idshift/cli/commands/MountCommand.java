@@ -86,6 +86,8 @@ public final class MountCommand implements Callable<Integer> {
         warnIfReachable(maps.access(), realTarget);
         String how = "";
         Path realSource = source.toAbsolutePath().normalize();
+        MountAccess granted = maps.access();
+        String limits = disabled(granted);
         boolean fuse = chosen == Backend.FUSE;
         if (chosen != Backend.FUSE && !viaDaemon && privileged()) {
             realSource = directory(source, "SRC");
@@ -106,7 +108,7 @@ public final class MountCommand implements Callable<Integer> {
         if (fuse) {
             if (viaDaemon || !privileged()) {
                 throw new UnsupportedOperationException("--backend fuse: the FUSE server runs as root in the host's user"
-                        + " namespace; run idshift mount as root (the daemon hands out kernel idmapped mounts only)");
+                        + " namespace; run idshift mount as root, or leave --backend auto (the daemon makes a FUSE view itself where the kernel will not idmap)");
             }
             realSource = directory(source, "SRC");
             FuseMountRecord server = FuseMounts.start(FuseServe.serverCommand(), FuseRegistry.fromEnvironment(),
@@ -123,9 +125,13 @@ public final class MountCommand implements Callable<Integer> {
                 how = "made by the idshift daemon, backend " + mount.backend() + (mount.backend().equals("fuse")
                         ? ": a FUSE view, the kernel will not idmap SRC's filesystem" : ": a kernel idmapped mount");
             }
+            // The daemon hands out nodev mounts only, and the caller cannot take that off (-o dev or not).
+            granted = new MountAccess(granted.readonly(), granted.suid(), false);
+            limits = (granted.suid() ? "" : ": setuid files do not work through it (-o suid to allow)")
+                    + "; device nodes never work through the daemon's mounts";
         }
         System.out.println("idshift: mounted " + realSource + " on " + realTarget + " (" + how + "; uids "
-                + maps.uidMap() + ", gids " + maps.gidMap() + "; " + maps.access().words() + disabled(maps.access()) + ")");
+                + maps.uidMap() + ", gids " + maps.gidMap() + "; " + granted.words() + limits + ")");
         return ExitCode.OK;
     }
 
