@@ -189,6 +189,10 @@ public final class DaemonServer {
         }
         try {
             principal = Principal.of(peer);
+        } catch (dev.idshift.helper.Refusal exited) {
+            peer.close();
+            refuse(connection, exited.getMessage()); // the connecting process is gone already
+            return;
         } catch (RuntimeException gone) {
             peer.close();
             connection.close();
