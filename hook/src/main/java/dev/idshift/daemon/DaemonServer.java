@@ -1,6 +1,7 @@
 package dev.idshift.daemon;
 
 import dev.idshift.helper.CallerProcess;
+import dev.idshift.helper.Refusal;
 import dev.idshift.mount.kernel.Fd;
 import dev.idshift.sys.Syscalls;
 import java.io.IOException;
@@ -189,7 +190,7 @@ public final class DaemonServer {
         }
         try {
             principal = Principal.of(peer);
-        } catch (dev.idshift.helper.Refusal exited) {
+        } catch (Refusal exited) {
             peer.close();
             refuse(connection, exited.getMessage()); // the connecting process is gone already
             return;
