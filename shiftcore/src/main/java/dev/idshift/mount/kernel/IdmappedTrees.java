@@ -32,6 +32,11 @@ public final class IdmappedTrees {
         return idmap(new Fd(Syscalls.get().openTree(source.get(), "", flags, subject)), subject, usernsFd, attributes);
     }
 
+    /** The same, read-only or not and nothing else (the overlay rebuild's layers). */
+    public static Fd cloneIdmapped(Fd source, String subject, int usernsFd, boolean readonly) {
+        return cloneIdmapped(source, subject, usernsFd, readonly ? Linux.MOUNT_ATTR_RDONLY : 0L);
+    }
+
     /** Sets mount attributes (MOUNT_ATTR_NODEV, ...) on a detached tree, no idmap. */
     public static void setAttributes(Fd tree, long attributes, String subject) {
         Syscalls.get().mountSetattr(tree.get(), "", Linux.AT_EMPTY_PATH, attributes, 0, 0, 0, subject);
