@@ -99,7 +99,8 @@ final class RequestHandler {
         try {
             CallerOverlays.CallerOverlay overlay = CallerOverlays.at(procDir, source, caller);
             if (overlay != null) {
-                Fd tree = CallerOverlays.rebuild(overlay, procDir, usable, etc, LayerMaps.fixed(uidMap, gidMap), caller, readonly);
+                Fd tree = handedOut.seal(CallerOverlays.rebuild(overlay, procDir, usable, etc, LayerMaps.fixed(uidMap, gidMap), caller,
+                        readonly), source);
                 return new Response(line(overlayResponse(source, overlay)), tree);
             }
         } catch (Refusal e) {
@@ -139,7 +140,8 @@ final class RequestHandler {
             if (overlay != null) {
                 ShiftPlan plan = ShiftPlanner.plan(containerUids, containerGids, overlay.rootOwner().uid(), overlay.rootOwner().gid(),
                         fsUids, fsGids, "request");
-                Fd tree = CallerOverlays.rebuild(overlay, procDir, usable, etc, LayerMaps.like(plan), caller, readonly);
+                Fd tree = handedOut.seal(CallerOverlays.rebuild(overlay, procDir, usable, etc, LayerMaps.like(plan), caller, readonly),
+                        source);
                 return new Response(line(overlayResponse(source, overlay)), tree);
             }
         } catch (Refusal e) {
@@ -194,7 +196,11 @@ final class RequestHandler {
         }
     }
 
-    /** An overlay SOURCE, rebuilt on its layers idmapped (never through FUSE: a layer that cannot be idmapped is refused). */
+    /**
+     * An overlay SOURCE, rebuilt on its layers idmapped (never through FUSE: a layer that cannot be
+     * idmapped is refused). Sealed like every handed-out mount: its nodev is locked, so the caller
+     * cannot remount it dev and open the layers' device nodes.
+     */
     private static Map<String, Object> overlayResponse(String source, CallerOverlays.CallerOverlay overlay) {
         Map<String, Object> response = ok();
         response.put("source", source);

@@ -59,6 +59,8 @@ class OverlayLayerAttackTest {
                 Files.createDirectories(layersA.resolve(dir));
             }
             Files.writeString(layersA.resolve("l/file"), "a's\n");
+            // A root-only block device in A's lower layer: it shows as A's own through the rebuilt overlay.
+            Exec.ok(List.of("mknod", "-m", "600", layersA.resolve("l/loop").toString(), "b", "7", "1"));
             Path markB = Files.createDirectories(closed.resolve("b"));
             for (String dir : List.of("l", "u", "w")) {
                 Files.createDirectories(markB.resolve(dir));
@@ -76,7 +78,11 @@ class OverlayLayerAttackTest {
                 // Control: layers reached through A's own shifted view of its mark are served.
                 Exec.Result own = inOwnNamespace(a, launcher + " mount --socket " + daemon.socket() + " --uidmap 0:" + a.uid() + ":1 "
                         + layersA + " " + play.resolve("x") + " && " + overlay(play + "/x/l", play + "/x/u", play + "/x/w", play.resolve("m"))
-                        + " && " + ask + " && stat -c %u:%g " + play + "/view/file && touch " + play + "/view/new");
+                        + " && " + ask + " && stat -c %u:%g " + play + "/view/file && touch " + play + "/view/new"
+                        + " && { ( exec 3<" + play + "/view/loop ) 2>/dev/null && echo OPENED; true; }"
+                        + " && { mount -o remount,bind,dev " + play + "/view 2>/dev/null && echo REMOUNTED; true; }"
+                        + " && { ( exec 3<" + play + "/view/loop ) 2>/dev/null && echo OPENED-AFTER-REMOUNT; true; }"
+                        + " && grep ' " + play + "/view ' /proc/self/mountinfo");
                 // A lower layer of A's own, under no mark.
                 Exec.Result unmarked = inOwnNamespace(a, overlay(play + "/l", play + "/u", play + "/w", play.resolve("m")) + " && " + ask);
                 // A lower layer that was A's when mounted, then a symlink into B's mark: the layer is looked up again, as A sees it.
@@ -98,6 +104,11 @@ class OverlayLayerAttackTest {
                 assertTrue(own.stdout().contains("mount-exit=0"), own.describe() + context);
                 assertTrue(own.stdout().contains("0:0"), "A's layers show as its namespace's root: " + own.describe());
                 assertEquals("0:0", Rootfs.owner(layersA.resolve("u/new")), "A's write lands in A's upper dir, unshifted");
+                // Issue 10 item 5 for the rebuilt overlay: nodev, and locked (sealed like every handed-out mount).
+                assertFalse(own.stdout().contains("OPENED"), "a device node opened through the rebuilt overlay: " + own.describe());
+                assertFalse(own.stdout().contains("REMOUNTED"), "the caller took nodev off the rebuilt overlay: " + own.describe());
+                assertTrue(own.stdout().lines().anyMatch(line -> line.contains(" " + play + "/view ") && line.contains("nodev")),
+                        "the rebuilt overlay is mounted nodev: " + own.describe());
 
                 assertTrue(unmarked.stdout().contains("mount-exit=6"), unmarked.describe() + context);
                 assertTrue(unmarked.stderr().contains("layer " + play + "/l" + REFUSED), unmarked.describe());
