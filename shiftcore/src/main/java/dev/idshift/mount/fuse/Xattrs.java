@@ -44,28 +44,12 @@ final class Xattrs {
                 }
             }
         }
-        if (length < 0) {
-            return (int) length;
-        }
-        if (size == 0) {
-            memory.putInt(out, (int) length);
-            memory.putInt(out + 4, 0);
-            return 8;
-        }
-        return (int) length;
+        return reply(length, size, out);
     }
 
     int list(int nodeFd, int size, RequestBuffers b, long out) {
         long length = calls.listxattr(b.procPath(nodeFd), size == 0 ? 0 : out, size);
-        if (length < 0) {
-            return (int) length;
-        }
-        if (size == 0) {
-            memory.putInt(out, (int) length);
-            memory.putInt(out + 4, 0);
-            return 8;
-        }
-        return (int) length;
+        return reply(length, size, out);
     }
 
     int set(int nodeFd, int size, int flags, long name, RequestBuffers b) {
@@ -102,5 +86,21 @@ final class Xattrs {
         }
         String text = new String(memory.getZeroTerminatedByteArray(name), java.nio.charset.StandardCharsets.UTF_8);
         return XattrIds.carriesIds(text) ? text : null;
+    }
+
+    /**
+     * GETXATTR/LISTXATTR's reply: an errno as is; for a size query (size 0), a fuse_getxattr_out
+     * holding the length; else the length of the value already written to {@code out}.
+     */
+    private int reply(long length, int size, long out) {
+        if (length < 0) {
+            return (int) length;
+        }
+        if (size == 0) {
+            memory.putInt(out, (int) length);
+            memory.putInt(out + 4, 0);
+            return 8;
+        }
+        return (int) length;
     }
 }
