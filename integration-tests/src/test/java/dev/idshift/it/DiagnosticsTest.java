@@ -1,6 +1,7 @@
 package dev.idshift.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.idshift.it.support.BundleBuilder;
@@ -116,5 +117,9 @@ class DiagnosticsTest {
             assertEquals(0, sub.exit(), sub.describe());
         }
         assertTrue(Exec.run(List.of(Host.launcher().toString(), "hook", "--help")).stdout().contains("createRuntime"));
+        // One clean line per command (its header), not a description cut mid-sentence onto a second line.
+        String commands = help.stdout().substring(help.stdout().indexOf("Commands:"));
+        assertFalse(commands.contains("\n             "), "a command's summary wraps: " + help.describe());
+        assertTrue(help.stdout().contains("6 refused by the idshift daemon"), help.describe());
     }
 }

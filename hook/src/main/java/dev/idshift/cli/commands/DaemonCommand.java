@@ -11,7 +11,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "daemon", mixinStandardHelpOptions = true,
+@Command(name = "daemon", header = "The helper daemon (as root): shifted mounts for others.", mixinStandardHelpOptions = true,
         description = {"The helper daemon (run as root, e.g. by systemd: see contrib/idshift.service). Listens on a unix",
             "socket, one JSON request and response per line (protocol in the README), and hands callers shifted",
             "mounts of marked subtrees as file descriptors. Who asks is taken from the kernel (SO_PEERCRED and SO_PEERPIDFD at connect)."})

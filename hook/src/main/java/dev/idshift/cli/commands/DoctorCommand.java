@@ -17,7 +17,7 @@ import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "doctor", mixinStandardHelpOptions = true,
+@Command(name = "doctor", header = "Check what idshift needs on this machine (and in a bundle).", mixinStandardHelpOptions = true,
         description = {"Checks what idshift needs on this machine: kernel, user namespaces, idmapped-mount support",
             "of PATH's filesystem (default /), /dev/fuse, and the runtimes. With --bundle, also the bundle's rootfs:",
             "mount targets missing from the image, which a runtime would have to create as the container's root.",

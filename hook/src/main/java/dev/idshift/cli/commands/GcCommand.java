@@ -15,7 +15,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "gc", mixinStandardHelpOptions = true,
+@Command(name = "gc", header = "Remove staging left by containers that are gone.", mixinStandardHelpOptions = true,
         description = {"Removes staging mounts the precreate stage made for containers that are gone without a poststop",
             "(a failed start, a killed runtime): those whose container's init has exited; those that never reached",
             "poststart and whose precreate caller (podman) has exited, so nothing will start them (a failed create runs",

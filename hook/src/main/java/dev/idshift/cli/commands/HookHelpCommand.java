@@ -7,7 +7,7 @@ import picocli.CommandLine.Parameters;
  * Help for {@code idshift hook}. The hook itself never comes through picocli (see Main): this class
  * only exists so that {@code idshift hook --help} and {@code idshift help hook} teach.
  */
-@Command(name = "hook",
+@Command(name = "hook", header = "The OCI hook: shifts a container's rootfs (runc, crun, podman).",
         mixinStandardHelpOptions = true,
         description = {
             "The OCI hook. Reads the runtime's state JSON on stdin; for a container with a user namespace whose",

@@ -19,7 +19,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "install", mixinStandardHelpOptions = true,
+@Command(name = "install", header = "Wire idshift into podman/CRI-O (hooks.d) or a runc bundle.", mixinStandardHelpOptions = true,
         description = {"Wires idshift into a runtime.",
             "  idshift install podman [--hooks-dir DIR] [--env K=V]...",
             "                                             hooks.d files: precreate shifts containers annotated",

@@ -13,7 +13,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "maps", mixinStandardHelpOptions = true,
+@Command(name = "maps", header = "Dry run of the hook for a bundle: maps, layout, and why.", mixinStandardHelpOptions = true,
         description = {"Dry run of the hook for a bundle: prints the container's maps, the detected on-disk",
             "layout of its rootfs, and the maps the shifted mount would carry, and why. Changes nothing."})
 public final class MapsCommand implements Callable<Integer> {

@@ -16,7 +16,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "mark", mixinStandardHelpOptions = true,
+@Command(name = "mark", header = "Let the daemon hand out shifted mounts of PATH (root only).", mixinStandardHelpOptions = true,
         description = {"Root blesses PATH as shiftable: the idshift daemon will hand shifted mounts of it (and of directories",
             "beneath it) to callers that may not make them themselves - nested containers and unprivileged users -,",
             "always limited to host ids the caller already owns.",

@@ -6,7 +6,7 @@ import dev.idshift.helper.MarkStore;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 
-@Command(name = "marks", mixinStandardHelpOptions = true, description = "Lists the marks and who may use each (users count with the namespaces they create).")
+@Command(name = "marks", header = "List the marks and who may use each.", mixinStandardHelpOptions = true, description = "Lists the marks and who may use each (users count with the namespaces they create).")
 public final class MarksCommand implements Callable<Integer> {
     @Override
     public Integer call() {

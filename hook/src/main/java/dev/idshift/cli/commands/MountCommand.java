@@ -29,7 +29,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "mount",
+@Command(name = "mount", header = "Mount a directory with uids and gids shifted, like shiftfs.",
         mixinStandardHelpOptions = true,
         description = {
             "Mounts SRC at DST with ids shifted, like shiftfs: a file owned by on-disk id D appears owned by the",

@@ -15,7 +15,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "umount", mixinStandardHelpOptions = true,
+@Command(name = "umount", header = "Remove a view made by idshift mount (and stop its FUSE server).", mixinStandardHelpOptions = true,
         description = {"Removes a shifted mount made by `idshift mount`. For a FUSE mount, also stops its server (and",
             "removes a mount left dead by a killed server)."})
 public final class UmountCommand implements Callable<Integer> {

@@ -11,7 +11,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "unmark", mixinStandardHelpOptions = true,
+@Command(name = "unmark", header = "Remove a mark.", mixinStandardHelpOptions = true,
         description = "Removes a mark. Mounts already handed out stay until their users unmount them.")
 public final class UnmarkCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "PATH")
