@@ -1,5 +1,8 @@
 package dev.idshift.cli;
 
+import dev.idshift.app.ErrorReporter;
+import dev.idshift.app.ExitCode;
+import dev.idshift.app.Version;
 import dev.idshift.cli.commands.DaemonCommand;
 import dev.idshift.cli.commands.DoctorCommand;
 import dev.idshift.cli.commands.MarkCommand;

@@ -1,34 +1,27 @@
 package dev.idshift.cli;
 
+import dev.idshift.app.ErrorReporter;
+import dev.idshift.app.ExitCode;
+import dev.idshift.app.FuseServerCommand;
 import dev.idshift.idmap.IdMapParser;
-import dev.idshift.mount.MountAccess;
-import dev.idshift.mount.fuse.FuseRegistry;
-import dev.idshift.mount.fuse.FuseServer;
-import dev.idshift.mount.fuse.IdTranslation;
+import dev.idshift.backend.MountAccess;
+import dev.idshift.backend.fuse.FuseRegistry;
+import dev.idshift.backend.fuse.FuseServer;
+import dev.idshift.backend.fuse.IdTranslation;
 import java.io.FileOutputStream;
 import java.io.FileDescriptor;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.List;
 
 /**
  * {@code idshift __fuse-serve ENTRY SRC DST UIDMAP GIDMAP FLAGS}: the FUSE server process, started
  * by {@code idshift mount --backend fuse} and by the hook (FuseMounts.start), never by people.
  */
 public final class FuseServe {
-    public static final String COMMAND = "__fuse-serve";
+    public static final String COMMAND = FuseServerCommand.NAME;
 
     private FuseServe() {
-    }
-
-    /** The command that starts a server: this launcher with the internal subcommand. */
-    public static List<String> serverCommand() {
-        String launcher = System.getProperty("idshift.launcher");
-        if (launcher == null) {
-            throw new IllegalStateException("the FUSE backend needs bin/idshift (the idshift.launcher property is not set)");
-        }
-        return List.of(launcher, COMMAND);
     }
 
     public static int run(String[] args) {

@@ -1,8 +1,9 @@
 package dev.idshift.cli;
 
+import dev.idshift.app.ExitCode;
 import dev.idshift.idmap.IdMapParser;
-import dev.idshift.mount.fuse.DirectFuse;
-import dev.idshift.mount.fuse.IdTranslation;
+import dev.idshift.backend.fuse.DirectFuse;
+import dev.idshift.backend.fuse.IdTranslation;
 import dev.idshift.sys.Linux;
 import dev.idshift.sys.Syscalls;
 import java.io.IOException;

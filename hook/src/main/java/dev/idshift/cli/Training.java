@@ -1,5 +1,6 @@
 package dev.idshift.cli;
 
+import dev.idshift.app.ExitCode;
 import dev.idshift.hook.HookMain;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;

@@ -3,7 +3,7 @@ package dev.idshift.daemon;
 import dev.idshift.config.json.JsonObjectView;
 import dev.idshift.config.json.JsonTree;
 import dev.idshift.idmap.IdMap;
-import dev.idshift.mount.kernel.Fd;
+import dev.idshift.sys.Fd;
 import dev.idshift.sys.Syscalls;
 import java.io.ByteArrayOutputStream;
 import java.nio.file.Path;

@@ -1,8 +1,8 @@
 package dev.idshift.daemon;
 
-import dev.idshift.helper.CallerProcess;
-import dev.idshift.helper.Refusal;
-import dev.idshift.mount.kernel.Fd;
+import dev.idshift.marks.CallerProcess;
+import dev.idshift.marks.Refusal;
+import dev.idshift.sys.Fd;
 import dev.idshift.sys.Syscalls;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -67,7 +67,7 @@ public final class DaemonServer {
         return new ThreadPoolExecutor(0, 2 * MAX_CONNECTIONS, 30, TimeUnit.SECONDS, new SynchronousQueue<>());
     }
 
-    public DaemonServer(Path socketPath, dev.idshift.helper.MarkStore marks, Path etc, PrintStream log) {
+    public DaemonServer(Path socketPath, dev.idshift.marks.MarkStore marks, Path etc, PrintStream log) {
         this.socketPath = socketPath;
         this.userns = new UsernsCache(64);
         this.handler = new RequestHandler(marks, etc, userns);

@@ -1,12 +1,12 @@
 package dev.idshift.daemon;
 
-import dev.idshift.cli.FuseServe;
+import dev.idshift.app.FuseServerCommand;
 import dev.idshift.idmap.IdMap;
-import dev.idshift.mount.fuse.FuseMounts;
-import dev.idshift.mount.fuse.FuseRegistry;
-import dev.idshift.mount.kernel.Fd;
-import dev.idshift.mount.kernel.IdmappedTrees;
-import dev.idshift.mount.kernel.MountNamespaceRunner;
+import dev.idshift.backend.fuse.FuseMounts;
+import dev.idshift.backend.fuse.FuseRegistry;
+import dev.idshift.sys.Fd;
+import dev.idshift.backend.kernel.IdmappedTrees;
+import dev.idshift.backend.kernel.MountNamespaceRunner;
 import dev.idshift.staging.StagingStore;
 import dev.idshift.sys.Linux;
 import dev.idshift.sys.Syscalls;
@@ -67,7 +67,7 @@ final class FuseViews {
     /** In the private namespace: the server's mount, cloned detached (nodev and all), the original detached. */
     private Fd serveAndClone(String source, String mountPoint, IdMap uidMap, IdMap gidMap, boolean readonly) {
         Syscalls sys = Syscalls.get();
-        FuseMounts.start(FuseServe.serverCommand(), servers, source, mountPoint, uidMap, gidMap, HandedOutMounts.access(readonly));
+        FuseMounts.start(FuseServerCommand.argv(), servers, source, mountPoint, uidMap, gidMap, HandedOutMounts.access(readonly));
         try {
             Fd view = new Fd(sys.openTree(Linux.AT_FDCWD, mountPoint, Linux.OPEN_TREE_CLONE | Linux.OPEN_TREE_CLOEXEC, mountPoint));
             try {

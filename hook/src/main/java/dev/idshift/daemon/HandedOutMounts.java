@@ -1,9 +1,9 @@
 package dev.idshift.daemon;
 
-import dev.idshift.mount.kernel.AttributeLock;
-import dev.idshift.mount.kernel.Fd;
-import dev.idshift.mount.MountAccess;
-import dev.idshift.mount.kernel.MountNamespaceRunner;
+import dev.idshift.backend.kernel.AttributeLock;
+import dev.idshift.sys.Fd;
+import dev.idshift.backend.MountAccess;
+import dev.idshift.backend.kernel.MountNamespaceRunner;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;

@@ -1,7 +1,7 @@
 package dev.idshift.daemon;
 
-import dev.idshift.helper.CallerProcess;
-import dev.idshift.mount.kernel.Fd;
+import dev.idshift.marks.CallerProcess;
+import dev.idshift.sys.Fd;
 import dev.idshift.sys.UserNamespaceOwner;
 
 /**

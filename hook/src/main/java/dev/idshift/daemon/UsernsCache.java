@@ -1,8 +1,8 @@
 package dev.idshift.daemon;
 
 import dev.idshift.idmap.IdMap;
-import dev.idshift.mount.kernel.Fd;
-import dev.idshift.mount.kernel.UserNamespaces;
+import dev.idshift.sys.Fd;
+import dev.idshift.backend.kernel.UserNamespaces;
 import dev.idshift.sys.Syscalls;
 import java.util.Iterator;
 import java.util.LinkedHashMap;

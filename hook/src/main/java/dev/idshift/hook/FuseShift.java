@@ -1,11 +1,11 @@
 package dev.idshift.hook;
 
-import dev.idshift.cli.FuseServe;
+import dev.idshift.app.FuseServerCommand;
 import dev.idshift.layout.ShiftPlan;
-import dev.idshift.mount.fuse.FuseMounts;
-import dev.idshift.mount.fuse.FuseRegistry;
-import dev.idshift.mount.kernel.Fd;
-import dev.idshift.mount.kernel.RootfsInjector;
+import dev.idshift.backend.fuse.FuseMounts;
+import dev.idshift.backend.fuse.FuseRegistry;
+import dev.idshift.sys.Fd;
+import dev.idshift.backend.kernel.RootfsInjector;
 import dev.idshift.staging.StagedMount;
 import dev.idshift.staging.StagingRecord;
 import dev.idshift.staging.StagingStore;
@@ -34,7 +34,7 @@ public final class FuseShift {
         // Only this (root) hook reaches the host's copy: 0700, no group (the container gets a clone).
         Path mountPoint = store.newMountPoint(key, "rootfs", -1);
         try {
-            FuseMounts.start(FuseServe.serverCommand(), servers, rootfs, mountPoint.toString(), plan.uid().mountMap(),
+            FuseMounts.start(FuseServerCommand.argv(), servers, rootfs, mountPoint.toString(), plan.uid().mountMap(),
                     plan.gid().mountMap(), bundle.config().root().readonly());
             store.save(new StagingRecord(key, System.currentTimeMillis(), List.of(new StagedMount(rootfs, mountPoint.toString(), "/")),
                     new StagingRecord.ContainerProcess(containerId, pid, StagingStore.processStartTime(pid))));

@@ -1,16 +1,16 @@
 package dev.idshift.hook;
 
-import dev.idshift.cli.BadInputException;
-import dev.idshift.cli.ErrorReporter;
-import dev.idshift.cli.ExitCode;
+import dev.idshift.app.BadInputException;
+import dev.idshift.app.ErrorReporter;
+import dev.idshift.app.ExitCode;
 import dev.idshift.config.annotations.Backend;
 import dev.idshift.config.annotations.IdshiftAnnotations;
 import dev.idshift.config.json.JsonObjectView;
 import dev.idshift.config.json.JsonTree;
 import dev.idshift.config.oci.OciReader;
 import dev.idshift.config.oci.OciState;
-import dev.idshift.mount.fuse.FuseRegistry;
-import dev.idshift.mount.kernel.IdmapUnsupportedException;
+import dev.idshift.backend.fuse.FuseRegistry;
+import dev.idshift.backend.IdmapUnsupportedException;
 import dev.idshift.staging.StagingStore;
 import dev.idshift.sys.Syscalls;
 import java.io.IOException;

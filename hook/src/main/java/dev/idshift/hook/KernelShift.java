@@ -3,19 +3,19 @@ package dev.idshift.hook;
 import dev.idshift.config.oci.LinuxSpec;
 import dev.idshift.idmap.IdMap;
 import dev.idshift.layout.ShiftPlan;
-import dev.idshift.mount.ShiftedTrees;
-import dev.idshift.mount.overlay.OverlayRebuild;
-import dev.idshift.mount.overlay.OverlaySuperOptions;
-import dev.idshift.mount.kernel.Fd;
-import dev.idshift.mount.kernel.LayerMaps;
-import dev.idshift.mount.kernel.MountMaps;
-import dev.idshift.mount.kernel.ShiftedTree;
-import dev.idshift.mount.kernel.UsernsPool;
-import dev.idshift.mount.kernel.IdmappedTrees;
-import dev.idshift.mount.kernel.MountNamespaceRunner;
-import dev.idshift.mount.kernel.ProtectedPaths;
-import dev.idshift.mount.kernel.RootfsInjector;
-import dev.idshift.mount.kernel.UserNamespaces;
+import dev.idshift.shift.ShiftedTrees;
+import dev.idshift.backend.overlay.OverlayRebuild;
+import dev.idshift.backend.overlay.OverlaySuperOptions;
+import dev.idshift.sys.Fd;
+import dev.idshift.backend.kernel.LayerMaps;
+import dev.idshift.backend.kernel.MountMaps;
+import dev.idshift.backend.ShiftedTree;
+import dev.idshift.backend.kernel.UsernsPool;
+import dev.idshift.backend.kernel.IdmappedTrees;
+import dev.idshift.backend.kernel.MountNamespaceRunner;
+import dev.idshift.backend.kernel.ProtectedPaths;
+import dev.idshift.backend.kernel.RootfsInjector;
+import dev.idshift.backend.kernel.UserNamespaces;
 
 /** Carries out a shift plan for a container with the kernel backend (idmapped mounts). */
 final class KernelShift {

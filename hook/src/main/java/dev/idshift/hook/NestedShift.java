@@ -5,9 +5,9 @@ import dev.idshift.config.oci.LinuxSpec;
 import dev.idshift.daemon.DaemonClient;
 import dev.idshift.daemon.Protocol;
 import dev.idshift.idmap.IdMap;
-import dev.idshift.mount.kernel.Fd;
-import dev.idshift.mount.kernel.RootfsInjector;
-import dev.idshift.mount.kernel.UserNamespaces;
+import dev.idshift.sys.Fd;
+import dev.idshift.backend.kernel.RootfsInjector;
+import dev.idshift.backend.kernel.UserNamespaces;
 import java.util.Map;
 import java.util.Optional;
 

@@ -1,7 +1,7 @@
 package dev.idshift.hook;
 
-import dev.idshift.cli.BadInputException;
-import dev.idshift.cli.FuseServe;
+import dev.idshift.app.BadInputException;
+import dev.idshift.app.FuseServerCommand;
 import dev.idshift.config.annotations.Backend;
 import dev.idshift.config.annotations.IdshiftAnnotations;
 import dev.idshift.config.json.JsonObjectView;
@@ -14,14 +14,14 @@ import dev.idshift.idmap.IdMap;
 import dev.idshift.layout.Owner;
 import dev.idshift.layout.ShiftPlan;
 import dev.idshift.layout.ShiftPlanner;
-import dev.idshift.mount.fuse.FuseMounts;
-import dev.idshift.mount.fuse.FuseRegistry;
-import dev.idshift.mount.ShiftedTrees;
-import dev.idshift.mount.kernel.LayerMaps;
-import dev.idshift.mount.kernel.ShiftedTree;
-import dev.idshift.mount.kernel.UsernsPool;
-import dev.idshift.mount.kernel.IdmapUnsupportedException;
-import dev.idshift.mount.kernel.IdmappedTrees;
+import dev.idshift.backend.fuse.FuseMounts;
+import dev.idshift.backend.fuse.FuseRegistry;
+import dev.idshift.shift.ShiftedTrees;
+import dev.idshift.backend.kernel.LayerMaps;
+import dev.idshift.backend.ShiftedTree;
+import dev.idshift.backend.kernel.UsernsPool;
+import dev.idshift.backend.IdmapUnsupportedException;
+import dev.idshift.backend.kernel.IdmappedTrees;
 import dev.idshift.staging.StagedMount;
 import dev.idshift.staging.StagingRecord;
 import dev.idshift.staging.StagingStore;
@@ -166,7 +166,7 @@ final class PrecreateStage {
         }
         if (fuse) {
             // The runtime binds the staged view into the container; poststop detaches it and stops the server.
-            FuseMounts.start(FuseServe.serverCommand(), FuseRegistry.fromEnvironment(), source.toString(), mountPoint.toString(),
+            FuseMounts.start(FuseServerCommand.argv(), FuseRegistry.fromEnvironment(), source.toString(), mountPoint.toString(),
                     plan.uid().mountMap(), plan.gid().mountMap(), false);
         }
         staged.add(new StagedMount(source.toString(), mountPoint.toString(), destination));

@@ -1,6 +1,6 @@
 package dev.idshift.hook;
 
-import dev.idshift.cli.BadInputException;
+import dev.idshift.app.BadInputException;
 import dev.idshift.sys.NamespaceFiles;
 import dev.idshift.sys.SyscallException;
 import dev.idshift.sys.UserNamespaceOwner;

@@ -1,11 +1,11 @@
 package dev.idshift.hookchannel;
 
-import dev.idshift.cli.ErrorReporter;
+import dev.idshift.app.ErrorReporter;
 import dev.idshift.config.annotations.IdshiftAnnotations;
 import dev.idshift.config.json.JsonTree;
 import dev.idshift.hook.FuseShift;
 import dev.idshift.hook.HookMain;
-import dev.idshift.mount.fuse.FuseRegistry;
+import dev.idshift.backend.fuse.FuseRegistry;
 import dev.idshift.staging.StagingStore;
 import dev.idshift.sys.Linux;
 import dev.idshift.sys.ProcFiles;

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.idshift.mount.kernel.Fd;
+import dev.idshift.sys.Fd;
 import dev.idshift.sys.Syscalls;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
 import dev.idshift.idmap.IdMap;
 import dev.idshift.idmap.IdMapParser;
-import dev.idshift.mount.kernel.Fd;
+import dev.idshift.sys.Fd;
 import dev.idshift.sys.Linux;
 import dev.idshift.sys.Syscalls;
 import java.nio.file.Files;

@@ -1,9 +1,9 @@
 package dev.idshift.cli.commands;
 
-import dev.idshift.cli.ExitCode;
+import dev.idshift.app.ExitCode;
 import dev.idshift.daemon.DaemonServer;
 import dev.idshift.daemon.Protocol;
-import dev.idshift.helper.MarkStore;
+import dev.idshift.marks.MarkStore;
 import dev.idshift.hookchannel.HookChannel;
 import dev.idshift.staging.StagingStore;
 import java.nio.file.Path;

@@ -1,7 +1,7 @@
 package dev.idshift.cli.commands;
 
-import dev.idshift.cli.ExitCode;
-import dev.idshift.mount.ShiftedTrees;
+import dev.idshift.app.ExitCode;
+import dev.idshift.shift.ShiftedTrees;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;

@@ -1,12 +1,12 @@
 package dev.idshift.cli.commands;
 
-import dev.idshift.cli.ExitCode;
+import dev.idshift.app.ExitCode;
 import dev.idshift.staging.StagingRecord;
 import dev.idshift.hook.FuseShift;
-import dev.idshift.mount.fuse.FuseMountRecord;
-import dev.idshift.mount.fuse.FuseMounts;
-import dev.idshift.mount.fuse.FuseRegistry;
-import dev.idshift.mount.kernel.MountInfo;
+import dev.idshift.backend.fuse.FuseMountRecord;
+import dev.idshift.backend.fuse.FuseMounts;
+import dev.idshift.backend.fuse.FuseRegistry;
+import dev.idshift.backend.kernel.MountInfo;
 import dev.idshift.staging.StagingStore;
 import java.nio.file.NoSuchFileException;
 import java.util.ArrayList;

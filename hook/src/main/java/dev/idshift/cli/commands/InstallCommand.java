@@ -1,7 +1,7 @@
 package dev.idshift.cli.commands;
 
-import dev.idshift.cli.BadInputException;
-import dev.idshift.cli.ExitCode;
+import dev.idshift.app.BadInputException;
+import dev.idshift.app.ExitCode;
 import dev.idshift.config.json.JsonObjectView;
 import dev.idshift.config.json.JsonTree;
 import dev.idshift.hookchannel.HookChannel;

@@ -1,9 +1,9 @@
 package dev.idshift.cli.commands;
 
-import dev.idshift.cli.BadInputException;
+import dev.idshift.app.BadInputException;
 import dev.idshift.idmap.IdMap;
 import dev.idshift.idmap.IdMapParser;
-import dev.idshift.mount.MountAccess;
+import dev.idshift.backend.MountAccess;
 import java.util.ArrayList;
 import java.util.List;
 

@@ -1,11 +1,11 @@
 package dev.idshift.cli.commands;
 
-import dev.idshift.cli.ExitCode;
+import dev.idshift.app.ExitCode;
 import dev.idshift.hook.Bundle;
 import dev.idshift.hook.ShiftDecision;
 import dev.idshift.layout.AxisPlan;
 import dev.idshift.layout.ShiftPlan;
-import dev.idshift.mount.ShiftedTrees;
+import dev.idshift.shift.ShiftedTrees;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.Map;

@@ -1,10 +1,10 @@
 package dev.idshift.cli.commands;
 
-import dev.idshift.cli.BadInputException;
-import dev.idshift.cli.ExitCode;
-import dev.idshift.helper.Mark;
-import dev.idshift.helper.MarkSafety;
-import dev.idshift.helper.MarkStore;
+import dev.idshift.app.BadInputException;
+import dev.idshift.app.ExitCode;
+import dev.idshift.marks.Mark;
+import dev.idshift.marks.MarkSafety;
+import dev.idshift.marks.MarkStore;
 import dev.idshift.sys.Syscalls;
 import java.io.IOException;
 import java.nio.file.Files;

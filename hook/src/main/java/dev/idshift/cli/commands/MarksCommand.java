@@ -1,8 +1,8 @@
 package dev.idshift.cli.commands;
 
-import dev.idshift.cli.ExitCode;
-import dev.idshift.helper.Mark;
-import dev.idshift.helper.MarkStore;
+import dev.idshift.app.ExitCode;
+import dev.idshift.marks.Mark;
+import dev.idshift.marks.MarkStore;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 

@@ -1,24 +1,24 @@
 package dev.idshift.cli.commands;
 
-import dev.idshift.cli.BadInputException;
-import dev.idshift.cli.ExitCode;
+import dev.idshift.app.BadInputException;
+import dev.idshift.app.ExitCode;
 import dev.idshift.config.annotations.Backend;
 import dev.idshift.daemon.DaemonClient;
-import dev.idshift.helper.MarkSafety;
-import dev.idshift.mount.MountAccess;
+import dev.idshift.marks.MarkSafety;
+import dev.idshift.backend.MountAccess;
 import dev.idshift.daemon.Protocol;
-import dev.idshift.cli.FuseServe;
-import dev.idshift.mount.fuse.FuseMountRecord;
-import dev.idshift.mount.fuse.FuseMounts;
-import dev.idshift.mount.fuse.FuseRegistry;
-import dev.idshift.mount.kernel.Fd;
-import dev.idshift.mount.kernel.IdmapUnsupportedException;
-import dev.idshift.mount.kernel.IdmappedTrees;
-import dev.idshift.mount.kernel.ShiftedMounts;
-import dev.idshift.mount.ShiftedTrees;
-import dev.idshift.mount.kernel.LayerMaps;
-import dev.idshift.mount.kernel.ShiftedTree;
-import dev.idshift.mount.kernel.UsernsPool;
+import dev.idshift.app.FuseServerCommand;
+import dev.idshift.backend.fuse.FuseMountRecord;
+import dev.idshift.backend.fuse.FuseMounts;
+import dev.idshift.backend.fuse.FuseRegistry;
+import dev.idshift.sys.Fd;
+import dev.idshift.backend.IdmapUnsupportedException;
+import dev.idshift.backend.kernel.IdmappedTrees;
+import dev.idshift.backend.kernel.ShiftedMounts;
+import dev.idshift.shift.ShiftedTrees;
+import dev.idshift.backend.kernel.LayerMaps;
+import dev.idshift.backend.ShiftedTree;
+import dev.idshift.backend.kernel.UsernsPool;
 import dev.idshift.sys.Syscalls;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -111,7 +111,7 @@ public final class MountCommand implements Callable<Integer> {
                         + " namespace; run idshift mount as root, or leave --backend auto (the daemon makes a FUSE view itself where the kernel will not idmap)");
             }
             realSource = directory(source, "SRC");
-            FuseMountRecord server = FuseMounts.start(FuseServe.serverCommand(), FuseRegistry.fromEnvironment(),
+            FuseMountRecord server = FuseMounts.start(FuseServerCommand.argv(), FuseRegistry.fromEnvironment(),
                     realSource.toString(), realTarget.toString(), maps.uidMap(), maps.gidMap(), maps.access());
             how = "FUSE, server pid " + server.pid() + (chosen == Backend.AUTO ? "; " + how : "");
         } else if (viaDaemon || !privileged()) {
@@ -170,7 +170,7 @@ public final class MountCommand implements Callable<Integer> {
 
     /** Root in the host's user namespace: can idmap host filesystems itself. */
     private static boolean privileged() {
-        return Syscalls.get().geteuid() == 0 && dev.idshift.mount.kernel.UserNamespaces.inInitialNamespace();
+        return Syscalls.get().geteuid() == 0 && dev.idshift.backend.kernel.UserNamespaces.inInitialNamespace();
     }
 
     static Path directory(Path path, String label) throws java.io.IOException {

@@ -1,11 +1,11 @@
 package dev.idshift.cli.commands;
 
-import dev.idshift.cli.BadInputException;
-import dev.idshift.cli.ExitCode;
-import dev.idshift.mount.fuse.FuseMountRecord;
-import dev.idshift.mount.fuse.FuseMounts;
-import dev.idshift.mount.fuse.FuseRegistry;
-import dev.idshift.mount.kernel.ShiftedMounts;
+import dev.idshift.app.BadInputException;
+import dev.idshift.app.ExitCode;
+import dev.idshift.backend.fuse.FuseMountRecord;
+import dev.idshift.backend.fuse.FuseMounts;
+import dev.idshift.backend.fuse.FuseRegistry;
+import dev.idshift.backend.kernel.ShiftedMounts;
 import java.util.Optional;
 import dev.idshift.sys.Errno;
 import dev.idshift.sys.SyscallException;

@@ -1,9 +1,9 @@
 package dev.idshift.cli.commands;
 
-import dev.idshift.cli.BadInputException;
-import dev.idshift.cli.ExitCode;
-import dev.idshift.helper.Mark;
-import dev.idshift.helper.MarkStore;
+import dev.idshift.app.BadInputException;
+import dev.idshift.app.ExitCode;
+import dev.idshift.marks.Mark;
+import dev.idshift.marks.MarkStore;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

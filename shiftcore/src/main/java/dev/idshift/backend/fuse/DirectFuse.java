@@ -1,0 +1,60 @@
+package dev.idshift.backend.fuse;
+
+import dev.idshift.backend.MountAccess;
+
+/**
+ * The FUSE server: speaks the kernel's FUSE protocol itself (FuseDevice, FuseSession, ShiftingNodes),
+ * no libfuse: node ids that follow the source's inodes, kernel-enforced ACLs, passthrough, RENAME2.
+ */
+public final class DirectFuse {
+    /** Threads serving the device, each on its own cloned fd (IDSHIFT_FUSE_THREADS overrides). */
+    private static final int DEFAULT_THREADS = 4;
+
+    private DirectFuse() {
+    }
+
+    /**
+     * Mounts {@code target} and serves it until it is unmounted.
+     *
+     * @param rootFd    an O_PATH directory fd of the source, kept for the mount's life
+     * @param onMounted run once INIT is answered
+     */
+    public static void serve(int rootFd, String source, String target, IdTranslation ids, MountAccess access,
+                             Runnable onMounted) {
+        FuseDevice device = FuseDevice.mount(target, source, access);
+        new FuseSession(device, rootFd, ids, onMounted, threads()).serve();
+    }
+
+    /**
+     * Answers a few requests on {@code rootFd}'s tree (which must hold a file named "file") without
+     * mounting: loads what a server loads, for a class-data archive ({@code idshift __train-fuse}).
+     */
+    public static void train(int rootFd, IdTranslation ids) {
+        ShiftingNodes nodes = FuseSession.nodesOf(rootFd, ids, -1);
+        RequestBuffers buffers = new RequestBuffers();
+        RequestWriter writer = new RequestWriter(buffers);
+        writer.request(FuseProtocol.LOOKUP, FuseProtocol.ROOT_ID, 0, 0).name("file");
+        nodes.handle(buffers, -1);
+        writer.request(FuseProtocol.LOOKUP, FuseProtocol.ROOT_ID, 0, 0).name("missing");
+        nodes.handle(buffers, -1);
+        writer.request(FuseProtocol.GETATTR, FuseProtocol.ROOT_ID, 0, 0).u32(0).u32(0).u64(0);
+        nodes.handle(buffers, -1);
+        writer.request(FuseProtocol.OPENDIR, FuseProtocol.ROOT_ID, 0, 0).u32(0).u32(0);
+        nodes.handle(buffers, -1);
+        long directory = com.kenai.jffi.MemoryIO.getInstance().getLong(buffers.reply + FuseProtocol.OUT_HEADER);
+        writer.request(FuseProtocol.READDIRPLUS, FuseProtocol.ROOT_ID, 0, 0).u64(directory).u64(0).u32(65536);
+        nodes.handle(buffers, -1);
+        writer.request(FuseProtocol.RELEASEDIR, FuseProtocol.ROOT_ID, 0, 0).u64(directory);
+        nodes.handle(buffers, -1);
+        XattrIds.carriesIds(XattrIds.CAPABILITY);
+    }
+
+    private static int threads() {
+        String configured = System.getenv("IDSHIFT_FUSE_THREADS");
+        if (configured != null && configured.length() <= 2 && configured.chars().allMatch(Character::isDigit)
+                && Integer.parseInt(configured) > 0) {
+            return Integer.parseInt(configured);
+        }
+        return DEFAULT_THREADS;
+    }
+}

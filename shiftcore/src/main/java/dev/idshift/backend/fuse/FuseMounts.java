@@ -1,0 +1,227 @@
+package dev.idshift.backend.fuse;
+
+import dev.idshift.idmap.IdMap;
+import dev.idshift.backend.MountAccess;
+import dev.idshift.backend.kernel.MountInfo;
+import dev.idshift.sys.Errno;
+import dev.idshift.sys.Linux;
+import dev.idshift.sys.ProcessStat;
+import dev.idshift.sys.SyscallException;
+import dev.idshift.sys.Syscalls;
+import java.io.BufferedReader;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Starts and stops FUSE servers. A server is its own process (in its own session, so a runtime
+ * killing its hook's process group does not take it) that outlives whoever started it; it is
+ * found again by its record, and stopped by unmounting (it then exits by itself), by pid only if it
+ * will not.
+ */
+public final class FuseMounts {
+    private static final long READY_TIMEOUT_MS = 30_000;
+    private static final long EXIT_TIMEOUT_MS = 5_000;
+
+    private FuseMounts() {
+    }
+
+    /**
+     * Starts a server for {@code source} on {@code target} and returns once it is mounted, setuid files
+     * and device nodes working as in a container's rootfs.
+     *
+     * @param serverCommand the command that runs {@code FuseServer} ({@code idshift __fuse-serve})
+     * @param uids          on-disk uid -> host uid
+     * @param gids          on-disk gid -> host gid
+     * @throws IllegalStateException naming the server's own error, with nothing left mounted or running
+     */
+    public static FuseMountRecord start(List<String> serverCommand, FuseRegistry registry, String source, String target,
+                                        IdMap uids, IdMap gids, boolean readonly) {
+        return start(serverCommand, registry, source, target, uids, gids, MountAccess.CONTAINER.withReadonly(readonly));
+    }
+
+    /** As above, with setuid files and device nodes allowed or not as {@code access} says. */
+    public static FuseMountRecord start(List<String> serverCommand, FuseRegistry registry, String source, String target,
+                                        IdMap uids, IdMap gids, MountAccess access) {
+        Path entry = registry.newEntry();
+        List<String> command = new ArrayList<>();
+        command.add("setsid");
+        command.addAll(serverCommand);
+        command.add(entry.toString());
+        command.add(source);
+        command.add(target);
+        command.add(uids.toString());
+        command.add(gids.toString());
+        command.add(access.words());
+        ProcessBuilder builder = new ProcessBuilder(command)
+                .redirectInput(new File("/dev/null"))
+                .redirectError(ProcessBuilder.Redirect.appendTo(FuseRegistry.logOf(entry).toFile()));
+        Process server;
+        try {
+            server = builder.start();
+        } catch (IOException e) {
+            registry.remove(entry);
+            throw new UncheckedIOException("cannot start the FUSE server (" + command.get(1) + "): " + e.getMessage(), e);
+        }
+        String answer = firstLine(server);
+        if (FuseServer.READY.equals(answer)) {
+            closeQuietly(server);
+            Optional<FuseMountRecord> record = registry.serving(target);
+            if (record.isPresent()) {
+                return record.get();
+            }
+            answer = "it said ready but left no record";
+        }
+        // Failed or silent: leave nothing behind.
+        server.destroyForcibly();
+        waitFor(server.toHandle(), EXIT_TIMEOUT_MS);
+        detachIfFuse(target);
+        String log = tail(FuseRegistry.logOf(entry));
+        registry.remove(entry);
+        throw new IllegalStateException("FUSE server for " + target + " failed: "
+                + (answer == null ? "no answer within " + READY_TIMEOUT_MS / 1000 + " s" : answer)
+                + (log.isEmpty() ? "" : "; its log ends: " + log));
+    }
+
+    /**
+     * Unmounts a server's mount point and waits for the server to exit; stops it by pid (start time
+     * checked) if it does not. A server killed earlier left a dead (ENOTCONN) mount: unmounted the same.
+     */
+    public static void stop(FuseRegistry registry, FuseMountRecord record, boolean lazy) {
+        try {
+            Syscalls.get().umount2(record.target(), lazy ? Linux.MNT_DETACH : 0);
+        } catch (SyscallException e) {
+            if (e.errno() == Errno.EBUSY) {
+                throw new IllegalStateException(record.target() + " is busy (a process uses it); retry with --lazy to detach it anyway");
+            }
+            if (e.errno() != Errno.EINVAL && e.errno() != Errno.ENOENT) {
+                throw e;
+            }
+            // not mounted any more: only the server (if alive) and the record are left
+        }
+        Optional<ProcessHandle> server = ours(record);
+        if (server.isPresent() && !waitFor(server.get(), EXIT_TIMEOUT_MS)) {
+            server.get().destroy();
+            if (!waitFor(server.get(), EXIT_TIMEOUT_MS)) {
+                server.get().destroyForcibly();
+                waitFor(server.get(), EXIT_TIMEOUT_MS);
+            }
+        }
+        registry.remove(registry.entryOf(record.key()));
+    }
+
+    /**
+     * Stops every server whose mount point is under {@code directory} (a container's staging, at
+     * poststop or gc): its mounts are detached by then, so each exits by itself once the container's
+     * namespace lets go; one that does not within the timeout is stopped by pid.
+     */
+    public static void stopUnder(FuseRegistry registry, Path directory) {
+        for (FuseMountRecord record : registry.all()) {
+            if (Path.of(record.target()).startsWith(directory)) {
+                stop(registry, record, true);
+            }
+        }
+    }
+
+    /** The recorded server process, if it still runs as that process (not a reused pid, not a zombie). */
+    public static Optional<ProcessHandle> ours(FuseMountRecord record) {
+        ProcessStat stat = ProcessStat.of(record.pid());
+        if (stat != null && stat.startTime() == record.startTime() && stat.running()) {
+            return ProcessHandle.of(record.pid());
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * A server outlives its starter, so its parent is init (or a subreaper), which may reap it late:
+     * a zombie counts as gone, once all its threads are (see ProcessStat.released).
+     */
+    private static boolean running(long pid) {
+        return !ProcessStat.released(pid);
+    }
+
+    private static String firstLine(Process server) {
+        CompletableFuture<String> line = new CompletableFuture<>();
+        Thread reader = new Thread(new Runnable() {
+            @Override
+            public void run() {
+                try {
+                    line.complete(new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8)).readLine());
+                } catch (IOException e) {
+                    line.complete(null);
+                }
+            }
+        }, "idshift-fuse-ready");
+        reader.setDaemon(true);
+        reader.start();
+        try {
+            return line.get(READY_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException | ExecutionException e) {
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        }
+    }
+
+    private static boolean waitFor(ProcessHandle process, long timeoutMs) {
+        long deadline = System.nanoTime() + timeoutMs * 1_000_000;
+        while (running(process.pid())) {
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return !running(process.pid());
+            }
+        }
+        return true;
+    }
+
+    private static void closeQuietly(Process server) {
+        try {
+            server.getInputStream().close();
+            server.getOutputStream().close();
+        } catch (IOException ignored) {
+            // nothing to clean
+        }
+    }
+
+    private static void detachIfFuse(String target) {
+        if (MountInfo.fsTypeAt(target).startsWith("fuse")) {
+            try {
+                Syscalls.get().umount2(target, Linux.MNT_DETACH);
+            } catch (SyscallException alreadyGone) {
+                // gone with its server
+            }
+        }
+    }
+
+    private static String tail(Path log) {
+        try {
+            List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
+            StringBuilder last = new StringBuilder();
+            for (int i = Math.max(0, lines.size() - 3); i < lines.size(); i++) {
+                if (!lines.get(i).isBlank()) {
+                    last.append(last.length() == 0 ? "" : " | ").append(lines.get(i).trim());
+                }
+            }
+            return last.toString();
+        } catch (IOException e) {
+            return "";
+        }
+    }
+}

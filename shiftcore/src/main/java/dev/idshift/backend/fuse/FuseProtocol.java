@@ -1,0 +1,112 @@
+package dev.idshift.backend.fuse;
+
+/**
+ * The kernel's FUSE protocol (include/uapi/linux/fuse.h, 7.40): opcodes, INIT flags and the offsets
+ * of the structs this server reads and writes. Every struct is little/native-endian, 64-bit aligned.
+ */
+final class FuseProtocol {
+    private FuseProtocol() {
+    }
+
+    static final int MAJOR = 7;
+    /** 7.40 brought passthrough (FUSE_PASSTHROUGH, backing ids in fuse_open_out). */
+    static final int MINOR = 40;
+    static final long ROOT_ID = 1;
+
+    // Opcodes.
+    static final int LOOKUP = 1;
+    static final int FORGET = 2;
+    static final int GETATTR = 3;
+    static final int SETATTR = 4;
+    static final int READLINK = 5;
+    static final int SYMLINK = 6;
+    static final int MKNOD = 8;
+    static final int MKDIR = 9;
+    static final int UNLINK = 10;
+    static final int RMDIR = 11;
+    static final int RENAME = 12;
+    static final int LINK = 13;
+    static final int OPEN = 14;
+    static final int READ = 15;
+    static final int WRITE = 16;
+    static final int STATFS = 17;
+    static final int RELEASE = 18;
+    static final int FSYNC = 20;
+    static final int SETXATTR = 21;
+    static final int GETXATTR = 22;
+    static final int LISTXATTR = 23;
+    static final int REMOVEXATTR = 24;
+    static final int FLUSH = 25;
+    static final int INIT = 26;
+    static final int OPENDIR = 27;
+    static final int READDIR = 28;
+    static final int RELEASEDIR = 29;
+    static final int FSYNCDIR = 30;
+    static final int ACCESS = 34;
+    static final int CREATE = 35;
+    static final int INTERRUPT = 36;
+    static final int DESTROY = 38;
+    static final int BATCH_FORGET = 42;
+    static final int FALLOCATE = 43;
+    static final int READDIRPLUS = 44;
+    static final int RENAME2 = 45;
+    static final int LSEEK = 46;
+
+    // INIT flags (flags; flags2 holds bits 32 and up, read only with INIT_EXT).
+    static final long ASYNC_READ = 1L << 0;
+    static final long BIG_WRITES = 1L << 5;
+    static final long DONT_MASK = 1L << 6;
+    static final long AUTO_INVAL_DATA = 1L << 12;
+    static final long DO_READDIRPLUS = 1L << 13;
+    static final long READDIRPLUS_AUTO = 1L << 14;
+    static final long ASYNC_DIO = 1L << 15;
+    static final long PARALLEL_DIROPS = 1L << 18;
+    static final long POSIX_ACL = 1L << 20;
+    static final long MAX_PAGES = 1L << 22;
+    static final long CACHE_SYMLINKS = 1L << 23;
+    static final long INIT_EXT = 1L << 30;
+    static final long PASSTHROUGH = 1L << 37;
+
+    // fuse_in_header (40 bytes) and fuse_out_header (16 bytes).
+    static final int IN_HEADER = 40;
+    static final int IN_LEN = 0;
+    static final int IN_OPCODE = 4;
+    static final int IN_UNIQUE = 8;
+    static final int IN_NODEID = 16;
+    static final int IN_UID = 24;
+    static final int IN_GID = 28;
+    static final int OUT_HEADER = 16;
+
+    // fuse_attr (88 bytes).
+    static final int ATTR_SIZE = 88;
+    // fuse_entry_out: nodeid, generation, entry_valid, attr_valid, their nsecs, then fuse_attr.
+    static final int ENTRY_OUT = 40 + ATTR_SIZE;
+    // fuse_attr_out: attr_valid, its nsec, dummy, then fuse_attr.
+    static final int ATTR_OUT = 16 + ATTR_SIZE;
+    static final int OPEN_OUT = 16;
+
+    // setattr valid bits.
+    static final int FATTR_MODE = 1;
+    static final int FATTR_UID = 1 << 1;
+    static final int FATTR_GID = 1 << 2;
+    static final int FATTR_SIZE = 1 << 3;
+    static final int FATTR_ATIME = 1 << 4;
+    static final int FATTR_MTIME = 1 << 5;
+    static final int FATTR_FH = 1 << 6;
+    static final int FATTR_ATIME_NOW = 1 << 7;
+    static final int FATTR_MTIME_NOW = 1 << 8;
+
+    // fuse_open_out open_flags.
+    static final int FOPEN_KEEP_CACHE = 1 << 1;
+    static final int FOPEN_PASSTHROUGH = 1 << 7;
+
+    // /dev/fuse ioctls: _IOR(229, 0, u32), _IOW(229, 1, struct fuse_backing_map), _IOW(229, 2, u32).
+    static final long DEV_IOC_CLONE = 0x8004e500L;
+    static final long DEV_IOC_BACKING_OPEN = 0x4010e501L;
+    static final long DEV_IOC_BACKING_CLOSE = 0x4004e502L;
+
+    /** Largest READ/WRITE payload we negotiate (max_pages 256 of 4 KiB). */
+    static final int MAX_WRITE = 1 << 20;
+    /** A request buffer: the payload plus room for any header (FUSE_MIN_READ_BUFFER is 8 KiB). */
+    static final int BUFFER = MAX_WRITE + 8192;
+}

@@ -1,0 +1,197 @@
+package dev.idshift.backend.fuse;
+
+import com.kenai.jffi.MemoryIO;
+import dev.idshift.sys.Errno;
+import dev.idshift.sys.FileCalls;
+import dev.idshift.sys.Linux;
+import dev.idshift.sys.StatxLayout;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Serves one mount over the kernel's FUSE protocol: negotiates INIT, then several threads each read
+ * requests from their own fd of the connection and answer on it, until the mount goes away (the
+ * device then reads ENODEV).
+ */
+final class FuseSession {
+    /** Requests in flight at once; the kernel's own default for background requests is 12. */
+    private static final int MAX_BACKGROUND = 64;
+    private static final long OVERLAYFS_SUPER_MAGIC = 0x794c7630L;
+
+    private final FuseDevice device;
+    private final ShiftingNodes filesystem;
+    private final int rootFd;
+    private final Runnable onInit;
+    private final int threads;
+    private final MemoryIO memory = MemoryIO.getInstance();
+    private final FileCalls calls = FileCalls.get();
+
+    /**
+     * @param onInit  run once INIT is answered (the mount then serves requests)
+     * @param threads how many threads serve the device
+     */
+    FuseSession(FuseDevice device, int rootFd, IdTranslation ids, Runnable onInit, int threads) {
+        this.device = device;
+        this.rootFd = rootFd;
+        this.onInit = onInit;
+        this.threads = threads;
+        raiseOpenFileLimit();  // before the node table sizes its fd budget
+        this.filesystem = nodesOf(rootFd, ids, -1);
+    }
+
+    /**
+     * The filesystem of a source root, its node table holding the root as node 1.
+     *
+     * @param fdBudget how many nodes may keep an fd (the rest keep file handles); negative: by the open-file limit
+     */
+    static ShiftingNodes nodesOf(int rootFd, IdTranslation ids, long fdBudget) {
+        MemoryIO memory = MemoryIO.getInstance();
+        long stat = memory.allocateMemory(StatxLayout.SIZE + 1, true);
+        try {
+            int result = FileCalls.get().statx(rootFd, stat + StatxLayout.SIZE, Linux.AT_EMPTY_PATH, StatxLayout.BASIC_STATS, stat);
+            if (result < 0) {
+                throw new IllegalStateException("cannot stat the FUSE source: " + Errno.describe(-result));
+            }
+            long dev = (Integer.toUnsignedLong(memory.getInt(stat + StatxLayout.DEV_MAJOR)) << 32)
+                    | Integer.toUnsignedLong(memory.getInt(stat + StatxLayout.DEV_MINOR));
+            return new ShiftingNodes(new NodeTable(rootFd, dev, memory.getLong(stat + StatxLayout.INO), fdBudget), rootFd, ids);
+        } finally {
+            memory.freeMemory(stat);
+        }
+    }
+
+    /** Serves until the mount is gone. */
+    void serve() {
+        List<Thread> workers = new ArrayList<>();
+        List<FuseDevice> clones = new ArrayList<>();
+        try {
+            for (int i = 1; i < threads; i++) {
+                FuseDevice clone = device.cloned();
+                clones.add(clone);
+                Thread worker = new Thread(() -> loop(clone), "idshift-fuse-" + clones.size());
+                worker.setDaemon(true);
+                worker.start();
+                workers.add(worker);
+            }
+            loop(device);
+            for (Thread worker : workers) {
+                worker.join();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            for (FuseDevice clone : clones) {
+                clone.close();
+            }
+            device.close();
+        }
+    }
+
+    /**
+     * Nodes the kernel remembers hold O_PATH fds (up to a budget, then file handles): the limit goes to
+     * the system's maximum (fs.nr_open) where root may raise it.
+     */
+    private void raiseOpenFileLimit() {
+        long maximum = 1 << 20;
+        try {
+            maximum = Long.parseLong(dev.idshift.sys.ProcFiles.read("/proc/sys/fs/nr_open").trim());
+        } catch (java.io.IOException | NumberFormatException e) {
+            // the kernel's default maximum
+        }
+        int result = calls.raiseOpenFileLimit(maximum);
+        if (result < 0) {
+            System.err.println("idshift: fuse: cannot raise the open-file limit to " + maximum + ": " + Errno.describe(-result)
+                    + " (each file the kernel caches holds an fd here)");
+        }
+    }
+
+    private void loop(FuseDevice from) {
+        int fd = from.fd();
+        // This thread's own umask (for the request's umask on creates), apart from the process's.
+        if (calls.unshareFs() < 0) {
+            throw new IllegalStateException("unshare(CLONE_FS) failed on a FUSE server thread");
+        }
+        RequestBuffers b = new RequestBuffers();
+        while (true) {
+            long read = calls.read(fd, b.request, FuseProtocol.BUFFER);
+            if (read < 0) {
+                int errno = (int) -read;
+                if (errno == Errno.ENOENT || errno == Errno.EINTR || errno == Errno.EAGAIN) {
+                    continue;  // ENOENT: the request was interrupted before we read it
+                }
+                return;  // ENODEV: unmounted
+            }
+            int opcode = memory.getInt(b.request + FuseProtocol.IN_OPCODE);
+            int result;
+            try {
+                result = opcode == FuseProtocol.INIT ? init(b) : filesystem.handle(b, fd);
+            } catch (RuntimeException e) {
+                System.err.println("idshift: fuse: opcode " + opcode + ": " + e);
+                result = -Errno.EIO;
+            }
+            if (result != ShiftingNodes.NO_REPLY) {
+                reply(fd, b, result);
+            }
+            if (opcode == FuseProtocol.INIT && result >= 0) {
+                onInit.run();
+            }
+        }
+    }
+
+    private void reply(int fd, RequestBuffers b, int result) {
+        int length = FuseProtocol.OUT_HEADER + Math.max(result, 0);
+        memory.putInt(b.reply, length);
+        memory.putInt(b.reply + 4, Math.min(result, 0));
+        memory.putLong(b.reply + 8, memory.getLong(b.request + FuseProtocol.IN_UNIQUE));
+        calls.write(fd, b.reply, length);  // ENOENT: interrupted meanwhile; nothing to do
+    }
+
+    /** INIT: what the kernel offers and we take; passthrough where the kernel has it (6.9+). */
+    private int init(RequestBuffers b) {
+        long in = b.request + FuseProtocol.IN_HEADER;
+        long out = b.reply + FuseProtocol.OUT_HEADER;
+        int major = memory.getInt(in);
+        int minor = memory.getInt(in + 4);
+        if (major != FuseProtocol.MAJOR || minor < 31) {
+            System.err.println("idshift: fuse: kernel protocol " + major + "." + minor + " is too old (7.31+ needed)");
+            return -Errno.EPROTO;
+        }
+        long offered = Integer.toUnsignedLong(memory.getInt(in + 12));
+        if ((offered & FuseProtocol.INIT_EXT) != 0) {
+            offered |= Integer.toUnsignedLong(memory.getInt(in + 16)) << 32;
+        }
+        long wanted = FuseProtocol.ASYNC_READ | FuseProtocol.BIG_WRITES | FuseProtocol.DONT_MASK
+                | FuseProtocol.AUTO_INVAL_DATA | FuseProtocol.DO_READDIRPLUS | FuseProtocol.READDIRPLUS_AUTO
+                | FuseProtocol.ASYNC_DIO | FuseProtocol.PARALLEL_DIROPS | FuseProtocol.POSIX_ACL
+                | FuseProtocol.MAX_PAGES | FuseProtocol.CACHE_SYMLINKS | FuseProtocol.INIT_EXT;
+        if (!"0".equals(System.getenv("IDSHIFT_FUSE_PASSTHROUGH"))) {
+            wanted |= FuseProtocol.PASSTHROUGH;
+        }
+        long taken = offered & wanted;
+        boolean passthrough = (taken & FuseProtocol.PASSTHROUGH) != 0;
+        filesystem.passthrough(passthrough);
+        memory.setMemory(out, 64, (byte) 0);
+        memory.putInt(out, FuseProtocol.MAJOR);
+        memory.putInt(out + 4, Math.min(minor, FuseProtocol.MINOR));
+        memory.putInt(out + 8, memory.getInt(in + 8));           // max_readahead: as offered
+        memory.putInt(out + 12, (int) taken);
+        memory.putShort(out + 16, (short) MAX_BACKGROUND);
+        memory.putShort(out + 18, (short) (MAX_BACKGROUND * 3 / 4));  // congestion_threshold
+        memory.putInt(out + 20, FuseProtocol.MAX_WRITE);
+        memory.putInt(out + 24, 1);                                // time_gran: nanoseconds
+        memory.putShort(out + 28, (short) (FuseProtocol.MAX_WRITE / 4096));  // max_pages
+        memory.putInt(out + 32, (int) (taken >>> 32));
+        // Backing files may sit on an overlay (stack depth 1); ours is then one deeper.
+        memory.putInt(out + 36, passthrough ? stackDepth() : 0);
+        return 64;
+    }
+
+    private int stackDepth() {
+        long statfs = memory.allocateMemory(128, true);
+        try {
+            return calls.fstatfs(rootFd, statfs) == 0 && memory.getLong(statfs) == OVERLAYFS_SUPER_MAGIC ? 2 : 1;
+        } finally {
+            memory.freeMemory(statfs);
+        }
+    }
+}

@@ -1,0 +1,107 @@
+package dev.idshift.backend.fuse;
+
+import com.kenai.jffi.MemoryIO;
+import dev.idshift.sys.FileCalls;
+import dev.idshift.sys.Linux;
+
+/**
+ * Open regular files: opened by their node's fd, handed to the kernel as backing files where it has
+ * passthrough, else read and written here. A file handle (fh) holds the open fd in its low 32 bits and
+ * the backing id, if any, in its high ones.
+ */
+final class OpenFiles {
+    private static final int FMODE_EXEC = 0x20;
+    /** Flags the kernel resolved already, and its internal __FMODE_EXEC. */
+    private static final int OPEN_FLAGS_IGNORED = Linux.O_CREAT | Linux.O_EXCL | Linux.O_NOCTTY | Linux.O_NOFOLLOW | FMODE_EXEC;
+
+    private final NodeTable nodes;
+    private final FileCalls calls = FileCalls.get();
+    private final MemoryIO memory = MemoryIO.getInstance();
+    /** Set by INIT: whether opened files are handed to the kernel (FUSE_PASSTHROUGH). */
+    private volatile boolean passthrough;
+
+    OpenFiles(NodeTable nodes) {
+        this.nodes = nodes;
+    }
+
+    void passthrough(boolean enabled) {
+        passthrough = enabled;
+    }
+
+    /** OPEN: an open_out at {@code out}, or minus an errno. */
+    int open(Node node, int nodeFd, int flags, RequestBuffers b, long out, int device) {
+        int fd = calls.openat(Linux.AT_FDCWD, b.procPath(nodeFd), flags & ~OPEN_FLAGS_IGNORED, 0);
+        if (fd < 0) {
+            return fd;
+        }
+        return openReply(node, fd, b, out, device);
+    }
+
+    /**
+     * An open_out for an open fd: handed to the kernel as the backing file (FUSE_PASSTHROUGH: reads,
+     * writes and mmap then go to the source without this server) when it can be, else served here,
+     * the page cache kept across opens (FUSE_AUTO_INVAL_DATA drops it when the file changes).
+     */
+    int openReply(Node node, int fd, RequestBuffers b, long out, int device) {
+        long backing = passthrough ? backing(node, fd, b, device) : 0;
+        memory.putLong(out, (backing << 32) | fd);
+        memory.putInt(out + 8, backing != 0 ? FuseProtocol.FOPEN_PASSTHROUGH : FuseProtocol.FOPEN_KEEP_CACHE);
+        memory.putInt(out + 12, (int) backing);
+        return FuseProtocol.OPEN_OUT;
+    }
+
+    /** The node's backing id, registered from {@code fd} by its first open; 0 if the kernel refuses it. */
+    private long backing(Node node, int fd, RequestBuffers b, int device) {
+        synchronized (node) {
+            if (node.backingUsers == 0) {
+                memory.putInt(b.small, fd);
+                memory.putInt(b.small + 4, 0);
+                memory.putLong(b.small + 8, 0);
+                long id = calls.ioctl(device, FuseProtocol.DEV_IOC_BACKING_OPEN, b.small);
+                if (id <= 0) {
+                    return 0;
+                }
+                node.backingId = id;
+            }
+            node.backingUsers++;
+            return node.backingId;
+        }
+    }
+
+    /** The open fd a file handle holds. */
+    static int fileFd(long fh) {
+        return (int) fh;
+    }
+
+    int release(long nodeId, long fh, int device, RequestBuffers b) {
+        Node node = nodes.get(nodeId);
+        if ((fh >>> 32) != 0 && node != null) {
+            synchronized (node) {
+                if (--node.backingUsers == 0) {
+                    memory.putInt(b.small, (int) node.backingId);
+                    calls.ioctl(device, FuseProtocol.DEV_IOC_BACKING_CLOSE, b.small);
+                    node.backingId = 0;
+                }
+            }
+        }
+        return calls.close(fileFd(fh));
+    }
+
+    /** READ (without passthrough): the data at {@code out}, its length or minus an errno. */
+    int read(long arg, long out) {
+        return (int) calls.pread(fileFd(memory.getLong(arg)), out, Integer.toUnsignedLong(memory.getInt(arg + 16)),
+                memory.getLong(arg + 8));
+    }
+
+    /** WRITE (without passthrough): a fuse_write_out at {@code out}. */
+    int write(long arg, long out) {
+        long written = calls.pwrite(fileFd(memory.getLong(arg)), arg + 40, Integer.toUnsignedLong(memory.getInt(arg + 16)),
+                memory.getLong(arg + 8));
+        if (written < 0) {
+            return (int) written;
+        }
+        memory.putInt(out, (int) written);
+        memory.putInt(out + 4, 0);
+        return 8;
+    }
+}

@@ -1,0 +1,55 @@
+package dev.idshift.backend.fuse;
+
+import com.kenai.jffi.MemoryIO;
+
+/**
+ * One serving thread's native memory, allocated once and kept for the thread's life: the request as
+ * read from /dev/fuse, the reply being built, and scratch for the syscalls a request makes.
+ */
+final class RequestBuffers {
+    static final int DIRENTS = 65536;
+    private static final MemoryIO MEMORY = MemoryIO.getInstance();
+    private static final byte[] PROC_FD = "/proc/self/fd/".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+    final long request;
+    final long reply;
+    /** struct statx (256 bytes) each, two: a node's and its parent's. */
+    final long stat;
+    final long parentStat;
+    /** "/proc/self/fd/N", NUL-terminated. */
+    final long procPath;
+    /** struct timespec[2], struct fuse_backing_map, a u32 backing id. */
+    final long small;
+    /** getdents64's output. */
+    final long dirents;
+    /** The umask this thread's (unshared) fs_struct has now; -1 before the first create. */
+    int umask = -1;
+
+    RequestBuffers() {
+        MemoryIO memory = MEMORY;
+        request = memory.allocateMemory(FuseProtocol.BUFFER, false);
+        reply = memory.allocateMemory(FuseProtocol.BUFFER, false);
+        long scratch = memory.allocateMemory(256 + 256 + 64 + 64 + DIRENTS, false);
+        stat = scratch;
+        parentStat = scratch + 256;
+        procPath = scratch + 512;
+        small = scratch + 576;
+        dirents = scratch + 640;
+    }
+
+    /** "/proc/self/fd/N" in the thread's buffer: the fd's own inode, whatever its names are now. */
+    long procPath(int fd) {
+        long at = procPath;
+        MEMORY.putByteArray(at, PROC_FD, 0, PROC_FD.length);
+        at += PROC_FD.length;
+        int digits = 1;
+        for (int rest = fd / 10; rest > 0; rest /= 10) {
+            digits++;
+        }
+        for (int i = digits - 1, rest = fd; i >= 0; i--, rest /= 10) {
+            MEMORY.putByte(at + i, (byte) ('0' + rest % 10));
+        }
+        MEMORY.putByte(at + digits, (byte) 0);
+        return procPath;
+    }
+}

@@ -1,0 +1,473 @@
+package dev.idshift.backend.fuse;
+
+import com.kenai.jffi.MemoryIO;
+import dev.idshift.sys.Errno;
+import dev.idshift.sys.FileCalls;
+import dev.idshift.sys.Linux;
+
+/**
+ * The shifted view served over the kernel's FUSE protocol, by node: each request names a node
+ * (NodeTable) and the server acts on that node's fd with *at calls, a single name at a time and
+ * never following it. No path strings (no PATH_MAX limit the source does not have, names are
+ * bytes), no walk a planted symlink or {@code ..} could lead outside the source. This class routes
+ * requests (to Lookups, Attributes, OpenFiles, Directories, Xattrs) and does the ones that change
+ * names and attributes itself: SETATTR, MKDIR/MKNOD/SYMLINK/CREATE, RENAME(2), LINK, STATFS.
+ *
+ * <p>Ids are translated both ways as the libfuse 2 backend before it did ({@link IdTranslation}, {@link XattrIds}).
+ * Access checks are the kernel's ({@code default_permissions} and FUSE_POSIX_ACL, so ACLs and default
+ * ACLs are enforced as on the source); the server acts as root.
+ *
+ * <p>{@link #handle} returns the reply's body length, minus an errno, or {@link #NO_REPLY}.
+ */
+final class ShiftingNodes {
+    static final int NO_REPLY = Integer.MIN_VALUE;
+
+    private static final long NO_ID = 0xFFFF_FFFFL;
+    private static final int FMODE_EXEC = 0x20;
+    private static final long UTIME_NOW = (1L << 30) - 1;
+    private static final long UTIME_OMIT = (1L << 30) - 2;
+    /** File times come from the kernel's coarse clock, up to a tick behind the wall clock. */
+    private static final long CLOCK_SLACK_NANOS = 50_000_000L;
+
+    private final NodeTable nodes;
+    private final int rootFd;
+    private final IdTranslation ids;
+    private final Attributes attributes;
+    private final Lookups lookups;
+    private final OpenFiles files;
+    private final Directories directories;
+    private final Xattrs xattrs;
+    private final FileCalls calls = FileCalls.get();
+    private final MemoryIO memory = MemoryIO.getInstance();
+    /** A native "" for AT_EMPTY_PATH calls. */
+    private final long emptyString;
+
+    ShiftingNodes(NodeTable nodes, int rootFd, IdTranslation ids) {
+        this.nodes = nodes;
+        this.rootFd = rootFd;
+        this.ids = ids;
+        this.attributes = new Attributes(ids);
+        this.emptyString = attributes.emptyString;
+        this.lookups = new Lookups(nodes, attributes);
+        this.files = new OpenFiles(nodes);
+        this.directories = new Directories(lookups);
+        this.xattrs = new Xattrs(ids);
+    }
+
+    void passthrough(boolean enabled) {
+        files.passthrough(enabled);
+    }
+
+    /**
+     * @param in     the request (after INIT; FORGET and INTERRUPT get no reply)
+     * @param device the /dev/fuse fd it came from (for passthrough's backing-file ioctls)
+     */
+    int handle(RequestBuffers b, int device) {
+        long in = b.request;
+        int opcode = memory.getInt(in + FuseProtocol.IN_OPCODE);
+        long nodeId = memory.getLong(in + FuseProtocol.IN_NODEID);
+        long arg = in + FuseProtocol.IN_HEADER;
+        long out = b.reply + FuseProtocol.OUT_HEADER;
+        switch (opcode) {
+            case FuseProtocol.FORGET:
+                nodes.forget(nodeId, memory.getLong(arg));
+                return NO_REPLY;
+            case FuseProtocol.BATCH_FORGET:
+                int count = memory.getInt(arg);
+                for (int i = 0; i < count; i++) {
+                    nodes.forget(memory.getLong(arg + 8 + 16L * i), memory.getLong(arg + 16 + 16L * i));
+                }
+                return NO_REPLY;
+            case FuseProtocol.INTERRUPT:
+                return NO_REPLY;  // every operation is one syscall that does not block for long
+            case FuseProtocol.DESTROY:
+                return 0;
+            case FuseProtocol.STATFS:
+                return statfs(b, out);
+            case FuseProtocol.RELEASE:
+                return files.release(nodeId, memory.getLong(arg), device, b);
+            case FuseProtocol.RELEASEDIR:
+                return directories.release(memory.getLong(arg));
+            case FuseProtocol.READ:
+                return files.read(arg, out);
+            case FuseProtocol.WRITE:
+                return files.write(arg, out);
+            case FuseProtocol.FLUSH:
+                // Writes go straight to the source, nothing is buffered here. ENOSYS once, and the
+                // kernel stops sending FLUSH on every close (one round trip saved).
+                return -Errno.ENOSYS;
+            case FuseProtocol.FSYNC:
+            case FuseProtocol.FSYNCDIR:
+                return calls.fsync(OpenFiles.fileFd(memory.getLong(arg)), (memory.getInt(arg + 8) & 1) != 0);
+            case FuseProtocol.FALLOCATE:
+                return calls.fallocate(OpenFiles.fileFd(memory.getLong(arg)), memory.getInt(arg + 24), memory.getLong(arg + 8),
+                        memory.getLong(arg + 16));
+            case FuseProtocol.LSEEK:
+                long offset = calls.lseek(OpenFiles.fileFd(memory.getLong(arg)), memory.getLong(arg + 8), memory.getInt(arg + 16));
+                if (offset < 0) {
+                    return (int) offset;
+                }
+                memory.putLong(out, offset);
+                return 8;
+            default:
+                break;
+        }
+        Node node = nodes.get(nodeId);
+        if (node == null) {
+            return -Errno.ESTALE;
+        }
+        int fd = nodes.pin(node);
+        if (fd < 0) {
+            return fd;
+        }
+        try {
+            return onNode(opcode, node, fd, arg, b, out, device);
+        } finally {
+            nodes.unpin(node, fd);
+        }
+    }
+
+    /** A request on a node, {@code fd} an O_PATH fd of it for the request's length. */
+    private int onNode(int opcode, Node node, int fd, long arg, RequestBuffers b, long out, int device) {
+        switch (opcode) {
+            case FuseProtocol.LOOKUP:
+                return lookups.lookup(fd, arg, b, out);
+            case FuseProtocol.GETATTR:
+                return attributes.attrOut(fd, b, out);
+            case FuseProtocol.SETATTR:
+                return setattr(fd, arg, b, out);
+            case FuseProtocol.READLINK:
+                long length = calls.readlinkat(fd, emptyString, out, 4096);
+                return (int) length;
+            case FuseProtocol.MKDIR:
+                return make(fd, b, out, Linux.S_IFDIR | memory.getInt(arg), memory.getInt(arg + 4), 0, arg + 8, 0, -1, device);
+            case FuseProtocol.MKNOD:
+                return make(fd, b, out, memory.getInt(arg), memory.getInt(arg + 8), memory.getInt(arg + 4), arg + 16, 0, -1, device);
+            case FuseProtocol.SYMLINK:
+                long target = arg + memory.getStringLength(arg) + 1;
+                return make(fd, b, out, Linux.S_IFLNK, 0, 0, arg, target, -1, device);
+            case FuseProtocol.CREATE:
+                return make(fd, b, out, Linux.S_IFREG | memory.getInt(arg + 4), memory.getInt(arg + 8), 0, arg + 16, 0,
+                        memory.getInt(arg), device);
+            case FuseProtocol.UNLINK:
+                return calls.unlinkat(fd, arg, 0);
+            case FuseProtocol.RMDIR:
+                return calls.unlinkat(fd, arg, Linux.AT_REMOVEDIR);
+            case FuseProtocol.RENAME:
+                return rename(fd, memory.getLong(arg), arg + 8, 0);
+            case FuseProtocol.RENAME2:
+                return rename(fd, memory.getLong(arg), arg + 16, memory.getInt(arg + 8));
+            case FuseProtocol.LINK:
+                return link(fd, memory.getLong(arg), arg + 8, b, out);
+            case FuseProtocol.OPEN:
+                return files.open(node, fd, memory.getInt(arg), b, out, device);
+            case FuseProtocol.OPENDIR:
+                return directories.open(fd, b, out);
+            case FuseProtocol.READDIR:
+                return directories.read(arg, b, out, false);
+            case FuseProtocol.READDIRPLUS:
+                return directories.read(arg, b, out, true);
+            case FuseProtocol.ACCESS:
+                return 0;  // not sent with default_permissions: the kernel decides
+            case FuseProtocol.GETXATTR:
+                return xattrs.get(fd, memory.getInt(arg), arg + 8, b, out);
+            case FuseProtocol.LISTXATTR:
+                return xattrs.list(fd, memory.getInt(arg), b, out);
+            case FuseProtocol.SETXATTR:
+                return xattrs.set(fd, memory.getInt(arg), memory.getInt(arg + 4), arg + 8, b);
+            case FuseProtocol.REMOVEXATTR:
+                return xattrs.remove(fd, arg, b);
+            default:
+                return -Errno.ENOSYS;
+        }
+    }
+
+
+
+
+
+
+
+
+    /**
+     * SETATTR in the order that keeps what was asked: size, owner (a chown clears setuid/setgid), then
+     * mode (the kernel sends the mode it wants kept with the chown), then times.
+     */
+    private int setattr(int nodeFd, long arg, RequestBuffers b, long out) {
+        int valid = memory.getInt(arg);
+        int result;
+        if ((valid & FuseProtocol.FATTR_SIZE) != 0) {
+            long size = memory.getLong(arg + 16);
+            if ((valid & FuseProtocol.FATTR_FH) != 0) {
+                result = calls.ftruncate(OpenFiles.fileFd(memory.getLong(arg + 8)), size);
+            } else {
+                int fd = calls.openat(Linux.AT_FDCWD, b.procPath(nodeFd), Linux.O_WRONLY | Linux.O_NONBLOCK, 0);
+                if (fd < 0) {
+                    return fd;
+                }
+                result = calls.ftruncate(fd, size);
+                calls.close(fd);
+            }
+            if (result < 0) {
+                return result;
+            }
+        }
+        if ((valid & (FuseProtocol.FATTR_UID | FuseProtocol.FATTR_GID)) != 0) {
+            long uid = NO_ID;
+            long gid = NO_ID;
+            if ((valid & FuseProtocol.FATTR_UID) != 0) {
+                uid = ids.diskUid(Integer.toUnsignedLong(memory.getInt(arg + 76)));
+                if (uid < 0) {
+                    return -Errno.EOVERFLOW;
+                }
+            }
+            if ((valid & FuseProtocol.FATTR_GID) != 0) {
+                gid = ids.diskGid(Integer.toUnsignedLong(memory.getInt(arg + 80)));
+                if (gid < 0) {
+                    return -Errno.EOVERFLOW;
+                }
+            }
+            result = calls.fchownat(nodeFd, emptyString, uid, gid, Linux.AT_EMPTY_PATH);
+            if (result < 0) {
+                return result;
+            }
+        }
+        if ((valid & FuseProtocol.FATTR_MODE) != 0) {
+            result = attributes.stat(nodeFd, b.stat);
+            if (result < 0) {
+                return result;
+            }
+            if ((attributes.mode(b.stat) & Linux.S_IFMT) == Linux.S_IFLNK) {
+                return -Errno.EOPNOTSUPP;  // as lchmod: a symlink has no mode of its own
+            }
+            result = calls.fchmodat(Linux.AT_FDCWD, b.procPath(nodeFd), memory.getInt(arg + 68) & 07777);
+            if (result < 0) {
+                return result;
+            }
+        }
+        int timeBits = FuseProtocol.FATTR_ATIME | FuseProtocol.FATTR_MTIME | FuseProtocol.FATTR_ATIME_NOW
+                | FuseProtocol.FATTR_MTIME_NOW;
+        if ((valid & timeBits) != 0) {
+            long times = b.small;
+            time(times, valid, FuseProtocol.FATTR_ATIME_NOW, FuseProtocol.FATTR_ATIME, memory.getLong(arg + 32),
+                    memory.getInt(arg + 56));
+            time(times + 16, valid, FuseProtocol.FATTR_MTIME_NOW, FuseProtocol.FATTR_MTIME, memory.getLong(arg + 40),
+                    memory.getInt(arg + 60));
+            result = calls.utimensat(nodeFd, emptyString, times, Linux.AT_EMPTY_PATH | Linux.AT_SYMLINK_NOFOLLOW);
+            if (result < 0) {
+                return result;
+            }
+        }
+        return attributes.attrOut(nodeFd, b, out);
+    }
+
+    /** One struct timespec of utimensat's pair: now, the given time, or left alone (UTIME_OMIT). */
+    private void time(long timespec, int valid, int nowBit, int setBit, long seconds, int nanoseconds) {
+        if ((valid & nowBit) != 0) {
+            memory.putLong(timespec, 0);
+            memory.putLong(timespec + 8, UTIME_NOW);
+        } else if ((valid & setBit) != 0) {
+            memory.putLong(timespec, seconds);
+            memory.putLong(timespec + 8, Integer.toUnsignedLong(nanoseconds));
+        } else {
+            memory.putLong(timespec, 0);
+            memory.putLong(timespec + 8, UTIME_OMIT);
+        }
+    }
+
+    private int statfs(RequestBuffers b, long out) {
+        long statfs = b.dirents;
+        int result = calls.fstatfs(rootFd, statfs);
+        if (result < 0) {
+            return result;
+        }
+        // struct statfs (64-bit): type, bsize, blocks, bfree, bavail, files, ffree, fsid, namelen, frsize
+        memory.putLong(out, memory.getLong(statfs + 16));
+        memory.putLong(out + 8, memory.getLong(statfs + 24));
+        memory.putLong(out + 16, memory.getLong(statfs + 32));
+        memory.putLong(out + 24, memory.getLong(statfs + 40));
+        memory.putLong(out + 32, memory.getLong(statfs + 48));
+        memory.putInt(out + 40, (int) memory.getLong(statfs + 8));
+        memory.putInt(out + 44, (int) memory.getLong(statfs + 64));
+        memory.putInt(out + 48, (int) memory.getLong(statfs + 72));
+        memory.setMemory(out + 52, 28, (byte) 0);
+        return 80;
+    }
+
+    // ---- making and removing names ----
+
+    /**
+     * Makes a directory, node, symlink or (with {@code openFlags} >= 0) a file, owned by the caller's
+     * on-disk ids (EOVERFLOW if it has none), and answers with its entry (and for a file its open_out).
+     * The request's umask is applied by the source filesystem itself, through this thread's own
+     * umask, so a default ACL on the parent takes precedence over it exactly as the kernel does.
+     */
+    private int make(int parentFd, RequestBuffers b, long out, int mode, int umask, int rdev, long name, long target,
+                     int openFlags, int device) {
+        long in = b.request;
+        long diskUid = ids.diskUid(Integer.toUnsignedLong(memory.getInt(in + FuseProtocol.IN_UID)));
+        long diskGid = ids.diskGid(Integer.toUnsignedLong(memory.getInt(in + FuseProtocol.IN_GID)));
+        if (diskUid < 0 || diskGid < 0) {
+            return -Errno.EOVERFLOW;
+        }
+        if (Lookups.isDotOrDotDot(name)) {
+            return -Errno.EEXIST;
+        }
+        if (b.umask != umask) {
+            calls.umask(umask);
+            b.umask = umask;
+        }
+        int type = mode & Linux.S_IFMT;
+        if (openFlags >= 0) {
+            return create(parentFd, name, openFlags, mode, diskUid, diskGid, b, out, device);
+        }
+        // The file times' clock may lag the wall clock by a tick: allow for it.
+        long before = System.currentTimeMillis() * 1_000_000L - CLOCK_SLACK_NANOS;
+        int result;
+        if (type == Linux.S_IFDIR) {
+            result = calls.mkdirat(parentFd, name, mode & 07777);
+        } else if (type == Linux.S_IFLNK) {
+            result = calls.symlinkat(target, parentFd, name);
+        } else {
+            result = calls.mknodat(parentFd, name, mode, Integer.toUnsignedLong(rdev));
+        }
+        if (result < 0) {
+            return result;
+        }
+        // No call makes a directory, node or symlink and returns its fd: open it by name, and own it
+        // only if it is still the one just made (not something renamed over it meanwhile by a user
+        // who may write here, which would then be chowned to them).
+        int fd = calls.openat(parentFd, name, Linux.O_PATH | Linux.O_NOFOLLOW, 0);
+        if (fd < 0) {
+            return fd;
+        }
+        result = attributes.statWithBirth(fd, b.stat);
+        if (result < 0 || !attributes.bornSince(b.stat, before)) {
+            calls.close(fd);
+            return result < 0 ? result : -Errno.EEXIST;
+        }
+        result = own(parentFd, fd, diskUid, diskGid, b);
+        if (result < 0) {
+            calls.close(fd);
+            calls.unlinkat(parentFd, name, type == Linux.S_IFDIR ? Linux.AT_REMOVEDIR : 0);
+            return result;
+        }
+        return lookups.remember(fd, b, out);
+    }
+
+    /**
+     * CREATE: always O_EXCL, so the file owned to the caller is the one this open made. The kernel sends
+     * CREATE for a name it saw missing; if the source has it by now (made behind the kernel's back) and
+     * the caller did not ask for O_EXCL, it is opened as it is, owner unchanged.
+     */
+    private int create(int parentFd, long name, int openFlags, int mode, long diskUid, long diskGid, RequestBuffers b,
+                       long out, int device) {
+        int flags = (openFlags & ~(Linux.O_NOCTTY | FMODE_EXEC)) | Linux.O_NOFOLLOW;
+        boolean made = true;
+        int openFd = calls.openat(parentFd, name, flags | Linux.O_CREAT | Linux.O_EXCL, mode & 07777);
+        if (openFd == -Errno.EEXIST && (openFlags & Linux.O_EXCL) == 0) {
+            made = false;
+            openFd = calls.openat(parentFd, name, flags & ~Linux.O_CREAT, 0);
+        }
+        if (openFd < 0) {
+            return openFd;
+        }
+        int fd = calls.openat(Linux.AT_FDCWD, b.procPath(openFd), Linux.O_PATH, 0);
+        int result = fd < 0 ? fd : made ? own(parentFd, fd, diskUid, diskGid, b) : 0;
+        if (result < 0) {
+            calls.close(fd);
+            calls.close(openFd);
+            if (made) {
+                calls.unlinkat(parentFd, name, 0);
+            }
+            return result;
+        }
+        int length = lookups.remember(fd, b, out);
+        if (length < 0) {
+            calls.close(openFd);
+            return length;
+        }
+        return length + files.openReply(nodes.get(memory.getLong(out)), openFd, b, out + length, device);
+    }
+
+    /**
+     * Gives a new entry the caller's owner: its group stays the one the source chose under a setgid
+     * directory. The server created it as root and a chown clears setuid/setgid, so those are put back.
+     */
+    private int own(int parentFd, int fd, long diskUid, long diskGid, RequestBuffers b) {
+        long gid = diskGid;
+        if (attributes.stat(parentFd, b.parentStat) == 0
+                && (attributes.mode(b.parentStat) & Linux.S_ISGID) != 0) {
+            gid = NO_ID;
+        }
+        int result = attributes.stat(fd, b.stat);
+        if (result < 0) {
+            return result;
+        }
+        int created = attributes.mode(b.stat);
+        result = calls.fchownat(fd, emptyString, diskUid, gid, Linux.AT_EMPTY_PATH);
+        if (result < 0 || (created & (Linux.S_ISUID | Linux.S_ISGID)) == 0 || (created & Linux.S_IFMT) == Linux.S_IFDIR) {
+            return result;
+        }
+        return calls.fchmodat(Linux.AT_FDCWD, b.procPath(fd), created & 07777);
+    }
+
+    private int rename(int oldParentFd, long newParentId, long names, int flags) {
+        long newName = names + memory.getStringLength(names) + 1;
+        if (Lookups.isDotOrDotDot(names) || Lookups.isDotOrDotDot(newName)) {
+            return -Errno.EINVAL;
+        }
+        Node newParent = nodes.get(newParentId);
+        if (newParent == null) {
+            return -Errno.ESTALE;
+        }
+        int newParentFd = nodes.pin(newParent);
+        if (newParentFd < 0) {
+            return newParentFd;
+        }
+        try {
+            return calls.renameat2(oldParentFd, names, newParentFd, newName, flags);
+        } finally {
+            nodes.unpin(newParent, newParentFd);
+        }
+    }
+
+    /** A new name for the node: by its fd (linkat AT_EMPTY_PATH), so it is that inode whatever its names now. */
+    private int link(int newParentFd, long nodeId, long name, RequestBuffers b, long out) {
+        if (Lookups.isDotOrDotDot(name)) {
+            return -Errno.EEXIST;
+        }
+        Node node = nodes.get(nodeId);
+        if (node == null) {
+            return -Errno.ESTALE;
+        }
+        int fd = nodes.pin(node);
+        if (fd < 0) {
+            return fd;
+        }
+        int result;
+        try {
+            result = calls.linkat(fd, emptyString, newParentFd, name, Linux.AT_EMPTY_PATH);
+        } finally {
+            nodes.unpin(node, fd);
+        }
+        if (result < 0) {
+            return result;
+        }
+        return lookups.lookup(newParentFd, name, b, out);
+    }
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+}

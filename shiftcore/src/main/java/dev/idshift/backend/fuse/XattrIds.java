@@ -1,0 +1,141 @@
+package dev.idshift.backend.fuse;
+
+import dev.idshift.idmap.IdMap;
+import dev.idshift.sys.Errno;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/**
+ * The ids inside extended attribute values, translated as the kernel does for idmapped mounts:
+ * POSIX ACL entries (system.posix_acl_access / _default: ACL_USER and ACL_GROUP ids) and a v3 file
+ * capability's root id (security.capability). Values are little-endian, as the kernel's uapi has them.
+ */
+public final class XattrIds {
+    public static final String ACL_ACCESS = "system.posix_acl_access";
+    public static final String ACL_DEFAULT = "system.posix_acl_default";
+    public static final String CAPABILITY = "security.capability";
+
+    private static final int ACL_VERSION = 2;
+    private static final int ACL_HEADER = 4;
+    private static final int ACL_ENTRY = 8;
+    private static final int ACL_USER = 0x02;
+    private static final int ACL_GROUP = 0x08;
+
+    private static final int CAP_REVISION_MASK = 0xFF00_0000;
+    private static final int CAP_REVISION_3 = 0x0300_0000;
+    private static final int CAP_REVISION_2 = 0x0200_0000;
+    private static final int CAP_V2_SIZE = 20;
+    private static final int CAP_V3_SIZE = 24;
+    private static final int CAP_ROOTID_OFFSET = 20;
+
+    /** Why a value could not be translated: the errno for the FUSE reply. */
+    public static final class Untranslatable extends Exception {
+        private final int errno;
+
+        Untranslatable(int errno, String message) {
+            super(message, null, false, false);
+            this.errno = errno;
+        }
+
+        public int errno() {
+            return errno;
+        }
+    }
+
+    private XattrIds() {
+    }
+
+    /** Whether {@code name}'s value carries ids (the others pass through untouched). */
+    public static boolean carriesIds(String name) {
+        return name.equals(ACL_ACCESS) || name.equals(ACL_DEFAULT) || name.equals(CAPABILITY);
+    }
+
+    /** On disk -> shown: unmapped ids become the overflow id, as the kernel shows them. */
+    public static byte[] toHost(String name, byte[] value, IdTranslation ids) throws Untranslatable {
+        return translate(name, value, ids.uids(), ids.gids(), true);
+    }
+
+    /** Written -> on disk: an id with no on-disk id is refused (EINVAL, as the kernel refuses it). */
+    public static byte[] toDisk(String name, byte[] value, IdTranslation ids) throws Untranslatable {
+        return translate(name, value, ids.uids().invert(), ids.gids().invert(), false);
+    }
+
+    private static byte[] translate(String name, byte[] value, IdMap uidMap, IdMap gidMap, boolean overflowUnmapped)
+            throws Untranslatable {
+        if (name.equals(CAPABILITY)) {
+            return capability(value, uidMap, overflowUnmapped);
+        }
+        if (name.equals(ACL_ACCESS) || name.equals(ACL_DEFAULT)) {
+            return acl(value, uidMap, gidMap, overflowUnmapped);
+        }
+        return value;
+    }
+
+    private static byte[] acl(byte[] value, IdMap uidMap, IdMap gidMap, boolean overflowUnmapped) throws Untranslatable {
+        if (value.length < ACL_HEADER || (value.length - ACL_HEADER) % ACL_ENTRY != 0) {
+            throw new Untranslatable(Errno.EINVAL, "malformed POSIX ACL of " + value.length + " bytes");
+        }
+        ByteBuffer acl = ByteBuffer.wrap(value.clone()).order(ByteOrder.LITTLE_ENDIAN);
+        if (acl.getInt(0) != ACL_VERSION) {
+            throw new Untranslatable(Errno.EOPNOTSUPP, "POSIX ACL version " + acl.getInt(0) + " (only 2 exists)");
+        }
+        for (int entry = ACL_HEADER; entry < value.length; entry += ACL_ENTRY) {
+            int tag = acl.getShort(entry) & 0xFFFF;
+            IdMap map = tag == ACL_USER ? uidMap : tag == ACL_GROUP ? gidMap : null;
+            if (map != null) {
+                acl.putInt(entry + 4, (int) mapped(map, Integer.toUnsignedLong(acl.getInt(entry + 4)), overflowUnmapped));
+            }
+        }
+        return acl.array();
+    }
+
+    /**
+     * A capability's root id, as the kernel translates it for an idmapped mount: a v2 value has the
+     * implicit root id 0 (of the filesystem), shown as v3 with the host id 0 maps to (v2 again when
+     * that is host 0); a written v3 whose root id maps back to on-disk 0 is stored as v2.
+     */
+    private static byte[] capability(byte[] value, IdMap uidMap, boolean overflowUnmapped) throws Untranslatable {
+        if (value.length < 4) {
+            throw new Untranslatable(Errno.EINVAL, "malformed file capability of " + value.length + " bytes");
+        }
+        ByteBuffer caps = ByteBuffer.wrap(value).order(ByteOrder.LITTLE_ENDIAN);
+        int magic = caps.getInt(0);
+        int revision = magic & CAP_REVISION_MASK;
+        long rootId;
+        if (revision == CAP_REVISION_3) {
+            if (value.length < CAP_V3_SIZE) {
+                throw new Untranslatable(Errno.EINVAL, "malformed v3 file capability of " + value.length + " bytes");
+            }
+            rootId = Integer.toUnsignedLong(caps.getInt(CAP_ROOTID_OFFSET));
+        } else if (revision == CAP_REVISION_2 && value.length >= CAP_V2_SIZE) {
+            rootId = 0;
+        } else {
+            return value;  // v1: no root id at all
+        }
+        long translated = mapped(uidMap, rootId, overflowUnmapped);
+        ByteBuffer result;
+        if (translated == 0) {
+            result = ByteBuffer.allocate(CAP_V2_SIZE).order(ByteOrder.LITTLE_ENDIAN);
+            result.putInt(0, (magic & ~CAP_REVISION_MASK) | CAP_REVISION_2);
+        } else {
+            result = ByteBuffer.allocate(CAP_V3_SIZE).order(ByteOrder.LITTLE_ENDIAN);
+            result.putInt(0, (magic & ~CAP_REVISION_MASK) | CAP_REVISION_3);
+            result.putInt(CAP_ROOTID_OFFSET, (int) translated);
+        }
+        for (int at = 4; at < CAP_V2_SIZE; at += 4) {
+            result.putInt(at, caps.getInt(at));  // permitted and inheritable, both 64-bit halves
+        }
+        return result.array();
+    }
+
+    private static long mapped(IdMap map, long id, boolean overflowUnmapped) throws Untranslatable {
+        long result = map.toOutside(id);
+        if (result >= 0) {
+            return result;
+        }
+        if (overflowUnmapped) {
+            return IdMap.OVERFLOW_ID;
+        }
+        throw new Untranslatable(Errno.EINVAL, "id " + id + " has no on-disk id in this mount's map");
+    }
+}

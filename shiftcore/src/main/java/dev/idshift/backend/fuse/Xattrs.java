@@ -1,0 +1,106 @@
+package dev.idshift.backend.fuse;
+
+import com.kenai.jffi.MemoryIO;
+import dev.idshift.sys.Errno;
+import dev.idshift.sys.FileCalls;
+
+/**
+ * The xattr requests, by the node's /proc/self/fd link (the xattr calls take no O_PATH fd): values
+ * that carry ids (ACLs, capabilities) translated both ways ({@link XattrIds}), others as they are.
+ */
+final class Xattrs {
+    private final IdTranslation ids;
+    private final FileCalls calls = FileCalls.get();
+    private final MemoryIO memory = MemoryIO.getInstance();
+
+    Xattrs(IdTranslation ids) {
+        this.ids = ids;
+    }
+
+    int get(int nodeFd, int size, long name, RequestBuffers b, long out) {
+        long path = b.procPath(nodeFd);
+        String translated = idCarrying(name);
+        long length;
+        if (translated == null) {
+            length = calls.getxattr(path, name, size == 0 ? 0 : out, size);
+        } else {
+            // Read whole: the translated value may differ in length (a v2 capability shown as v3).
+            length = calls.getxattr(path, name, b.dirents, RequestBuffers.DIRENTS);
+            if (length > 0) {
+                byte[] stored = new byte[(int) length];
+                memory.getByteArray(b.dirents, stored, 0, stored.length);
+                byte[] shown;
+                try {
+                    shown = XattrIds.toHost(translated, stored, ids);
+                } catch (XattrIds.Untranslatable e) {
+                    return -e.errno();
+                }
+                length = shown.length;
+                if (size != 0) {
+                    if (shown.length > size) {
+                        return -Errno.ERANGE;
+                    }
+                    memory.putByteArray(out, shown, 0, shown.length);
+                }
+            }
+        }
+        return reply(length, size, out);
+    }
+
+    int list(int nodeFd, int size, RequestBuffers b, long out) {
+        long length = calls.listxattr(b.procPath(nodeFd), size == 0 ? 0 : out, size);
+        return reply(length, size, out);
+    }
+
+    int set(int nodeFd, int size, int flags, long name, RequestBuffers b) {
+        long value = name + memory.getStringLength(name) + 1;
+        long path = b.procPath(nodeFd);
+        String translated = idCarrying(name);
+        if (translated == null) {
+            return calls.setxattr(path, name, value, size, flags);
+        }
+        if (size > RequestBuffers.DIRENTS) {
+            return -Errno.E2BIG;
+        }
+        byte[] written = new byte[size];
+        memory.getByteArray(value, written, 0, size);
+        byte[] stored;
+        try {
+            stored = XattrIds.toDisk(translated, written, ids);
+        } catch (XattrIds.Untranslatable e) {
+            return -e.errno();
+        }
+        memory.putByteArray(b.dirents, stored, 0, stored.length);
+        return calls.setxattr(path, name, b.dirents, stored.length, flags);
+    }
+
+    int remove(int nodeFd, long name, RequestBuffers b) {
+        return calls.removexattr(b.procPath(nodeFd), name);
+    }
+
+    /** The xattr name as a String if its value carries ids (ACLs, capabilities), else null (no String made). */
+    private String idCarrying(long name) {
+        byte first = memory.getByte(name);
+        if (first != 's') {
+            return null;  // system.* and security.* only
+        }
+        String text = new String(memory.getZeroTerminatedByteArray(name), java.nio.charset.StandardCharsets.UTF_8);
+        return XattrIds.carriesIds(text) ? text : null;
+    }
+
+    /**
+     * GETXATTR/LISTXATTR's reply: an errno as is; for a size query (size 0), a fuse_getxattr_out
+     * holding the length; else the length of the value already written to {@code out}.
+     */
+    private int reply(long length, int size, long out) {
+        if (length < 0) {
+            return (int) length;
+        }
+        if (size == 0) {
+            memory.putInt(out, (int) length);
+            memory.putInt(out + 4, 0);
+            return 8;
+        }
+        return (int) length;
+    }
+}

@@ -1,0 +1,247 @@
+package dev.idshift.backend.kernel;
+
+import dev.idshift.sys.Fd;
+import dev.idshift.sys.Linux;
+import dev.idshift.sys.Syscalls;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.Callable;
+
+/**
+ * Makes a detached mount's attributes (nodev, read-only, ...) stick for whoever attaches it.
+ *
+ * <p>Why: a caller that attaches a mount in a mount namespace of its own user namespace holds
+ * CAP_SYS_ADMIN over that namespace and may remount it ("mount -o remount,bind,dev"), unless the
+ * kernel has locked the flags (MNT_LOCK_NODEV, ...). It locks them only when it copies a mount into
+ * a mount namespace owned by a less privileged user namespace (lock_mnt_tree): at unshare, and when
+ * a mount propagates there. Nothing else sets the locks, and no mount_setattr flag does.
+ *
+ * <p>How: a private mount namespace P of ours (no process's) with a shared tmpfs at {@code station};
+ * a mount namespace L owned by a user namespace of ours, copied from P, where the tmpfs is a slave
+ * of P's. A tree attached at the station in P propagates into L, locked; cloned there
+ * (open_tree), the clone keeps the locks, and the clone is what the caller gets. Neither namespace
+ * has a process in it: no one else ever sees the tree on its way through.
+ */
+public final class AttributeLock implements AutoCloseable {
+    /**
+     * The one thread that seals: it made P, and moves between P (to attach a tree at the station)
+     * and L (to clone it there) with setns, so a request waits for one hand-off, not three.
+     */
+    private final ExecutorService sealer;
+    /** A thread in P that detaches used slots, off the request's path (an unmount waits for RCU). */
+    private final ExecutorService cleaner;
+    private final Path station;
+    /** P, for work that must not be seen from the host's namespace ({@link #runInPrivateNamespace}). */
+    private final Fd privateNamespace;
+    private final Fd lockedNamespace;
+    /** Slots are used once: the next tree never waits for the last one's unmount. Sealer only. */
+    private long nextSlot;
+
+    private AttributeLock(ExecutorService sealer, ExecutorService cleaner, Path station, Fd privateNamespace, Fd lockedNamespace) {
+        this.sealer = sealer;
+        this.cleaner = cleaner;
+        this.station = station;
+        this.privateNamespace = privateNamespace;
+        this.lockedNamespace = lockedNamespace;
+    }
+
+    /**
+     * Sets the two namespaces up.
+     *
+     * @param station an existing directory, only root's, where P mounts its tmpfs (P is private:
+     *                the host's directory stays as it is)
+     */
+    public static AttributeLock create(Path station) {
+        ExecutorService sealer = Executors.newSingleThreadExecutor(named("idshift-lock-sealer"));
+        ExecutorService cleaner = Executors.newSingleThreadExecutor(named("idshift-lock-cleaner"));
+        Fd locked = null;
+        try {
+            locked = on(sealer, new Callable<Fd>() {
+                @Override
+                public Fd call() throws Exception {
+                    return setUpPrivateSide(station);
+                }
+            });
+            Fd privateNamespace = on(sealer, new Callable<Fd>() {
+                @Override
+                public Fd call() {
+                    return new Fd(Syscalls.get().open("/proc/thread-self/ns/mnt", Linux.O_RDONLY));
+                }
+            });
+            on(cleaner, new Callable<Void>() {
+                @Override
+                public Void call() {
+                    Syscalls sys = Syscalls.get();
+                    sys.unshare(Linux.CLONE_FS);
+                    sys.setns(privateNamespace.get(), Linux.CLONE_NEWNS, "the daemon's private mount namespace");
+                    return null;
+                }
+            });
+            return new AttributeLock(sealer, cleaner, station, privateNamespace, locked);
+        } catch (RuntimeException e) {
+            if (locked != null) {
+                locked.close();
+            }
+            sealer.shutdownNow();
+            cleaner.shutdownNow();
+            throw e;
+        }
+    }
+
+    /** In P's thread: P, its shared tmpfs, and L (returned as an fd of its mount namespace). */
+    private static Fd setUpPrivateSide(Path station) throws IOException {
+        Syscalls sys = Syscalls.get();
+        sys.unshare(Linux.CLONE_FS);
+        sys.unshare(Linux.CLONE_NEWNS);
+        // Nothing done in P may reach the host's namespace, nor the host's mounts reach P.
+        sys.mountSetattr(Linux.AT_FDCWD, "/", Linux.AT_RECURSIVE, 0, 0, Linux.MS_PRIVATE, 0, "/ (private namespace)");
+        try (Fd context = new Fd(sys.fsopen("tmpfs"))) {
+            sys.fsconfig(context.get(), Linux.FSCONFIG_SET_STRING, "mode", "0700", station.toString());
+            sys.fsconfig(context.get(), Linux.FSCONFIG_CMD_CREATE, null, null, station.toString());
+            try (Fd tmpfs = new Fd(sys.fsmount(context.get(), Linux.MOUNT_ATTR_NODEV | Linux.MOUNT_ATTR_NOSUID
+                    | Linux.MOUNT_ATTR_NOEXEC, station.toString()))) {
+                sys.moveMount(tmpfs.get(), "", Linux.AT_FDCWD, station.toString(), Linux.MOVE_MOUNT_F_EMPTY_PATH, station.toString());
+            }
+        }
+        sys.mountSetattr(Linux.AT_FDCWD, station.toString(), 0, 0, 0, Linux.MS_SHARED, 0, station.toString());
+        return lockedNamespace();
+    }
+
+    /**
+     * A mount namespace owned by a new user namespace, copied from P (so the station's tmpfs is a
+     * slave of P's there): a throwaway child makes it, we keep its fd and reap the child. Started
+     * from P's thread, the child starts in P.
+     */
+    private static Fd lockedNamespace() throws IOException {
+        Process child = new ProcessBuilder(UserNamespaces.existing(UserNamespaces.UNSHARE), "--user", "--mount",
+                "--propagation", "unchanged", "--", UserNamespaces.existing(UserNamespaces.CAT))
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .redirectError(ProcessBuilder.Redirect.DISCARD)
+                .start();
+        try {
+            String ours = Files.readSymbolicLink(Path.of("/proc/thread-self/ns/mnt")).toString();
+            Path theirs = Path.of("/proc/" + child.pid() + "/ns/mnt");
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (Files.readSymbolicLink(theirs).toString().equals(ours)) {
+                if (!child.isAlive() || System.nanoTime() > deadline) {
+                    throw new IllegalStateException("the helper for the attribute-locking mount namespace did not unshare"
+                            + " (are user namespaces enabled?)");
+                }
+                Thread.onSpinWait();
+            }
+            return new Fd(Syscalls.get().open(theirs.toString(), Linux.O_RDONLY));
+        } finally {
+            // By handle; the namespace lives on through the fd.
+            child.destroyForcibly();
+            try {
+                child.waitFor(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /**
+     * A clone of {@code tree} (a detached mount with its attributes set) whose attributes no one who
+     * attaches it can change. {@code tree} is consumed (closed) either way.
+     */
+    public Fd lock(Fd tree, String subject) {
+        try {
+            return on(sealer, new Callable<Fd>() {
+                @Override
+                public Fd call() throws IOException {
+                    return sealOnSealer(tree, subject);
+                }
+            });
+        } finally {
+            tree.close();
+        }
+    }
+
+    private Fd sealOnSealer(Fd tree, String subject) throws IOException {
+        Syscalls sys = Syscalls.get();
+        sys.setns(privateNamespace.get(), Linux.CLONE_NEWNS, "the daemon's private mount namespace");
+        Path slot = Files.createDirectory(station.resolve(Long.toString(nextSlot++)));
+        try {
+            // Propagates into L, where the kernel locks the copy's flags.
+            sys.moveMount(tree.get(), "", Linux.AT_FDCWD, slot.toString(), Linux.MOVE_MOUNT_F_EMPTY_PATH, subject);
+        } catch (RuntimeException e) {
+            Files.delete(slot);
+            throw e;
+        }
+        try {
+            sys.setns(lockedNamespace.get(), Linux.CLONE_NEWNS, "the attribute-locking mount namespace");
+            Fd clone = new Fd(sys.openTree(Linux.AT_FDCWD, slot.toString(), Linux.OPEN_TREE_CLONE | Linux.OPEN_TREE_CLOEXEC, subject));
+            try {
+                // A clone of a shared mount joins its peer group: leave it with none.
+                sys.mountSetattr(clone.get(), "", Linux.AT_EMPTY_PATH, 0, 0, Linux.MS_PRIVATE, 0, subject);
+                return clone;
+            } catch (RuntimeException e) {
+                clone.close();
+                throw e;
+            }
+        } finally {
+            cleaner.execute(new Runnable() {
+                @Override
+                public void run() {
+                    try {
+                        Syscalls.get().umount2(slot.toString(), Linux.MNT_DETACH); // propagates: L's copy goes too
+                        Files.delete(slot);
+                    } catch (IOException | RuntimeException e) {
+                        // a slot left mounted in P costs a little memory, nothing else; the next ones go on
+                    }
+                }
+            });
+        }
+    }
+
+    /**
+     * Runs {@code work} on a thread of its own in P, the daemon's private mount namespace: what it
+     * mounts there (and any process it starts, which starts in P too) the host's namespace never
+     * sees. The thread ends with the work.
+     */
+    public <T> T runInPrivateNamespace(MountNamespaceRunner.Work<T> work) {
+        return MountNamespaceRunner.runIn(privateNamespace, "the daemon's private mount namespace", work);
+    }
+
+    @Override
+    public void close() {
+        sealer.shutdownNow();
+        cleaner.shutdownNow();
+        privateNamespace.close();
+        lockedNamespace.close();
+    }
+
+    private static <T> T on(ExecutorService thread, Callable<T> work) {
+        Future<T> result = thread.submit(work);
+        try {
+            return result.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while locking mount attributes", e);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException) {
+                throw (RuntimeException) e.getCause();
+            }
+            throw new IllegalStateException("cannot lock mount attributes: " + e.getCause().getMessage(), e.getCause());
+        }
+    }
+
+    private static ThreadFactory named(String name) {
+        return new ThreadFactory() {
+            @Override
+            public Thread newThread(Runnable work) {
+                Thread thread = new Thread(work, name);
+                thread.setDaemon(true);
+                return thread;
+            }
+        };
+    }
+}

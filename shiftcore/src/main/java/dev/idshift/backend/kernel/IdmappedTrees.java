@@ -1,0 +1,84 @@
+package dev.idshift.backend.kernel;
+
+import dev.idshift.backend.IdmapUnsupportedException;
+import dev.idshift.sys.Fd;
+import dev.idshift.sys.Errno;
+import dev.idshift.sys.Linux;
+import dev.idshift.sys.SyscallException;
+import dev.idshift.sys.Syscalls;
+
+/**
+ * Detached idmapped clones of a tree: the kernel only sets an idmap on a detached clone
+ * (open_tree with OPEN_TREE_CLONE), once. Until attached with move_mount, closing the fd discards
+ * the clone, so a failure part-way leaves nothing mounted.
+ */
+public final class IdmappedTrees {
+    private IdmappedTrees() {
+    }
+
+    /**
+     * Clones {@code path} (with its submounts when {@code recursive}) and idmaps the top mount only:
+     * procfs, sysfs and overlayfs cannot be idmapped, and a recursive idmap fails as a whole.
+     */
+    public static Fd cloneIdmapped(String path, int usernsFd, boolean recursive, boolean readonly) {
+        int flags = Linux.OPEN_TREE_CLONE | Linux.OPEN_TREE_CLOEXEC | (recursive ? Linux.AT_RECURSIVE : 0);
+        return idmap(new Fd(Syscalls.get().openTree(Linux.AT_FDCWD, path, flags, path)), path, usernsFd, readonly);
+    }
+
+    /**
+     * The same as {@link #cloneIdmapped} for a tree already opened (O_PATH), e.g. resolved beneath a
+     * mark, with {@code attributes} (MOUNT_ATTR_RDONLY, _NODEV, ...) set together with the idmap.
+     */
+    public static Fd cloneIdmapped(Fd source, String subject, int usernsFd, long attributes) {
+        int flags = Linux.OPEN_TREE_CLONE | Linux.OPEN_TREE_CLOEXEC | Linux.AT_EMPTY_PATH;
+        return idmap(new Fd(Syscalls.get().openTree(source.get(), "", flags, subject)), subject, usernsFd, attributes);
+    }
+
+    /** The same, read-only or not and nothing else (the overlay rebuild's layers). */
+    public static Fd cloneIdmapped(Fd source, String subject, int usernsFd, boolean readonly) {
+        return cloneIdmapped(source, subject, usernsFd, readonly ? Linux.MOUNT_ATTR_RDONLY : 0L);
+    }
+
+    /** Sets mount attributes (MOUNT_ATTR_NODEV, ...) on a detached tree, no idmap. */
+    public static void setAttributes(Fd tree, long attributes, String subject) {
+        Syscalls.get().mountSetattr(tree.get(), "", Linux.AT_EMPTY_PATH, attributes, 0, 0, 0, subject);
+    }
+
+    /** A plain detached clone of {@code path}'s own mount (for a tree already stored with host ids). */
+    public static Fd clone(String path) {
+        return new Fd(Syscalls.get().openTree(Linux.AT_FDCWD, path, Linux.OPEN_TREE_CLONE | Linux.OPEN_TREE_CLOEXEC, path));
+    }
+
+    /** A plain detached clone of the mount of a tree already opened (O_PATH), e.g. resolved beneath a mark. */
+    public static Fd clone(Fd source, String subject) {
+        int flags = Linux.OPEN_TREE_CLONE | Linux.OPEN_TREE_CLOEXEC | Linux.AT_EMPTY_PATH;
+        return new Fd(Syscalls.get().openTree(source.get(), "", flags, subject));
+    }
+
+    private static Fd idmap(Fd tree, String subject, int usernsFd, boolean readonly) {
+        return idmap(tree, subject, usernsFd, readonly ? Linux.MOUNT_ATTR_RDONLY : 0);
+    }
+
+    /** Sets the idmap (and other attributes) on a fresh detached clone; on failure the clone is discarded. */
+    private static Fd idmap(Fd tree, String subject, int usernsFd, long attributes) {
+        try {
+            long attrs = Linux.MOUNT_ATTR_IDMAP | attributes;
+            Syscalls.get().mountSetattr(tree.get(), "", Linux.AT_EMPTY_PATH, attrs, 0, 0, usernsFd, subject);
+            return tree;
+        } catch (SyscallException e) {
+            tree.close();
+            if (e.errno() == Errno.EINVAL || e.errno() == Errno.EPERM || e.errno() == Errno.EOPNOTSUPP) {
+                throw new IdmapUnsupportedException(subject, e);
+            }
+            throw e;
+        } catch (RuntimeException e) {
+            tree.close();
+            throw e;
+        }
+    }
+
+    /** Attaches a detached tree on top of whatever is mounted at {@code target}. */
+    public static void attach(Fd tree, String target) {
+        Syscalls.get().moveMount(tree.get(), "", Linux.AT_FDCWD, target, Linux.MOVE_MOUNT_F_EMPTY_PATH, target);
+    }
+}

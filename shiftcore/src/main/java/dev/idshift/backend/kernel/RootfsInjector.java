@@ -1,0 +1,100 @@
+package dev.idshift.backend.kernel;
+
+import dev.idshift.backend.ShiftedTree;
+import dev.idshift.sys.Fd;
+import dev.idshift.sys.Linux;
+import java.util.ArrayList;
+import java.util.List;
+import dev.idshift.sys.Syscalls;
+
+/**
+ * Stacks an idmapped clone of a container's rootfs on top of it, inside the container's mount
+ * namespace, between the runtime's rootfs set-up and its pivot_root (prestart/createRuntime).
+ * The clone is recursive, so /proc, /dev and every other mount the runtime already made under the
+ * rootfs are kept; only the top mount is idmapped.
+ */
+public final class RootfsInjector {
+    private RootfsInjector() {
+    }
+
+    /** Makes the shifted tree inside the container's mount namespace, where the runtime's submounts are. */
+    public interface TreeMaker {
+        ShiftedTree make();
+    }
+
+    /**
+     * @param containerPid the container's init, whose mount namespace we enter
+     * @param rootfs       the rootfs path (absolute, the same in the host and the container namespace)
+     * @param maker        makes the shifted tree of the rootfs, in that namespace (a recursive idmapped
+     *                     clone keeps /proc, /dev and binds; a rebuilt tree gets clones of them put back)
+     * @param protect      masked/read-only paths to re-apply on the injected tree (empty: none)
+     * @return             what the maker says it made
+     */
+    public static String inject(long containerPid, String rootfs, TreeMaker maker, ProtectedPaths protect) {
+        return attachIn(containerPid, rootfs, null, maker, protect);
+    }
+
+    /**
+     * The same with a tree made elsewhere (the idshift daemon, for a runtime nested in a container):
+     * attached over the rootfs as it is, submounts and all.
+     */
+    public static void injectTree(long containerPid, String rootfs, Fd tree, ProtectedPaths protect) {
+        attachIn(containerPid, rootfs, tree, null, protect);
+    }
+
+    /**
+     * A tree made elsewhere has none of the mounts the runtime made under the rootfs (/proc, /dev,
+     * binds): clone each direct child mount of the rootfs (recursively) first, stack the tree, then
+     * put the clones back at the same places on top of it.
+     */
+    private static void attachKeepingSubmounts(Fd tree, String rootfs) {
+        Syscalls sys = Syscalls.get();
+        List<String> children = MountInfo.directChildren(rootfs);
+        List<Fd> clones = new ArrayList<>();
+        try {
+            for (String child : children) {
+                clones.add(new Fd(sys.openTree(Linux.AT_FDCWD, child,
+                        Linux.OPEN_TREE_CLONE | Linux.OPEN_TREE_CLOEXEC | Linux.AT_RECURSIVE, child)));
+            }
+            IdmappedTrees.attach(tree, rootfs);
+            for (int i = 0; i < children.size(); i++) {
+                sys.moveMount(clones.get(i).get(), "", Linux.AT_FDCWD, children.get(i), Linux.MOVE_MOUNT_F_EMPTY_PATH, children.get(i));
+            }
+        } finally {
+            for (Fd clone : clones) {
+                clone.close();
+            }
+        }
+    }
+
+    private static String attachIn(long containerPid, String rootfs, Fd madeTree, TreeMaker maker, ProtectedPaths protect) {
+        return MountNamespaceRunner.runIn(containerPid, new MountNamespaceRunner.Work<String>() {
+            @Override
+            public String run() {
+                String how = "a tree made elsewhere";
+                if (madeTree != null) {
+                    attachKeepingSubmounts(madeTree, rootfs);
+                } else {
+                    try (ShiftedTree made = maker.make()) {
+                        how = made.how();
+                        if (made.hasSubmounts()) {
+                            IdmappedTrees.attach(made.tree(), rootfs);
+                        } else {
+                            attachKeepingSubmounts(made.tree(), rootfs);
+                        }
+                    }
+                }
+                try {
+                    if (!protect.isEmpty()) {
+                        protect.applyUnder(rootfs);
+                    }
+                } catch (RuntimeException e) {
+                    // Leave the namespace as the runtime made it: no half-protected shifted root.
+                    Syscalls.get().umount2(rootfs, Linux.MNT_DETACH);
+                    throw e;
+                }
+                return how;
+            }
+        });
+    }
+}

@@ -1,0 +1,42 @@
+package dev.idshift.backend.kernel;
+
+import dev.idshift.sys.Fd;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The user namespaces one shift needs, one per distinct {@link MountMaps}: an overlay's layers
+ * usually share one, its upper dir needs another. Each costs a helper process, so they are made
+ * once per shift and closed together.
+ */
+public final class UsernsPool implements AutoCloseable {
+    private final Map<MountMaps, Fd> byMaps = new HashMap<>();
+    private final List<Fd> owned = new ArrayList<>();
+
+    /** Uses {@code userns} (e.g. the container's own, when it maps exactly these ids) for {@code maps}. */
+    public void offer(MountMaps maps, Fd userns) {
+        byMaps.put(maps, userns);
+        owned.add(userns);
+    }
+
+    /** A user namespace carrying {@code maps}, made on first use. */
+    public Fd forMaps(MountMaps maps) {
+        Fd userns = byMaps.get(maps);
+        if (userns == null) {
+            userns = UserNamespaces.createWithMaps(maps.uids(), maps.gids());
+            offer(maps, userns);
+        }
+        return userns;
+    }
+
+    @Override
+    public void close() {
+        for (Fd userns : owned) {
+            userns.close();
+        }
+        owned.clear();
+        byMaps.clear();
+    }
+}

@@ -1,0 +1,145 @@
+package dev.idshift.marks;
+
+import dev.idshift.layout.Owner;
+import dev.idshift.shift.ShiftedTrees;
+import dev.idshift.sys.Fd;
+import dev.idshift.backend.IdmapUnsupportedException;
+import dev.idshift.backend.kernel.LayerMaps;
+import dev.idshift.backend.kernel.MountInfo;
+import dev.idshift.backend.kernel.MountMaps;
+import dev.idshift.backend.kernel.UsernsPool;
+import dev.idshift.backend.overlay.OverlayLayers;
+import dev.idshift.backend.overlay.OverlayRebuild;
+import dev.idshift.backend.overlay.OverlaySpec;
+import dev.idshift.sys.Linux;
+import dev.idshift.sys.ProcFiles;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * The daemon's overlay source: an overlay the caller mounted (a nested runtime's rootfs), rebuilt
+ * on idmapped clones of its layers as {@link OverlayRebuild} does for the hook, but for a caller
+ * less privileged than the daemon, so nothing the caller says is taken on trust:
+ * <ul>
+ *   <li>the overlay and its layer paths come from the caller's own mountinfo, read through its
+ *       pinned /proc/PID, never by pid again; the mount found must be the one SOURCE opens to;</li>
+ *   <li>each layer, and the parent of the upper and work dirs, is resolved as the caller sees it
+ *       and authorised beneath a mark the caller may use exactly as a directory SOURCE is
+ *       ({@link Authorizer#resolve}); the fd that passed is the fd cloned;</li>
+ *   <li>each layer's maps must name only host ids the caller owns;</li>
+ *   <li>an overlay a user-namespaced caller mounted must carry {@code userxattr}, which the rebuilt
+ *       overlay keeps: without it, the caller's overlay ignored trusted.overlay.* while one mounted
+ *       by the daemon (host root) would honour it, and the view would silently change.</li>
+ * </ul>
+ */
+public final class CallerOverlays {
+    private CallerOverlays() {
+    }
+
+    /** An overlay at SOURCE, and the owner of its root as the host sees it (to plan a shift from). */
+    public record CallerOverlay(OverlaySpec spec, Owner rootOwner) {
+    }
+
+    /**
+     * The overlay mounted at SOURCE as the caller sees it, or null when SOURCE is not an overlay's
+     * mount point (it is then a directory SOURCE like any other).
+     */
+    public static CallerOverlay at(Fd procDir, String source, CallerIds caller) {
+        if (!source.startsWith("/")) {
+            return null;
+        }
+        String path = Path.of(source).normalize().toString();
+        MountInfo.Mount mount = MountInfo.mountAt(ProcFiles.readAt(procDir.get(), "mountinfo", "the caller's mountinfo"), path);
+        if (mount == null || !mount.fsType().equals("overlay")) {
+            return null;
+        }
+        OverlaySpec spec;
+        try {
+            spec = ShiftedTrees.overlayOf(mount, path);
+        } catch (IdmapUnsupportedException | UnsupportedOperationException e) {
+            throw new Refusal(e.getMessage());
+        }
+        if (caller.kind() != CallerIds.Kind.HOST_ROOT && !hasUserxattr(spec)) {
+            throw new Refusal("overlay " + source + " has no userxattr option: an overlay mounted in a user namespace ignores"
+                    + " trusted.overlay.* and the daemon cannot rebuild it so; mount it with -o userxattr");
+        }
+        try (Fd opened = Authorizer.openAsCallerSees(procDir, path)) {
+            // The mountinfo line must describe what SOURCE opens to, else it named another mount.
+            if (!device(Authorizer.devIno(opened)[0]).equals(mount.device())) {
+                throw Authorizer.notUsable(source);
+            }
+            return new CallerOverlay(spec, Authorizer.owner(opened));
+        }
+    }
+
+    /**
+     * The rebuilt overlay, detached, nodev like everything the daemon hands out.
+     *
+     * @param maps each layer's maps; every one is checked against the host ids the caller owns
+     */
+    public static Fd rebuild(CallerOverlay overlay, Fd procDir, List<Mark> usable, Path etc, LayerMaps maps, CallerIds caller,
+                             boolean readonly) {
+        long attributes = Linux.MOUNT_ATTR_NODEV | (readonly ? Linux.MOUNT_ATTR_RDONLY : 0);
+        try (UsernsPool namespaces = new UsernsPool()) {
+            return OverlayRebuild.build(overlay.spec(), layersOf(overlay.spec(), procDir, usable, etc), ownedBy(caller, maps),
+                    namespaces, attributes);
+        } catch (IdmapUnsupportedException | UnsupportedOperationException e) {
+            // No FUSE fallback here: a FUSE view of the caller's overlay would be served by root over
+            // paths the caller controls. A layer the kernel cannot idmap is refused.
+            throw new Refusal(e.getMessage());
+        }
+    }
+
+    /** Opens each layer as {@link Authorizer#resolve} opens a SOURCE, beneath a mark still safe. */
+    private static OverlayLayers layersOf(OverlaySpec spec, Fd procDir, List<Mark> usable, Path etc) {
+        return new OverlayLayers() {
+            @Override
+            public Fd open(String layer) {
+                Authorizer.Resolved resolved;
+                try {
+                    resolved = Authorizer.resolve(procDir, layer, usable);
+                } catch (Refusal e) {
+                    throw new Refusal("overlay " + spec.mountPoint() + ": layer " + e.getMessage());
+                }
+                try {
+                    MarkSafety.requireStillSafe(resolved.mark(), etc);
+                    return resolved.hostFd();
+                } catch (RuntimeException e) {
+                    resolved.close();
+                    throw e;
+                }
+            }
+        };
+    }
+
+    private static LayerMaps ownedBy(CallerIds caller, LayerMaps maps) {
+        return new LayerMaps() {
+            @Override
+            public MountMaps of(String layer, Owner rootOwner) {
+                MountMaps layerMaps = maps.of(layer, rootOwner);
+                try {
+                    Authorizer.authorizeIds(layerMaps.uids(), layerMaps.gids(), caller);
+                } catch (Refusal e) {
+                    throw new Refusal("overlay layer " + layer + ": " + e.getMessage());
+                }
+                return layerMaps;
+            }
+        };
+    }
+
+    private static boolean hasUserxattr(OverlaySpec spec) {
+        for (OverlaySpec.Setting setting : spec.settings()) {
+            if (setting.key().equals("userxattr")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** st_dev as mountinfo writes it, "major:minor" (glibc's encoding of dev_t). */
+    static String device(long dev) {
+        long major = ((dev >>> 8) & 0xfff) | ((dev >>> 32) & ~0xfffL);
+        long minor = (dev & 0xff) | ((dev >>> 12) & ~0xffL);
+        return major + ":" + minor;
+    }
+}

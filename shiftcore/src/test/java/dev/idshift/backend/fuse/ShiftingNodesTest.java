@@ -1,0 +1,187 @@
+package dev.idshift.backend.fuse;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.kenai.jffi.MemoryIO;
+import dev.idshift.idmap.IdMapParser;
+import dev.idshift.sys.Errno;
+import dev.idshift.sys.Linux;
+import dev.idshift.sys.Syscalls;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The FUSE server's filesystem driven with requests as the kernel writes them, without a mount:
+ * nodes follow inodes (hard links are one node), lookups never leave the source, names are bytes,
+ * owners are shown shifted, FORGET lets a node go.
+ */
+class ShiftingNodesTest {
+    private static final long ROOT = FuseProtocol.ROOT_ID;
+
+    @TempDir
+    Path temp;
+    private Path source;
+    private int rootFd = -1;
+    private ShiftingNodes nodes;
+    private final RequestBuffers buffers = new RequestBuffers();
+    private final RequestWriter writer = new RequestWriter(buffers);
+    private final MemoryIO memory = MemoryIO.getInstance();
+
+    @BeforeEach
+    void setUp() throws Exception {
+        source = Files.createDirectories(temp.resolve("source"));
+        Path outside = Files.createDirectories(temp.resolve("outside"));
+        Files.writeString(outside.resolve("secret"), "host file");
+        Files.writeString(source.resolve("inside"), "ok");
+        Files.createLink(source.resolve("hard"), source.resolve("inside"));
+        Files.createSymbolicLink(source.resolve("up"), Path.of("../outside"));
+        Files.createDirectories(source.resolve("dir"));
+        rootFd = Syscalls.get().openat2(Linux.AT_FDCWD, source.toString(), Linux.O_PATH | Linux.O_DIRECTORY, 0, "source");
+        nodes = withFdBudget(-1);
+    }
+
+    private ShiftingNodes withFdBudget(long budget) {
+        return FuseSession.nodesOf(rootFd, new IdTranslation(IdMapParser.parseColonList("0:100000:65536"),
+                IdMapParser.parseColonList("0:100000:65536")), budget);
+    }
+
+    @AfterEach
+    void tearDown() {
+        Syscalls.get().close(rootFd);
+    }
+
+    private long out(int offset) {
+        return buffers.reply + FuseProtocol.OUT_HEADER + offset;
+    }
+
+    /** LOOKUP: the node id, or minus an errno. */
+    private long lookup(long parent, String name) {
+        writer.request(FuseProtocol.LOOKUP, parent, 0, 0).name(name);
+        int result = nodes.handle(buffers, -1);
+        return result < 0 ? result : memory.getLong(out(0));
+    }
+
+    @Test
+    void hardLinksAreOneNodeAndForgetLetsItGo() {
+        long inside = lookup(ROOT, "inside");
+        long hard = lookup(ROOT, "hard");
+        assertTrue(inside > ROOT);
+        assertEquals(inside, hard, "both names of one inode are one node (one kernel inode)");
+        assertEquals(2, memory.getInt(out(40 + 64)), "nlink");
+        writer.request(FuseProtocol.FORGET, inside, 0, 0).u64(2);
+        assertEquals(ShiftingNodes.NO_REPLY, nodes.handle(buffers, -1));
+        writer.request(FuseProtocol.GETATTR, inside, 0, 0).u32(0).u32(0).u64(0);
+        assertEquals(-Errno.ESTALE, nodes.handle(buffers, -1), "forgotten after both lookups were taken back");
+        assertNotEquals(inside, lookup(ROOT, "inside"), "a new node id after the old one was forgotten");
+    }
+
+    @Test
+    void pastTheFdBudgetNodesKeepFileHandlesAndStillFollowInodes() throws Exception {
+        nodes = withFdBudget(0);
+        long inside = lookup(ROOT, "inside");
+        assertEquals(inside, lookup(ROOT, "hard"), "one node for both names, by handle");
+        Files.move(source.resolve("inside"), source.resolve("dir/moved"));
+        writer.request(FuseProtocol.GETATTR, inside, 0, 0).u32(0).u32(0).u64(0);
+        assertEquals(FuseProtocol.ATTR_OUT, nodes.handle(buffers, -1), "the inode, wherever its names went");
+        assertEquals(2, memory.getInt(out(16 + 64)), "nlink");
+        Files.delete(source.resolve("dir/moved"));
+        Files.delete(source.resolve("hard"));
+        writer.request(FuseProtocol.GETATTR, inside, 0, 0).u32(0).u32(0).u64(0);
+        assertEquals(-Errno.ESTALE, nodes.handle(buffers, -1), "a handle-only node of a deleted file is stale");
+    }
+
+    @Test
+    void newEntriesGetTheCallersOnDiskIdsAndCreateNeverTakesOverAnExistingFile() throws Exception {
+        long caller = 100000 + 1234;  // host uid of on-disk 1234
+        writer.request(FuseProtocol.MKDIR, ROOT, caller, caller).u32(0755).u32(022).name("made");
+        assertEquals(FuseProtocol.ENTRY_OUT, nodes.handle(buffers, -1));
+        assertEquals(caller, Integer.toUnsignedLong(memory.getInt(out(40 + 68))), "shown as the caller");
+        assertEquals(1234, Files.getAttribute(source.resolve("made"), "unix:uid"), "stored as the caller's on-disk id");
+        assertEquals(0755, (int) Files.getAttribute(source.resolve("made"), "unix:mode") & 07777);
+
+        // CREATE of a name the source has by now (made behind the kernel's back): opened as it is, owner unchanged.
+        Object ownerBefore = Files.getAttribute(source.resolve("inside"), "unix:uid");
+        writer.request(FuseProtocol.CREATE, ROOT, caller, caller).u32(Linux.O_RDWR | Linux.O_CREAT).u32(0644).u32(022).u32(0)
+                .name("inside");
+        assertEquals(FuseProtocol.ENTRY_OUT + FuseProtocol.OPEN_OUT, nodes.handle(buffers, -1));
+        assertEquals(ownerBefore, Files.getAttribute(source.resolve("inside"), "unix:uid"), "not chowned to the caller");
+        writer.request(FuseProtocol.CREATE, ROOT, caller, caller).u32(Linux.O_RDWR | Linux.O_CREAT | Linux.O_EXCL).u32(0644)
+                .u32(022).u32(0).name("inside");
+        assertEquals(-Errno.EEXIST, nodes.handle(buffers, -1), "O_EXCL asked: EEXIST");
+
+        long unmapped = 70000;  // a host id with no on-disk id
+        writer.request(FuseProtocol.MKDIR, ROOT, unmapped, unmapped).u32(0755).u32(022).name("refused");
+        assertEquals(-Errno.EOVERFLOW, nodes.handle(buffers, -1));
+    }
+
+    @Test
+    void lookupsNeverLeaveTheSource() {
+        long up = lookup(ROOT, "up");
+        assertTrue(up > ROOT, "the symlink itself is a node");
+        assertEquals(-Errno.ENOTDIR, lookup(up, "secret"), "a lookup under a symlink does not follow it");
+        assertEquals(-Errno.ENOENT, lookup(ROOT, ".."), ".. is refused");
+        assertEquals(-Errno.ENOENT, lookup(lookup(ROOT, "dir"), ".."), ".. is refused below the root too");
+    }
+
+    @Test
+    void ownersAreShownShiftedAndNamesAreBytes() throws Exception {
+        long inside = lookup(ROOT, "inside");
+        writer.request(FuseProtocol.GETATTR, inside, 0, 0).u32(0).u32(0).u64(0);
+        assertEquals(FuseProtocol.ATTR_OUT, nodes.handle(buffers, -1));
+        long uid = Integer.toUnsignedLong(memory.getInt(out(16 + 68)));
+        assertEquals(100000 + Syscalls.get().geteuid(), uid);
+
+        byte[] notUtf8 = {'n', (byte) 0xff};
+        writer.request(FuseProtocol.LOOKUP, ROOT, 0, 0).bytes(notUtf8);
+        assertEquals(-Errno.ENOENT, nodes.handle(buffers, -1));
+        Files.writeString(source.resolve(new String(notUtf8, StandardCharsets.ISO_8859_1)), "x");
+        // The JVM's file name encoding may differ from the raw bytes: list what it made, look that up as bytes.
+        try (var names = Files.list(source)) {
+            String made = names.map(path -> path.getFileName().toString()).filter(name -> name.startsWith("n")).findFirst()
+                    .orElseThrow();
+            writer.request(FuseProtocol.LOOKUP, ROOT, 0, 0).bytes(made.getBytes(System.getProperty("sun.jnu.encoding") == null
+                    ? StandardCharsets.UTF_8 : java.nio.charset.Charset.forName(System.getProperty("sun.jnu.encoding"))));
+            assertEquals(FuseProtocol.ENTRY_OUT, nodes.handle(buffers, -1));
+        }
+    }
+
+    @Test
+    void readdirplusListsEveryEntryWithItsNode() {
+        writer.request(FuseProtocol.OPENDIR, ROOT, 0, 0).u32(0).u32(0);
+        assertEquals(FuseProtocol.OPEN_OUT, nodes.handle(buffers, -1));
+        long directory = memory.getLong(out(0));
+        java.util.Set<String> names = new java.util.TreeSet<>();
+        long offset = 0;
+        while (true) {
+            // A small buffer: entries continue from the offset where the last reply stopped.
+            writer.request(FuseProtocol.READDIRPLUS, ROOT, 0, 0).u64(directory).u64(offset).u32(300);
+            int length = nodes.handle(buffers, -1);
+            assertTrue(length >= 0, "readdirplus: " + length);
+            if (length == 0) {
+                break;
+            }
+            for (int at = 0; at < length; ) {
+                long entry = out(at);
+                long dirent = entry + FuseProtocol.ENTRY_OUT;
+                int nameLength = memory.getInt(dirent + 16);
+                byte[] name = new byte[nameLength];
+                memory.getByteArray(dirent + 24, name, 0, nameLength);
+                String text = new String(name, StandardCharsets.UTF_8);
+                assertTrue(names.add(text), "listed once: " + text);
+                assertEquals(text.equals(".") || text.equals(".."), memory.getLong(entry) == 0, "a node for " + text);
+                offset = memory.getLong(dirent + 8);
+                at += FuseProtocol.ENTRY_OUT + ((24 + nameLength + 7) & ~7);
+            }
+        }
+        assertEquals(java.util.Set.of(".", "..", "dir", "hard", "inside", "up"), names);
+        writer.request(FuseProtocol.RELEASEDIR, ROOT, 0, 0).u64(directory);
+        assertEquals(0, nodes.handle(buffers, -1));
+    }
+}

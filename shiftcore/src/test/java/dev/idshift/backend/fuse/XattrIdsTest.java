@@ -1,0 +1,80 @@
+package dev.idshift.backend.fuse;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.idshift.idmap.IdMapParser;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import org.junit.jupiter.api.Test;
+
+class XattrIdsTest {
+    /** on-disk 0..65535 -> host 100000..165535 */
+    private static final IdTranslation SHIFT = new IdTranslation(IdMapParser.parseColonList("0:100000:65536"),
+            IdMapParser.parseColonList("0:200000:65536"));
+
+    private static byte[] acl(int... tagPermId) {
+        ByteBuffer value = ByteBuffer.allocate(4 + tagPermId.length / 3 * 8).order(ByteOrder.LITTLE_ENDIAN);
+        value.putInt(2);
+        for (int i = 0; i < tagPermId.length; i += 3) {
+            value.putShort((short) tagPermId[i]).putShort((short) tagPermId[i + 1]).putInt(tagPermId[i + 2]);
+        }
+        return value.array();
+    }
+
+    private static byte[] capability(int revision, int rootId) {
+        ByteBuffer value = ByteBuffer.allocate(revision == 3 ? 24 : 20).order(ByteOrder.LITTLE_ENDIAN);
+        value.putInt(revision << 24 | 1).putInt(0x2000).putInt(0).putInt(0).putInt(0);
+        if (revision == 3) {
+            value.putInt(rootId);
+        }
+        return value.array();
+    }
+
+    @Test
+    void aclUserAndGroupEntriesAreTranslatedOthersKept() throws Exception {
+        // USER_OBJ (1), USER 5 (2), GROUP_OBJ (4), GROUP 7 (8), MASK (0x10), OTHER (0x20): -1 ids on the *_OBJ entries
+        byte[] onDisk = acl(1, 7, -1, 2, 6, 5, 4, 5, -1, 8, 4, 7, 0x10, 7, -1, 0x20, 5, -1);
+        byte[] shown = acl(1, 7, -1, 2, 6, 100005, 4, 5, -1, 8, 4, 200007, 0x10, 7, -1, 0x20, 5, -1);
+        assertArrayEquals(shown, XattrIds.toHost(XattrIds.ACL_ACCESS, onDisk, SHIFT));
+        assertArrayEquals(onDisk, XattrIds.toDisk(XattrIds.ACL_DEFAULT, shown, SHIFT));
+    }
+
+    @Test
+    void unmappedAclIdsShowAsOverflowAndAreRefusedOnWrite() {
+        byte[] stray = acl(2, 6, 70000);
+        assertThrows(XattrIds.Untranslatable.class, () -> XattrIds.toDisk(XattrIds.ACL_ACCESS, acl(2, 6, 5), SHIFT));
+        try {
+            assertArrayEquals(acl(2, 6, 65534), XattrIds.toHost(XattrIds.ACL_ACCESS, stray, SHIFT));
+        } catch (XattrIds.Untranslatable e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    @Test
+    void malformedAclIsEinval() {
+        XattrIds.Untranslatable bad = assertThrows(XattrIds.Untranslatable.class,
+                () -> XattrIds.toDisk(XattrIds.ACL_ACCESS, new byte[] {2, 0, 0, 0, 1}, SHIFT));
+        assertEquals(22, bad.errno());
+    }
+
+    @Test
+    void capabilitiesFollowTheKernelsV2V3Rules() throws Exception {
+        // on disk v2 (root id 0 of the filesystem) is shown as v3 with root id 100000, and back
+        assertArrayEquals(capability(3, 100000), XattrIds.toHost(XattrIds.CAPABILITY, capability(2, 0), SHIFT));
+        assertArrayEquals(capability(2, 0), XattrIds.toDisk(XattrIds.CAPABILITY, capability(3, 100000), SHIFT));
+        // v3 with another root id: translated, stays v3
+        assertArrayEquals(capability(3, 100005), XattrIds.toHost(XattrIds.CAPABILITY, capability(3, 5), SHIFT));
+        assertArrayEquals(capability(3, 5), XattrIds.toDisk(XattrIds.CAPABILITY, capability(3, 100005), SHIFT));
+        // a v2 written by host root: host 0 has no on-disk id here
+        assertThrows(XattrIds.Untranslatable.class, () -> XattrIds.toDisk(XattrIds.CAPABILITY, capability(2, 0), SHIFT));
+    }
+
+    @Test
+    void otherAttributesPassThrough() throws Exception {
+        byte[] value = {1, 2, 3};
+        assertArrayEquals(value, XattrIds.toHost("user.note", value, SHIFT));
+        assertEquals(false, XattrIds.carriesIds("user.note"));
+    }
+}
