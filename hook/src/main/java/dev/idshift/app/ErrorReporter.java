@@ -33,7 +33,7 @@ public final class ErrorReporter {
     }
 
     public static int exitCodeOf(Throwable failure) {
-        if (failure instanceof dev.idshift.daemon.DaemonClient.DaemonRefused) {
+        if (failure instanceof dev.idshift.daemon.client.DaemonClient.DaemonRefused) {
             return ExitCode.REFUSED;
         }
         if (failure instanceof JsonInputException || failure instanceof IdMapException || failure instanceof BadInputException) {

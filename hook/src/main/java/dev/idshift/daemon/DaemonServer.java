@@ -1,5 +1,8 @@
 package dev.idshift.daemon;
 
+import dev.idshift.daemon.protocol.Codec;
+import dev.idshift.daemon.protocol.Protocol;
+import dev.idshift.daemon.protocol.Response;
 import dev.idshift.marks.CallerProcess;
 import dev.idshift.marks.Refusal;
 import dev.idshift.sys.Fd;
@@ -70,7 +73,7 @@ public final class DaemonServer {
     public DaemonServer(Path socketPath, dev.idshift.marks.MarkStore marks, Path etc, PrintStream log) {
         this.socketPath = socketPath;
         this.userns = new UsernsCache(64);
-        this.handler = new RequestHandler(marks, etc, userns);
+        this.handler = new RequestHandler(marks, etc, new DaemonTrees(userns, etc));
         this.log = log;
     }
 
@@ -149,7 +152,7 @@ public final class DaemonServer {
     /** Not admitted: one error line (a fresh socket's buffer takes it without waiting), and closed. */
     private static void refuse(Connection connection, String why) {
         try {
-            Syscalls.get().sendWithFd(connection.fd(), RequestHandler.error(why).line(), -1, "busy");
+            Syscalls.get().sendWithFd(connection.fd(), Codec.encode(new Response.Failure(why)), -1, "busy");
         } catch (RuntimeException gone) {
             // the client left
         }
@@ -275,13 +278,13 @@ public final class DaemonServer {
                 try {
                     line = requests.nextLine(System.nanoTime() + TimeUnit.SECONDS.toNanos(Protocol.IO_TIMEOUT_SECONDS));
                 } catch (RequestReader.ProtocolViolation e) {
-                    respond(sys, fd, RequestHandler.error(e.getMessage()));
+                    respond(sys, fd, ErrorReplies.replyTo(e));
                     return;
                 }
                 if (line == null) {
                     return; // peer closed
                 }
-                RequestHandler.Response response;
+                Response response;
                 processing.acquireUninterruptibly();
                 try {
                     response = handler.handle(line, peer);
@@ -298,9 +301,11 @@ public final class DaemonServer {
         }
     }
 
-    private static void respond(Syscalls sys, int socket, RequestHandler.Response response) {
-        try (Fd passed = response.fd()) {
-            sys.sendWithFd(socket, response.line(), passed == null ? -1 : passed.get(), "daemon response");
+    /** Sends {@code response} with the fd it owns, if any, and closes it: ours is never kept. */
+    private static void respond(Syscalls sys, int socket, Response response) {
+        try (response) {
+            Fd passed = response.passedFd();
+            sys.sendWithFd(socket, Codec.encode(response), passed == null ? -1 : passed.get(), "daemon response");
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.idshift.daemon;
 
+import dev.idshift.daemon.protocol.Protocol;
 import dev.idshift.sys.Syscalls;
 import java.io.ByteArrayOutputStream;
 import java.util.Arrays;

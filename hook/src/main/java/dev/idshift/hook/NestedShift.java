@@ -2,14 +2,12 @@ package dev.idshift.hook;
 
 import dev.idshift.config.annotations.IdshiftAnnotations;
 import dev.idshift.config.oci.LinuxSpec;
-import dev.idshift.daemon.DaemonClient;
-import dev.idshift.daemon.Protocol;
-import dev.idshift.idmap.IdMap;
-import dev.idshift.sys.Fd;
+import dev.idshift.daemon.client.DaemonClient;
+import dev.idshift.daemon.protocol.Request;
+import dev.idshift.daemon.protocol.Response;
 import dev.idshift.backend.kernel.RootfsInjector;
 import dev.idshift.backend.kernel.UserNamespaces;
 import java.util.Map;
-import java.util.Optional;
 
 /**
  * The hook of a runtime that itself runs in a user namespace (runc inside a container): it may not
@@ -37,18 +35,15 @@ final class NestedShift {
         LinuxSpec linux = bundle.config().linux();
         ContainerIds ids = ContainerIds.of(pid, linux.uidMappings(), linux.gidMappings());
         ExplicitLayout explicit = ExplicitLayout.from(annotations, bundle.directory().resolve("config.json").toString());
-        try (Fd tree = DaemonClient.shift(Protocol.socketFromEnvironment(), bundle.rootfs().toString(), ids.uids().toString(),
-                ids.gids().toString(), text(explicit.uids()), text(explicit.gids()), bundle.config().root().readonly())) {
-            if (tree == null) {
+        Request.Shift request = new Request.Shift(bundle.rootfs().toString(), ids.uids(), ids.gids(), explicit.uids(),
+                explicit.gids(), bundle.config().root().readonly());
+        try (Response.ShiftOutcome outcome = DaemonClient.fromEnvironment().shift(request)) {
+            if (!(outcome instanceof Response.Shifted)) {
                 return "the daemon found the rootfs already owned by the container's ids";
             }
-            RootfsInjector.injectTree(pid, bundle.rootfs().toString(), tree,
+            RootfsInjector.injectTree(pid, bundle.rootfs().toString(), ((Response.Shifted) outcome).tree(),
                     KernelShift.protectedPaths(linux, ids.uids(), ids.gids(), reapplyProtectedPaths));
             return "shifted " + bundle.rootfs() + " through the idshift daemon";
         }
-    }
-
-    private static String text(Optional<IdMap> map) {
-        return map.isPresent() ? map.get().toString() : null;
     }
 }

@@ -2,7 +2,7 @@ package dev.idshift.cli.commands;
 
 import dev.idshift.app.ExitCode;
 import dev.idshift.daemon.DaemonServer;
-import dev.idshift.daemon.Protocol;
+import dev.idshift.daemon.protocol.Protocol;
 import dev.idshift.marks.MarkStore;
 import dev.idshift.hookchannel.HookChannel;
 import dev.idshift.staging.StagingStore;

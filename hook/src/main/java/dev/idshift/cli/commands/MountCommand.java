@@ -3,10 +3,12 @@ package dev.idshift.cli.commands;
 import dev.idshift.app.BadInputException;
 import dev.idshift.app.ExitCode;
 import dev.idshift.config.annotations.Backend;
-import dev.idshift.daemon.DaemonClient;
+import dev.idshift.daemon.client.DaemonClient;
 import dev.idshift.marks.MarkSafety;
 import dev.idshift.backend.MountAccess;
-import dev.idshift.daemon.Protocol;
+import dev.idshift.daemon.protocol.Protocol;
+import dev.idshift.daemon.protocol.Request;
+import dev.idshift.daemon.protocol.Response;
 import dev.idshift.app.FuseServerCommand;
 import dev.idshift.backend.fuse.FuseMountRecord;
 import dev.idshift.backend.fuse.FuseMounts;
@@ -118,11 +120,11 @@ public final class MountCommand implements Callable<Integer> {
             // SRC is resolved by the daemon, beneath its mark: the caller may not even be able to reach it.
             // The daemon resolves SRC in the host's view; pass what the user typed, made absolute.
             String requested = source.toAbsolutePath().normalize().toString();
-            try (DaemonClient.Mount mount = DaemonClient.mount(socket != null ? socket : Protocol.socketFromEnvironment(), requested,
-                    maps.uidMap(), maps.gidMap(), maps.readonly())) {
+            DaemonClient daemon = new DaemonClient(socket != null ? socket : Protocol.socketFromEnvironment());
+            try (Response.Shifted mount = daemon.mount(new Request.Mount(requested, maps.uidMap(), maps.gidMap(), maps.readonly()))) {
                 ShiftedMounts.restrict(mount.tree(), maps.access(), realTarget.toString());
                 IdmappedTrees.attach(mount.tree(), realTarget.toString());
-                how = "made by the idshift daemon, backend " + mount.backend() + (mount.backend().equals("fuse")
+                how = "made by the idshift daemon, backend " + mount.backend().word() + (mount.backend() == Response.Backend.FUSE
                         ? ": a FUSE view, the kernel will not idmap SRC's filesystem" : ": a kernel idmapped mount");
             }
             // The daemon hands out nodev mounts only, and the caller cannot take that off (-o dev or not).

@@ -1,9 +1,6 @@
-package dev.idshift.daemon;
+package dev.idshift.daemon.protocol;
 
-import dev.idshift.config.json.JsonTree;
 import java.nio.file.Path;
-import java.util.Arrays;
-import java.util.Map;
 
 /**
  * The daemon's wire protocol, version 1: one JSON object per line each way, over a unix stream
@@ -12,10 +9,15 @@ import java.util.Map;
  *   {"version":1,"op":"status"}
  *   {"version":1,"op":"marks"}
  *   {"version":1,"op":"mount","source":"/srv/marked/img","uidmap":"0:100000:65536","gidmap":"0:100000:65536","readonly":false}
+ *   {"version":1,"op":"shift","source":"/marked/c1/rootfs","containerUidmap":"0:1000:1000","containerGidmap":"0:1000:1000"}
  * </pre>
  * Responses: {@code {"version":1,"ok":true,...}} or {@code {"version":1,"ok":false,"error":"..."}}. A
- * successful mount response carries the detached idmapped mount's file descriptor as SCM_RIGHTS
- * ancillary data on the response line; the client attaches it with move_mount.
+ * response that hands over a tree ({@link Response.Shifted}) carries the detached mount's file
+ * descriptor as SCM_RIGHTS ancillary data on its line; the client attaches it with move_mount.
+ *
+ * <p>The messages are {@link Request} and {@link Response}; {@link Codec} is the one place that
+ * spells them on the wire. Both the daemon and its clients (the hook of a nested runtime,
+ * {@code idshift mount}) use them.
  */
 public final class Protocol {
     public static final long VERSION = 1;
@@ -24,14 +26,6 @@ public final class Protocol {
     public static final Path DEFAULT_SOCKET = Path.of("/run/idshift/idshift.sock");
 
     private Protocol() {
-    }
-
-    /** One message: the JSON object and its terminating newline. */
-    static byte[] line(Map<String, Object> message) {
-        byte[] json = JsonTree.write(message);
-        byte[] line = Arrays.copyOf(json, json.length + 1);
-        line[json.length] = '\n';
-        return line;
     }
 
     /** IDSHIFT_SOCKET if set, else /run/idshift/idshift.sock. */
