@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.idshift.it.support.BundleBuilder;
 import dev.idshift.it.support.Exec;
 import dev.idshift.it.support.Host;
-import dev.idshift.it.support.MountTable;
+import dev.idshift.it.support.Leftovers;
 import dev.idshift.it.support.Rootfs;
 import dev.idshift.it.support.Runtime;
 import dev.idshift.it.support.Scratch;
@@ -20,10 +20,13 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * Bad input gets one clear line naming what is wrong, a meaningful exit code, and leaves the host
- * mount table as it was and no container behind.
+ * Bad input gets one clear line naming what is wrong, a meaningful exit code, and leaves nothing
+ * behind: no mount or FUSE server of its bundle, rootfs or run directory (IDSHIFT_RUN_DIR, the test's
+ * own), and no container.
  */
 class BadInputTest {
+    /** The bundle the state on stdin names: a hook that went on would mount or serve under it. */
+    private static final Path NAMED_BUNDLE = Path.of("/nonexistent/bundle");
 
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', value = {
@@ -32,17 +35,21 @@ class BadInputTest {
         "{\"id\": \"c1\", \"pid\": 12}   | $.bundle: required string is missing",
         "{\"id\": \"c1\", \"bundle\": \"/nonexistent/bundle\", \"pid\": 1, \"status\": \"creating\"} | has no config.json",
     })
-    void badStateOnStdinIsRefusedWithExitCode3(String state, String expected) {
+    void badStateOnStdinIsRefusedWithExitCode3(String state, String expected) throws Exception {
         Host.requireRoot();
-        List<String> before = MountTable.snapshot();
+        try (Scratch scratch = new Scratch()) {
+            Path run = scratch.dir("run");
+            List<String> before = Leftovers.under(scratch.path(), NAMED_BUNDLE);
 
-        Exec.Result result = Exec.run(List.of(Host.launcher().toString(), "hook"), state.getBytes(StandardCharsets.UTF_8), Map.of(), 60);
+            Exec.Result result = Exec.run(List.of(Host.launcher().toString(), "hook"), state.getBytes(StandardCharsets.UTF_8),
+                    Map.of("IDSHIFT_RUN_DIR", run.toString()), 60);
 
-        assertEquals(3, result.exit(), result.describe());
-        assertTrue(result.stderr().startsWith("idshift: "), result.describe());
-        assertTrue(result.stderr().contains(expected), result.describe());
-        assertEquals(1, result.stderr().lines().count(), "one line, no stack trace: " + result.describe());
-        assertEquals(before, MountTable.snapshot());
+            assertEquals(3, result.exit(), result.describe());
+            assertTrue(result.stderr().startsWith("idshift: "), result.describe());
+            assertTrue(result.stderr().contains(expected), result.describe());
+            assertEquals(1, result.stderr().lines().count(), "one line, no stack trace: " + result.describe());
+            assertEquals(before, Leftovers.under(scratch.path(), NAMED_BUNDLE), "nothing mounted or serving for it");
+        }
     }
 
     @ParameterizedTest(name = "{0}={1}")
@@ -58,19 +65,24 @@ class BadInputTest {
         runtime.require();
         try (Scratch scratch = new Scratch()) {
             Path bundle = scratch.dir("bundle");
+            Path run = scratch.dir("run");
             Rootfs.create(bundle.resolve("rootfs"));
-            new BundleBuilder(bundle).idshiftHook("prestart").annotation(key, value).script("echo started").write();
-            List<String> before = MountTable.snapshot();
+            new BundleBuilder(bundle).hook("prestart", Host.launcher().toString(), List.of("idshift", "hook"), List.of("IDSHIFT_RUN_DIR=" + run))
+                    .annotation(key, value).script("echo started").write();
+            List<String> before = Leftovers.under(scratch.path());
+            String id = Runtime.newId();
+            try {
+                Exec.Result result = runtime.run(bundle, id);
 
-            Exec.Result result = runtime.run(bundle);
-
-            assertNotEquals(0, result.exit(), result.describe());
-            assertTrue(!result.stdout().contains("started"), "the container must not start: " + result.describe());
-            assertTrue(result.stderr().contains(key), "names the annotation: " + result.describe());
-            assertTrue(result.stderr().contains(expected), result.describe());
-            assertEquals(before, MountTable.snapshot(), "host mount table unchanged");
-            assertTrue(Exec.run(List.of("runc", "list", "-q")).stdout().lines().noneMatch(id -> id.startsWith("idshift-it-")),
-                    "no container left behind");
+                assertNotEquals(0, result.exit(), result.describe());
+                assertTrue(!result.stdout().contains("started"), "the container must not start: " + result.describe());
+                assertTrue(result.stderr().contains(key), "names the annotation: " + result.describe());
+                assertTrue(result.stderr().contains(expected), result.describe());
+                assertEquals(before, Leftovers.under(scratch.path()), "nothing mounted or serving for it on the host");
+                assertTrue(Exec.run(List.of("runc", "list", "-q")).stdout().lines().noneMatch(id::equals), "no container left behind");
+            } finally {
+                runtime.delete(id);
+            }
         }
     }
 

@@ -9,6 +9,7 @@ import dev.idshift.it.support.Exec;
 import dev.idshift.it.support.FuseServers;
 import dev.idshift.it.support.FuseView;
 import dev.idshift.it.support.Host;
+import dev.idshift.it.support.Leftovers;
 import dev.idshift.it.support.MountTable;
 import dev.idshift.it.support.Scratch;
 import java.nio.file.Files;
@@ -230,14 +231,16 @@ class FuseBackendTest {
         Host.requireRoot();
         try (Scratch scratch = new Scratch()) {
             Path source = scratch.dir("source");
-            List<String> before = MountTable.snapshot();
+            // FUSE server records go to a run directory of this test's own, where a leaked one would show.
+            Map<String, String> run = Map.of("IDSHIFT_RUN_DIR", scratch.dir("run").toString());
+            List<String> before = Leftovers.under(scratch.path());
             Exec.Result missingTarget = Exec.run(List.of(Host.launcher().toString(), "mount", "--backend", "fuse", MAP[0], MAP[1],
-                    source.toString(), scratch.path().resolve("missing").toString()));
+                    source.toString(), scratch.path().resolve("missing").toString()), null, run, 120);
             assertEquals(3, missingTarget.exit(), missingTarget.describe());
             Exec.Result badBackend = Exec.run(List.of(Host.launcher().toString(), "mount", "--backend", "fusefs", MAP[0], MAP[1],
-                    source.toString(), source.toString()));
+                    source.toString(), source.toString()), null, run, 120);
             assertEquals(3, badBackend.exit(), badBackend.describe());
-            assertEquals(before, MountTable.snapshot());
+            assertEquals(before, Leftovers.under(scratch.path()), "no mount or FUSE server of SRC or DST, nor under the run directory");
         }
     }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.idshift.it.support.Exec;
 import dev.idshift.it.support.Host;
+import dev.idshift.it.support.Leftovers;
 import dev.idshift.it.support.MountTable;
 import dev.idshift.it.support.Scratch;
 import java.nio.file.Files;
@@ -101,7 +102,7 @@ class MountCommandTest {
         try (Scratch scratch = new Scratch()) {
             Path source = scratch.dir("source");
             Path view = scratch.dir("view");
-            List<String> before = MountTable.snapshot();
+            List<String> before = Leftovers.under(scratch.path());
 
             Exec.Result noMap = idshift("mount", source.toString(), view.toString());
             Exec.Result badMap = idshift("mount", "--uidmap", "0:100000:10,5:200000:10", source.toString(), view.toString());
@@ -118,7 +119,7 @@ class MountCommandTest {
             assertEquals(3, notMounted.exit(), notMounted.describe());
             assertTrue(notMounted.stderr().contains("is not a mount point"), notMounted.describe());
             assertEquals(2, usage.exit(), usage.describe());
-            assertEquals(before, MountTable.snapshot());
+            assertEquals(before, Leftovers.under(scratch.path()), "nothing mounted or serving for SRC or DST");
         }
     }
 }

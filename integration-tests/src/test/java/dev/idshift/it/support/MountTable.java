@@ -6,7 +6,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
-/** The host's mount points, to prove a failed run left nothing mounted. */
+/** The mount table of this process's namespace (the host's); what of it is a test's own: see Leftovers. */
 public final class MountTable {
     private MountTable() {
     }

@@ -39,10 +39,15 @@ public enum Runtime {
     public Exec.Result run(Path bundle) {
         String id = newId();
         try {
-            return Exec.run(command(List.of("run", "--bundle", bundle.toString(), id)), null, Map.of(), 120);
+            return run(bundle, id);
         } finally {
             delete(id);
         }
+    }
+
+    /** The same as container {@code id} ({@link #newId}), kept for the caller to look at and {@link #delete}. */
+    public Exec.Result run(Path bundle, String id) {
+        return Exec.run(command(List.of("run", "--bundle", bundle.toString(), id)), null, Map.of(), 120);
     }
 
     /** Starts the bundle's process detached (its command should wait); delete it with {@link #delete}. */
