@@ -27,7 +27,7 @@ class OverlayPodmanTest {
 
     @Test
     void podmanMountedOverlayAsRootfsWithEveryBindShifted() throws Exception {
-        try (Scratch scratch = new Scratch(); Podman podman = Podman.in(scratch)) {
+        try (Scratch scratch = new Scratch(); Podman podman = Podman.withOwnRunDirectory(scratch)) {
             Path store = scratch.dir("engine");
             List<String> engine = List.of("podman", "--root", store.resolve("root").toString(), "--runroot", store.resolve("run").toString(),
                     "--storage-driver", "overlay", "--cgroup-manager", "cgroupfs");
@@ -38,7 +38,7 @@ class OverlayPodmanTest {
             String container = podmanOk(engine, "create", "idshift-it-overlay-image", "/bin/true").trim();
             try {
                 String merged = podmanOk(engine, "mount", container).trim();
-                List<String> before = Staging.leftovers();
+                List<String> before = Staging.leftovers(podman.runDirectory());
 
                 List<String> options = new ArrayList<>(List.of("--rm", "--annotation", "dev.idshift.enable=true",
                         "--annotation", "dev.idshift.mounts=*"));
@@ -54,10 +54,10 @@ class OverlayPodmanTest {
                 assertEquals("0:0", Rootfs.owner(upper.resolve("root/from-podman")), "written unshifted into podman's upper dir");
                 assertEquals(List.of(), FuseServers.serving(Path.of(merged)), "no FUSE server");
                 long deadline = System.nanoTime() + 10_000_000_000L;
-                while (!leftBehind(before, merged).isEmpty() && System.nanoTime() < deadline) {
+                while (!Staging.leftovers(podman.runDirectory()).equals(before) && System.nanoTime() < deadline) {
                     Thread.sleep(100);  // podman's cleanup, and with it poststop, runs asynchronously
                 }
-                assertEquals(List.of(), leftBehind(before, merged), "no staging mount or state file left after --rm");
+                assertEquals(before, Staging.leftovers(podman.runDirectory()), "no staging mount or state file left after --rm");
 
                 podmanOk(engine, "umount", container);
                 assertFalse(MountTable.snapshot().stream().anyMatch(line -> line.startsWith(merged + " ")),
@@ -68,27 +68,6 @@ class OverlayPodmanTest {
                 Exec.run(command(engine, "rmi", "--force", "idshift-it-overlay-image"), null, Map.of(), 60);
             }
         }
-    }
-
-    /**
-     * New staging state and mounts that are this test's: /run/idshift is shared with whatever else
-     * runs on the machine, so a state file counts when it names our rootfs, a mount when its key's
-     * state file does or is gone.
-     */
-    private static List<String> leftBehind(List<String> before, String merged) throws java.io.IOException {
-        List<String> mine = new ArrayList<>();
-        for (String entry : Staging.leftovers()) {
-            if (before.contains(entry)) {
-                continue;
-            }
-            String key = entry.startsWith("state ") ? entry.substring(6).replace(".json", "")
-                    : entry.replaceFirst("^mount /run/idshift/staging/([^/ ]+).*", "$1");
-            Path state = Path.of("/run/idshift/state", key + ".json");
-            if (!java.nio.file.Files.exists(state) || java.nio.file.Files.readString(state).contains(merged)) {
-                mine.add(entry);
-            }
-        }
-        return mine;
     }
 
     private static String podmanOk(List<String> engine, String... arguments) {

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.idshift.it.support.Exec;
 import dev.idshift.it.support.FuseServers;
-import dev.idshift.it.support.Host;
 import dev.idshift.it.support.Podman;
 import dev.idshift.it.support.Rootfs;
 import dev.idshift.it.support.Scratch;
@@ -22,32 +21,33 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Real podman with `idshift install podman`: `podman run --rootfs DIR --uidmap ...` over a
- * host-root-owned rootfs, shifted at the precreate stage, cleaned up at poststart/poststop.
+ * host-root-owned rootfs, shifted at the precreate stage, cleaned up at poststart/poststop. Each test's
+ * hooks keep their records in a run directory of the test's own: what is left there is the test's.
  */
 class PodmanTest {
     private static final List<String> ENABLE = List.of("--annotation", "dev.idshift.enable=true");
 
     @Test
     void annotatedContainerOwnsItsRootfsAndWritesLandUnshifted() throws Exception {
-        try (Scratch scratch = new Scratch(); Podman podman = Podman.in(scratch)) {
+        try (Scratch scratch = new Scratch(); Podman podman = Podman.withOwnRunDirectory(scratch)) {
             Path rootfs = Rootfs.create(scratch.dir("rootfs"));
-            List<String> before = Staging.leftovers();
+            List<String> before = Staging.leftovers(podman.runDirectory());
 
             Exec.Result result = podman.run(withRm(ENABLE), 100000, rootfs, "stat -c %u:%g / /bin; touch /root/from-podman && echo wrote");
 
             assertEquals(0, result.exit(), result.describe());
             assertEquals(List.of("0:0", "0:0", "wrote"), result.stdout().lines().toList(), result.describe());
             assertEquals("0:0", Rootfs.owner(rootfs.resolve("root/from-podman")));
-            assertEquals(before, Staging.leftovers(), "no staging mount or state file left after --rm");
+            assertEquals(before, Staging.leftovers(podman.runDirectory()), "no staging mount or state file left after --rm");
         }
     }
 
     /** The precreate stage with the FUSE backend: the staged rootfs is a FUSE view; poststop stops its server. */
     @Test
     void fuseBackendAtPrecreate() throws Exception {
-        try (Scratch scratch = new Scratch(); Podman podman = Podman.in(scratch)) {
+        try (Scratch scratch = new Scratch(); Podman podman = Podman.withOwnRunDirectory(scratch)) {
             Path rootfs = Rootfs.create(scratch.dir("rootfs"));
-            List<String> before = Staging.leftovers();
+            List<String> before = Staging.leftovers(podman.runDirectory());
             List<String> options = new java.util.ArrayList<>(ENABLE);
             options.addAll(List.of("--annotation", "dev.idshift.backend=fuse"));
 
@@ -57,7 +57,7 @@ class PodmanTest {
             assertEquals(0, result.exit(), result.describe());
             assertEquals(List.of("0:0", "0:0", "wrote", "fuse.idshift"), result.stdout().lines().toList(), result.describe());
             assertEquals("0:0", Rootfs.owner(rootfs.resolve("root/from-podman")));
-            assertEquals(before, Staging.leftovers(), "no staging mount or state file left after --rm");
+            assertEquals(before, Staging.leftovers(podman.runDirectory()), "no staging mount or state file left after --rm");
             long deadline = System.nanoTime() + 10_000_000_000L;
             while (!FuseServers.serving(rootfs).isEmpty() && System.nanoTime() < deadline) {
                 Thread.sleep(50);  // podman's cleanup (and with it poststop) runs asynchronously
@@ -68,7 +68,7 @@ class PodmanTest {
 
     @Test
     void withoutTheAnnotationPodmanBehavesAsToday() throws Exception {
-        try (Scratch scratch = new Scratch(); Podman podman = Podman.in(scratch)) {
+        try (Scratch scratch = new Scratch(); Podman podman = Podman.withOwnRunDirectory(scratch)) {
             Path rootfs = Rootfs.create(scratch.dir("rootfs"));
 
             Exec.Result result = podman.run(withRm(List.of()), 100000, rootfs, "stat -c %u:%g /");
@@ -81,13 +81,13 @@ class PodmanTest {
 
     @Test
     void annotatedVolumeIsShiftedWithItsOwnLayout() throws Exception {
-        try (Scratch scratch = new Scratch(); Podman podman = Podman.in(scratch)) {
+        try (Scratch scratch = new Scratch(); Podman podman = Podman.withOwnRunDirectory(scratch)) {
             Path rootfs = Rootfs.create(scratch.dir("rootfs"));
             Path data = scratch.dir("data");
             Files.writeString(data.resolve("existing"), "x");
             Path offsetData = scratch.dir("offset-data");
             Exec.ok(List.of("chown", "-R", "300000:300000", offsetData.toString()));
-            List<String> before = Staging.leftovers();
+            List<String> before = Staging.leftovers(podman.runDirectory());
 
             // podman 4.3 splits --annotation values at commas unless the whole annotation is CSV-quoted.
             List<String> options = withRm(List.of("--annotation", "dev.idshift.enable=true", "--annotation",
@@ -98,24 +98,24 @@ class PodmanTest {
             assertEquals(List.of("0:0", "0:0", "0:0", "wrote"), result.stdout().lines().toList(), result.describe());
             assertEquals("0:0", Rootfs.owner(data.resolve("new")));
             assertEquals("300000:300000", Rootfs.owner(offsetData.resolve("new")), "the offset volume keeps its offset");
-            assertEquals(before, Staging.leftovers());
+            assertEquals(before, Staging.leftovers(podman.runDirectory()));
         }
     }
 
     @Test
     void containerThatFailsToStartLeavesNothingGcCannotRemove() throws Exception {
-        try (Scratch scratch = new Scratch(); Podman podman = Podman.in(scratch)) {
+        try (Scratch scratch = new Scratch(); Podman podman = Podman.withOwnRunDirectory(scratch)) {
             Path rootfs = Rootfs.create(scratch.dir("rootfs"));
-            List<String> before = Staging.leftovers();
+            List<String> before = Staging.leftovers(podman.runDirectory());
 
             // The runtime cannot exec this: precreate has staged, poststart never comes.
             List<String> failing = new ArrayList<>(withRm(ENABLE));
             Exec.Result result = podman.run(failing, 100000, rootfs, "exec /no/such/binary");
-            Exec.Result gc = Exec.run(List.of(Host.launcher().toString(), "gc", "--older-than", "0"));
+            Exec.Result gc = podman.gc("--older-than", "0");
 
             assertNotEquals(0, result.exit(), result.describe());
             assertEquals(0, gc.exit(), gc.describe());
-            assertEquals(before, Staging.leftovers(), "after gc: " + gc.stdout());
+            assertEquals(before, Staging.leftovers(podman.runDirectory()), "after gc: " + gc.stdout());
         }
     }
 
@@ -125,26 +125,23 @@ class PodmanTest {
      */
     @Test
     void gcRemovesTheStagingOfAFailedCreateWithoutWaitingForTheGracePeriod() throws Exception {
-        try (Scratch scratch = new Scratch()) {
-            // A run directory of its own: gc here sees only this test's staging.
-            Path run = scratch.dir("run");
-            try (Podman podman = Podman.in(scratch, List.of("--env", "IDSHIFT_RUN_DIR=" + run))) {
-                Path rootfs = Rootfs.create(scratch.dir("rootfs"));
+        try (Scratch scratch = new Scratch(); Podman podman = Podman.withOwnRunDirectory(scratch)) {
+            Path run = podman.runDirectory();
+            Path rootfs = Rootfs.create(scratch.dir("rootfs"));
 
-                // runc's create fails (no such entrypoint): no poststart, no poststop.
-                List<String> options = new ArrayList<>(withRm(ENABLE));
-                options.addAll(List.of("--entrypoint", "/no/such/binary"));
-                Exec.Result result = podman.run(options, 100000, rootfs, "true");
-                List<String> staged = listing(run.resolve("state"));
-                Exec.Result gc = Exec.run(List.of(Host.launcher().toString(), "gc"), null, java.util.Map.of("IDSHIFT_RUN_DIR", run.toString()), 60);
+            // runc's create fails (no such entrypoint): no poststart, no poststop.
+            List<String> options = new ArrayList<>(withRm(ENABLE));
+            options.addAll(List.of("--entrypoint", "/no/such/binary"));
+            Exec.Result result = podman.run(options, 100000, rootfs, "true");
+            List<String> staged = listing(run.resolve("state"));
+            Exec.Result gc = podman.gc();
 
-                assertNotEquals(0, result.exit(), result.describe());
-                assertEquals(1, staged.size(), "precreate staged, and no poststop came: " + staged);
-                assertEquals(0, gc.exit(), gc.describe());
-                assertTrue(gc.stdout().startsWith("removed "), gc.stdout());
-                assertEquals(List.of(), listing(run.resolve("state")), "after gc with the default grace: " + gc.stdout());
-                assertEquals(List.of(), listing(run.resolve("staging")));
-            }
+            assertNotEquals(0, result.exit(), result.describe());
+            assertEquals(1, staged.size(), "precreate staged, and no poststop came: " + staged);
+            assertEquals(0, gc.exit(), gc.describe());
+            assertTrue(gc.stdout().startsWith("removed "), gc.stdout());
+            assertEquals(List.of(), listing(run.resolve("state")), "after gc with the default grace: " + gc.stdout());
+            assertEquals(List.of(), listing(run.resolve("staging")));
         }
     }
 
@@ -159,15 +156,15 @@ class PodmanTest {
 
     @Test
     void execWorksAndGcKeepsARunningContainersStaging() throws Exception {
-        try (Scratch scratch = new Scratch(); Podman podman = Podman.in(scratch)) {
+        try (Scratch scratch = new Scratch(); Podman podman = Podman.withOwnRunDirectory(scratch)) {
             Path rootfs = Rootfs.create(scratch.dir("rootfs"));
-            List<String> before = Staging.leftovers();
+            List<String> before = Staging.leftovers(podman.runDirectory());
             String name = "idshift-it-" + Long.toHexString(System.nanoTime());
             List<String> options = new ArrayList<>(ENABLE);
             options.addAll(List.of("--detach", "--name", name));
             try {
                 assertEquals(0, podman.run(options, 100000, rootfs, "sleep 60").exit());
-                Exec.Result gc = Exec.run(List.of(Host.launcher().toString(), "gc", "--older-than", "0"));
+                Exec.Result gc = podman.gc("--older-than", "0");
                 Exec.Result exec = Exec.run(podman.command("exec", name, "stat", "-c", "%u:%g", "/"));
 
                 assertTrue(gc.stdout().contains("nothing to remove"), "a running container keeps its staging: " + gc.stdout());
@@ -175,15 +172,15 @@ class PodmanTest {
             } finally {
                 Exec.run(podman.command("rm", "--force", "--time", "0", name));
             }
-            assertEquals(before, Staging.leftovers());
+            assertEquals(before, Staging.leftovers(podman.runDirectory()));
         }
     }
 
     @Test
     void forcedRemovalOfARunningContainerLeavesNothing() throws Exception {
-        try (Scratch scratch = new Scratch(); Podman podman = Podman.in(scratch)) {
+        try (Scratch scratch = new Scratch(); Podman podman = Podman.withOwnRunDirectory(scratch)) {
             Path rootfs = Rootfs.create(scratch.dir("rootfs"));
-            List<String> before = Staging.leftovers();
+            List<String> before = Staging.leftovers(podman.runDirectory());
             String name = "idshift-it-" + Long.toHexString(System.nanoTime());
             List<String> options = new ArrayList<>(ENABLE);
             options.addAll(List.of("--detach", "--name", name));
@@ -196,15 +193,15 @@ class PodmanTest {
                 Exec.Result removed = Exec.run(podman.command("rm", "--force", "--time", "0", name));
                 assertEquals(0, removed.exit(), removed.describe());
             }
-            assertEquals(before, Staging.leftovers());
+            assertEquals(before, Staging.leftovers(podman.runDirectory()));
         }
     }
 
     @Test
     void twentyContainersInParallelWithDifferentMapsOverOneRootfs() throws Exception {
-        try (Scratch scratch = new Scratch(); Podman podman = Podman.in(scratch)) {
+        try (Scratch scratch = new Scratch(); Podman podman = Podman.withOwnRunDirectory(scratch)) {
             Path rootfs = Rootfs.create(scratch.dir("rootfs"));
-            List<String> before = Staging.leftovers();
+            List<String> before = Staging.leftovers(podman.runDirectory());
             ExecutorService pool = Executors.newFixedThreadPool(20);
             try {
                 List<Future<Exec.Result>> runs = new ArrayList<>();
@@ -223,7 +220,7 @@ class PodmanTest {
             } finally {
                 pool.shutdownNow();
             }
-            assertEquals(before, Staging.leftovers());
+            assertEquals(before, Staging.leftovers(podman.runDirectory()));
         }
     }
 

@@ -15,18 +15,34 @@ import java.util.Map;
 public final class Podman implements AutoCloseable {
     private final Path storage;
     private final Path hooks;
+    private final Path run;
 
-    private Podman(Path storage, Path hooks) {
+    private Podman(Path storage, Path hooks, Path run) {
         this.storage = storage;
         this.hooks = hooks;
+        this.run = run;
     }
 
     public static Podman in(Scratch scratch) throws IOException {
         return in(scratch, List.of());
     }
 
+    /**
+     * With its hooks' run directory (IDSHIFT_RUN_DIR) in the scratch directory, this test's own: its
+     * staging records and mounts are the only ones there ({@link #runDirectory}), and an `idshift gc`
+     * given it ({@link #gc}) sees and removes nothing another run on the machine staged.
+     */
+    public static Podman withOwnRunDirectory(Scratch scratch) throws IOException {
+        Path run = scratch.dir("run");
+        return in(scratch, List.of("--env", "IDSHIFT_RUN_DIR=" + run), run);
+    }
+
     /** With extra `idshift install podman` arguments (e.g. --env IDSHIFT_RUN_DIR=...). */
     public static Podman in(Scratch scratch, List<String> installArguments) throws IOException {
+        return in(scratch, installArguments, null);
+    }
+
+    private static Podman in(Scratch scratch, List<String> installArguments, Path run) throws IOException {
         Host.requireRoot();
         Host.requireExecutable("podman");
         Host.requireExecutable("runc");
@@ -37,7 +53,22 @@ public final class Podman implements AutoCloseable {
         if (installed.exit() != 0) {
             throw new IllegalStateException("idshift install podman failed: " + installed.describe());
         }
-        return new Podman(scratch.dir("podman"), hooks);
+        return new Podman(scratch.dir("podman"), hooks, run);
+    }
+
+    /** The hooks' run directory, when it is this test's own ({@link #withOwnRunDirectory}). */
+    public Path runDirectory() {
+        if (run == null) {
+            throw new IllegalStateException("this podman's hooks use the machine's run directory");
+        }
+        return run;
+    }
+
+    /** {@code idshift gc ARGUMENTS...} over this podman's own run directory. */
+    public Exec.Result gc(String... arguments) {
+        List<String> command = new ArrayList<>(List.of(Host.launcher().toString(), "gc"));
+        command.addAll(List.of(arguments));
+        return Exec.run(command, null, Map.of("IDSHIFT_RUN_DIR", runDirectory().toString()), 60);
     }
 
     public List<String> command(String... arguments) {
