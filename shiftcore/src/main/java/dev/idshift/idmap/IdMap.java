@@ -13,7 +13,10 @@ import java.util.List;
 public final class IdMap {
     /** The kernel allows at most this many extents per map (UID_GID_MAP_MAX_EXTENTS). */
     public static final int MAX_EXTENTS = 340;
-    /** (u32)-1 is never a valid id; the highest mappable id is one below it. */
+    /**
+     * (u32)-1, 4294967295: never a valid id, so the highest mappable id is one below it; chown and
+     * fchownat take it as "leave this id as it is".
+     */
     public static final long INVALID_ID = 0xFFFF_FFFFL;
     /** What an unmapped id shows as (/proc/sys/kernel/overflowuid). */
     public static final long OVERFLOW_ID = 65534;

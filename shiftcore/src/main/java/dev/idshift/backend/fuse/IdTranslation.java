@@ -11,9 +11,6 @@ import dev.idshift.idmap.IdMap;
  * @param gids on-disk gid -> host gid
  */
 public record IdTranslation(IdMap uids, IdMap gids) {
-    /** A host id with no on-disk id. */
-    public static final long UNMAPPED = -1;
-
     public long hostUid(long diskUid) {
         return uids.toOutsideOrOverflow(diskUid);
     }
@@ -22,10 +19,12 @@ public record IdTranslation(IdMap uids, IdMap gids) {
         return gids.toOutsideOrOverflow(diskGid);
     }
 
+    /** The on-disk uid of {@code hostUid}, or -1 when it has none (IdMap.toInside). */
     public long diskUid(long hostUid) {
         return uids.toInside(hostUid);
     }
 
+    /** The on-disk gid of {@code hostGid}, or -1 when it has none. */
     public long diskGid(long hostGid) {
         return gids.toInside(hostGid);
     }

@@ -1,6 +1,7 @@
 package dev.idshift.backend.fuse;
 
 import com.kenai.jffi.MemoryIO;
+import dev.idshift.idmap.IdMap;
 import dev.idshift.sys.Errno;
 import dev.idshift.sys.FileCalls;
 import dev.idshift.sys.Linux;
@@ -22,7 +23,6 @@ import dev.idshift.sys.Linux;
 final class ShiftingNodes {
     static final int NO_REPLY = Integer.MIN_VALUE;
 
-    private static final long NO_ID = 0xFFFF_FFFFL;
     private static final int FMODE_EXEC = 0x20;
     private static final long UTIME_NOW = (1L << 30) - 1;
     private static final long UTIME_OMIT = (1L << 30) - 2;
@@ -213,8 +213,8 @@ final class ShiftingNodes {
             }
         }
         if ((valid & (FuseProtocol.FATTR_UID | FuseProtocol.FATTR_GID)) != 0) {
-            long uid = NO_ID;
-            long gid = NO_ID;
+            long uid = IdMap.INVALID_ID;
+            long gid = IdMap.INVALID_ID;
             if ((valid & FuseProtocol.FATTR_UID) != 0) {
                 uid = ids.diskUid(Integer.toUnsignedLong(memory.getInt(arg + 76)));
                 if (uid < 0) {
@@ -398,7 +398,7 @@ final class ShiftingNodes {
         long gid = diskGid;
         if (attributes.stat(parentFd, b.parentStat) == 0
                 && (attributes.mode(b.parentStat) & Linux.S_ISGID) != 0) {
-            gid = NO_ID;
+            gid = IdMap.INVALID_ID;
         }
         int result = attributes.stat(fd, b.stat);
         if (result < 0) {
