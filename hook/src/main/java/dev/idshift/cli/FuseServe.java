@@ -16,7 +16,8 @@ import java.nio.file.Path;
 
 /**
  * {@code idshift __fuse-serve ENTRY SRC DST UIDMAP GIDMAP FLAGS}: the FUSE server process, started
- * by {@code idshift mount --backend fuse} and by the hook (FuseMounts.start), never by people.
+ * (through FuseMounts.start, with app.FuseServerCommand's argv) by {@code idshift mount --backend
+ * fuse}, the hook, precreate and the daemon; never by people.
  */
 public final class FuseServe {
     public static final String COMMAND = FuseServerCommand.NAME;

@@ -4,7 +4,8 @@ import dev.idshift.hook.HookMain;
 
 /**
  * Entry point. {@code idshift hook} takes a fast path without picocli (which alone costs ~45 ms of
- * start-up): runtimes run it on every container start. Everything else goes through picocli.
+ * start-up): runtimes run it on every container start. So do the internal commands the launcher and
+ * the engine start (the FUSE server, the class-data trainings). Everything else goes through picocli.
  */
 public final class Main {
     private Main() {
@@ -26,8 +27,11 @@ public final class Main {
         System.out.flush();
         System.err.flush();
         // halt, not exit: since JDK 21 System.exit logs through System.Logger, which sets up the
-        // logging backend (a ServiceLoader scan of every jar) on each call, ~10 ms per hook. We
-        // register no shutdown hooks and have flushed our output, so there is nothing to skip.
+        // logging backend (a ServiceLoader scan of every jar) on each call, ~10 ms per hook. Our
+        // output is flushed, and the two shutdown hooks there are (the daemon's and the FUSE server's,
+        // for SIGTERM) have done their work by the time their command returns here: the daemon's
+        // serve() returns once it is stopped, the FUSE server's loop once its mount is gone. So halt
+        // skips nothing of ours.
         Runtime.getRuntime().halt(code);
     }
 }
