@@ -6,6 +6,7 @@ import dev.idshift.backend.fuse.DirectFuse;
 import dev.idshift.backend.fuse.IdTranslation;
 import dev.idshift.sys.Linux;
 import dev.idshift.sys.Syscalls;
+import dev.idshift.sys.files.FileSyscalls;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,7 +28,7 @@ final class FuseTraining {
         try {
             source = Files.createTempDirectory("idshift-train-fuse-");
             Files.writeString(source.resolve("file"), "x");
-            rootFd = Syscalls.get().openat2(Linux.AT_FDCWD, source.toString(), Linux.O_PATH | Linux.O_DIRECTORY, 0, "training");
+            rootFd = FileSyscalls.get().openat2(Linux.AT_FDCWD, source.toString(), Linux.O_PATH | Linux.O_DIRECTORY, 0, "training");
             IdTranslation ids = new IdTranslation(IdMapParser.parseColonList("0:100000:65536"), IdMapParser.parseColonList("0:100000:65536"));
             DirectFuse.train(rootFd, ids);
             return ExitCode.OK;

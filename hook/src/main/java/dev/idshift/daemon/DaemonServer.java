@@ -7,6 +7,7 @@ import dev.idshift.marks.CallerProcess;
 import dev.idshift.marks.Refusal;
 import dev.idshift.sys.Fd;
 import dev.idshift.sys.Syscalls;
+import dev.idshift.sys.sockets.UnixSockets;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -91,7 +92,7 @@ public final class DaemonServer {
                 acceptLoop(new Acceptor() {
                     @Override
                     public Connection accept() {
-                        return new Connection(Syscalls.get().accept(inherited), null);
+                        return new Connection(UnixSockets.get().accept(inherited), null);
                     }
                 });
             } finally {
@@ -152,7 +153,7 @@ public final class DaemonServer {
     /** Not admitted: one error line (a fresh socket's buffer takes it without waiting), and closed. */
     private static void refuse(Connection connection, String why) {
         try {
-            Syscalls.get().sendWithFd(connection.fd(), Codec.encode(new Response.Failure(why)), -1, "busy");
+            UnixSockets.get().sendWithFd(connection.fd(), Codec.encode(new Response.Failure(why)), -1, "busy");
         } catch (RuntimeException gone) {
             // the client left
         }
@@ -230,7 +231,7 @@ public final class DaemonServer {
     public void stop() {
         running = false;
         if (activatedListener >= 0) {
-            Syscalls.get().shutdown(activatedListener);
+            UnixSockets.get().shutdown(activatedListener);
         }
         try {
             if (server != null) {
@@ -267,18 +268,18 @@ public final class DaemonServer {
 
     /** Serves one admitted connection; {@code peer} was pinned at admission and is closed here. */
     private void serveConnection(Connection connection, CallerProcess peer) {
-        Syscalls sys = Syscalls.get();
+        UnixSockets sockets = UnixSockets.get();
         int fd = connection.fd();
         try {
-            sys.setSendBuffer(fd, RESPONSE_BUFFER);
-            sys.setSendTimeout(fd, Protocol.IO_TIMEOUT_SECONDS * 1000L);
-            RequestReader requests = new RequestReader(sys, fd);
+            sockets.setSendBuffer(fd, RESPONSE_BUFFER);
+            sockets.setSendTimeout(fd, Protocol.IO_TIMEOUT_SECONDS * 1000L);
+            RequestReader requests = new RequestReader(sockets, fd);
             while (running) {
                 byte[] line;
                 try {
                     line = requests.nextLine(System.nanoTime() + TimeUnit.SECONDS.toNanos(Protocol.IO_TIMEOUT_SECONDS));
                 } catch (RequestReader.ProtocolViolation e) {
-                    respond(sys, fd, ErrorReplies.replyTo(e));
+                    respond(sockets, fd, ErrorReplies.replyTo(e));
                     return;
                 }
                 if (line == null) {
@@ -291,7 +292,7 @@ public final class DaemonServer {
                 } finally {
                     processing.release(); // not held while the answer waits for its reader
                 }
-                respond(sys, fd, response);
+                respond(sockets, fd, response);
             }
         } catch (RuntimeException e) {
             // timeouts, resets, a peer that vanished: the connection ends, the daemon goes on
@@ -302,16 +303,16 @@ public final class DaemonServer {
     }
 
     /** Sends {@code response} with the fd it owns, if any, and closes it: ours is never kept. */
-    private static void respond(Syscalls sys, int socket, Response response) {
+    private static void respond(UnixSockets sockets, int socket, Response response) {
         try (response) {
             Fd passed = response.passedFd();
-            sys.sendWithFd(socket, Codec.encode(response), passed == null ? -1 : passed.get(), "daemon response");
+            sockets.sendWithFd(socket, Codec.encode(response), passed == null ? -1 : passed.get(), "daemon response");
         }
     }
 
     private static boolean isAnswering(Path socket) {
         try {
-            int fd = Syscalls.get().connectUnix(socket.toString());
+            int fd = UnixSockets.get().connect(socket.toString());
             Syscalls.get().close(fd);
             return true;
         } catch (RuntimeException e) {

@@ -9,7 +9,7 @@ import dev.idshift.backend.kernel.IdmappedTrees;
 import dev.idshift.backend.kernel.MountNamespaceRunner;
 import dev.idshift.staging.StagingStore;
 import dev.idshift.sys.Linux;
-import dev.idshift.sys.Syscalls;
+import dev.idshift.sys.mounts.MountCalls;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -66,10 +66,10 @@ final class FuseViews {
 
     /** In the private namespace: the server's mount, cloned detached (nodev and all), the original detached. */
     private Fd serveAndClone(String source, String mountPoint, IdMap uidMap, IdMap gidMap, boolean readonly) {
-        Syscalls sys = Syscalls.get();
+        MountCalls mounts = MountCalls.kernel();
         FuseMounts.start(FuseServerCommand.argv(), servers, source, mountPoint, uidMap, gidMap, HandedOutMounts.access(readonly));
         try {
-            Fd view = new Fd(sys.openTree(Linux.AT_FDCWD, mountPoint, Linux.OPEN_TREE_CLONE | Linux.OPEN_TREE_CLOEXEC, mountPoint));
+            Fd view = mounts.openTree(Linux.AT_FDCWD, mountPoint, Linux.OPEN_TREE_CLONE | Linux.OPEN_TREE_CLOEXEC, mountPoint);
             try {
                 // The server mounted nodev already; the clone carries it (locked, once sealed) as an attribute too.
                 IdmappedTrees.setAttributes(view, HandedOutMounts.attributes(readonly), mountPoint);
@@ -79,7 +79,7 @@ final class FuseViews {
                 throw e;
             }
         } finally {
-            sys.umount2(mountPoint, Linux.MNT_DETACH);
+            mounts.umount2(mountPoint, Linux.MNT_DETACH);
         }
     }
 }

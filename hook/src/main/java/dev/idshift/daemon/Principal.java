@@ -2,7 +2,7 @@ package dev.idshift.daemon;
 
 import dev.idshift.marks.CallerProcess;
 import dev.idshift.sys.Fd;
-import dev.idshift.sys.UserNamespaceOwner;
+import dev.idshift.sys.namespaces.UserNamespaceOwner;
 
 /**
  * Who a connection counts against, for the daemon's per-principal connection cap: a host user, or a

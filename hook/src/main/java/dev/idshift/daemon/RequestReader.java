@@ -1,7 +1,8 @@
 package dev.idshift.daemon;
 
 import dev.idshift.daemon.protocol.Protocol;
-import dev.idshift.sys.Syscalls;
+import dev.idshift.sys.sockets.Received;
+import dev.idshift.sys.sockets.UnixSockets;
 import java.io.ByteArrayOutputStream;
 import java.util.Arrays;
 
@@ -20,15 +21,15 @@ final class RequestReader {
         }
     }
 
-    private final Syscalls sys;
+    private final UnixSockets sockets;
     private final int socket;
     private byte[] pending = new byte[0];
     private int start;
     /** Where the search for the next newline resumes: bytes before it hold none. */
     private int scanned;
 
-    RequestReader(Syscalls sys, int socket) {
-        this.sys = sys;
+    RequestReader(UnixSockets sockets, int socket) {
+        this.sockets = sockets;
         this.socket = socket;
     }
 
@@ -56,10 +57,10 @@ final class RequestReader {
             if (left <= 0) {
                 throw new ProtocolViolation("no complete request line within " + Protocol.IO_TIMEOUT_SECONDS + " s");
             }
-            sys.setReceiveTimeout(socket, Math.max(1, left / 1_000_000));
-            Syscalls.Received chunk;
+            sockets.setReceiveTimeout(socket, Math.max(1, left / 1_000_000));
+            Received chunk;
             try {
-                chunk = sys.receive(socket, 65536, "daemon connection");
+                chunk = sockets.receive(socket, 65536, "daemon connection");
             } catch (RuntimeException timedOut) {
                 if (System.nanoTime() - deadline >= 0) {
                     throw new ProtocolViolation("no complete request line within " + Protocol.IO_TIMEOUT_SECONDS + " s");

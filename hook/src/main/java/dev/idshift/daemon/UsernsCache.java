@@ -3,7 +3,7 @@ package dev.idshift.daemon;
 import dev.idshift.idmap.IdMap;
 import dev.idshift.sys.Fd;
 import dev.idshift.backend.kernel.UserNamespaces;
-import dev.idshift.sys.Syscalls;
+import dev.idshift.sys.files.FileSyscalls;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -51,7 +51,7 @@ final class UsernsCache {
                 eldest.remove();
             }
         }
-        return new Fd(Syscalls.get().duplicate(cached.get(), "the user namespace for " + key));
+        return new Fd(FileSyscalls.get().duplicate(cached.get(), "the user namespace for " + key));
     }
 
     synchronized void closeAll() {

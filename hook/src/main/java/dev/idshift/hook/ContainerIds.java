@@ -1,9 +1,9 @@
 package dev.idshift.hook;
 
-import dev.idshift.sys.ProcFiles;
 import dev.idshift.config.oci.IdMapping;
 import dev.idshift.idmap.IdMap;
 import dev.idshift.idmap.IdMapParser;
+import dev.idshift.sys.files.ProcFiles;
 import java.io.IOException;
 import java.nio.file.NoSuchFileException;
 import java.util.List;

@@ -10,7 +10,7 @@ import dev.idshift.staging.StagedMount;
 import dev.idshift.staging.StagingRecord;
 import dev.idshift.staging.StagingStore;
 import dev.idshift.sys.Linux;
-import dev.idshift.sys.Syscalls;
+import dev.idshift.sys.mounts.MountCalls;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -38,13 +38,13 @@ public final class FuseShift {
                     plan.gid().mountMap(), bundle.config().root().readonly());
             store.save(new StagingRecord(key, System.currentTimeMillis(), List.of(new StagedMount(rootfs, mountPoint.toString(), "/")),
                     new StagingRecord.ContainerProcess(containerId, pid, StagingStore.processStartTime(pid))));
-            Syscalls sys = Syscalls.get();
-            try (Fd view = new Fd(sys.openTree(Linux.AT_FDCWD, mountPoint.toString(), Linux.OPEN_TREE_CLONE | Linux.OPEN_TREE_CLOEXEC,
-                    mountPoint.toString()))) {
+            MountCalls mounts = MountCalls.kernel();
+            try (Fd view = mounts.openTree(Linux.AT_FDCWD, mountPoint.toString(), Linux.OPEN_TREE_CLONE | Linux.OPEN_TREE_CLOEXEC,
+                    mountPoint.toString())) {
                 RootfsInjector.injectTree(pid, rootfs, view, KernelShift.protectedPaths(bundle.config().linux(),
                         plan.uid().containerMap(), plan.gid().containerMap(), reapplyProtectedPaths));
             }
-            sys.umount2(mountPoint.toString(), Linux.MNT_DETACH);
+            mounts.umount2(mountPoint.toString(), Linux.MNT_DETACH);
         } catch (RuntimeException | Error e) {
             remove(store, servers, key);
             throw e;

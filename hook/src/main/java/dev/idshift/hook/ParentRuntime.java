@@ -1,6 +1,6 @@
 package dev.idshift.hook;
 
-import dev.idshift.sys.ProcFiles;
+import dev.idshift.sys.files.ProcFiles;
 import java.io.IOException;
 
 /**

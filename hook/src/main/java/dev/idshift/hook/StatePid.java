@@ -1,9 +1,9 @@
 package dev.idshift.hook;
 
 import dev.idshift.app.BadInputException;
-import dev.idshift.sys.NamespaceFiles;
 import dev.idshift.sys.SyscallException;
-import dev.idshift.sys.UserNamespaceOwner;
+import dev.idshift.sys.namespaces.NamespaceFiles;
+import dev.idshift.sys.namespaces.UserNamespaceOwner;
 
 /**
  * The hook mounts into the namespaces of the state's pid, so before it mounts anything the pid must

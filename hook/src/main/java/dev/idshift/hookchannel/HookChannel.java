@@ -1,7 +1,7 @@
 package dev.idshift.hookchannel;
 
-import dev.idshift.sys.AtomicFiles;
-import dev.idshift.sys.ProcessStat;
+import dev.idshift.sys.files.AtomicFiles;
+import dev.idshift.sys.processes.ProcessStat;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.RandomAccessFile;

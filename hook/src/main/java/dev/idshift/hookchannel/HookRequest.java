@@ -8,10 +8,11 @@ import dev.idshift.hook.HookMain;
 import dev.idshift.backend.fuse.FuseRegistry;
 import dev.idshift.staging.StagingStore;
 import dev.idshift.sys.Linux;
-import dev.idshift.sys.ProcFiles;
 import dev.idshift.sys.SyscallException;
 import dev.idshift.sys.Syscalls;
-import dev.idshift.sys.UserNamespaceOwner;
+import dev.idshift.sys.files.FileSyscalls;
+import dev.idshift.sys.files.ProcFiles;
+import dev.idshift.sys.namespaces.UserNamespaceOwner;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -184,6 +185,7 @@ final class HookRequest {
      * @return whether the launcher got it
      */
     private static boolean deliver(Path reply, Path out, int code, byte[] stdout, String stderr) {
+        FileSyscalls files = FileSyscalls.get();
         Syscalls sys = Syscalls.get();
         StringBuilder text = new StringBuilder();
         try {
@@ -208,7 +210,7 @@ final class HookRequest {
         text.append("X ").append(code).append('\n');
         int fd;
         try {
-            fd = sys.open(reply.toString(), Linux.O_WRONLY | Linux.O_NONBLOCK | Linux.O_NOFOLLOW);
+            fd = files.open(reply.toString(), Linux.O_WRONLY | Linux.O_NONBLOCK | Linux.O_NOFOLLOW);
         } catch (SyscallException gone) {
             return false;  // ENXIO: nobody reads (the launcher timed out); ENOENT: it cleaned up
         }

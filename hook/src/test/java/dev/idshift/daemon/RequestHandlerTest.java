@@ -21,7 +21,9 @@ import dev.idshift.marks.MarkStore;
 import dev.idshift.marks.Refusal;
 import dev.idshift.sys.Fd;
 import dev.idshift.sys.Linux;
-import dev.idshift.sys.Syscalls;
+import dev.idshift.sys.credentials.Credentials;
+import dev.idshift.sys.files.FileSyscalls;
+import dev.idshift.sys.sockets.UnixSockets;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
@@ -79,7 +81,7 @@ class RequestHandlerTest {
         @Override
         public Made shifted(Fd hostDir, String source, IdMap uidMap, IdMap gidMap, boolean readonly) {
             asked.add(source + " " + uidMap + " " + gidMap + (readonly ? " ro" : " rw"));
-            return new Made(new Fd(Syscalls.get().duplicate(hostDir.get(), "the fake tree")), backend);
+            return new Made(new Fd(FileSyscalls.get().duplicate(hostDir.get(), "the fake tree")), backend);
         }
 
         @Override
@@ -104,7 +106,7 @@ class RequestHandlerTest {
                 new Mark(rootOnly.toString(), -1, false, true), new Mark(unsafe.toString(), 1000, false, false)));
         trees = new FakeTrees();
         handler = new RequestHandler(store, Path.of("/etc"), trees);
-        procDir = new Fd(Syscalls.get().open("/proc/self", Linux.O_PATH | Linux.O_DIRECTORY));
+        procDir = new Fd(FileSyscalls.get().open("/proc/self", Linux.O_PATH | Linux.O_DIRECTORY));
     }
 
     private Path mark(String name) throws IOException {
@@ -124,7 +126,7 @@ class RequestHandlerTest {
     }
 
     private static void needRoot() {
-        assumeTrue(Syscalls.get().geteuid() == 0, "resolving a SOURCE beneath a mark takes open_by_handle_at: root only");
+        assumeTrue(Credentials.get().geteuid() == 0, "resolving a SOURCE beneath a mark takes open_by_handle_at: root only");
     }
 
     private Response answer(Request request, CallerIds caller) {
@@ -261,7 +263,7 @@ class RequestHandlerTest {
         Path socket = directory.resolve("s");
         try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
             server.bind(UnixDomainSocketAddress.of(socket));
-            try (Fd ours = new Fd(Syscalls.get().connectUnix(socket.toString()));
+            try (Fd ours = new Fd(UnixSockets.get().connect(socket.toString()));
                  SocketChannel theirs = server.accept();
                  CallerProcess peer = CallerProcess.connectedTo(ours.get())) { // the peer is this very process
                 Response bad = handler.handle("{\"version\":1,\"op\":\"mount\",\"source\":\"/x\"}".getBytes(StandardCharsets.UTF_8), peer);

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.idshift.sys.Fd;
-import dev.idshift.sys.Syscalls;
+import dev.idshift.sys.sockets.UnixSockets;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
@@ -27,7 +27,7 @@ class RequestReaderTest {
             Path socket = directory.resolve("s");
             try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
                 server.bind(UnixDomainSocketAddress.of(socket));
-                Fd ours = new Fd(Syscalls.get().connectUnix(socket.toString()));
+                Fd ours = new Fd(UnixSockets.get().connect(socket.toString()));
                 return new Pair(ours, server.accept(), directory);
             }
         }
@@ -48,7 +48,7 @@ class RequestReaderTest {
     @Test
     void linesComeOneAtATimeAndPipelinedOnesWait() throws Exception {
         try (Pair pair = Pair.open()) {
-            RequestReader reader = new RequestReader(Syscalls.get(), pair.ours().get());
+            RequestReader reader = new RequestReader(UnixSockets.get(), pair.ours().get());
             pair.send("{\"a\":1}\n{\"b\":2}\n{\"c\"");
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
             assertArrayEquals("{\"a\":1}".getBytes(StandardCharsets.UTF_8), reader.nextLine(deadline));
@@ -63,7 +63,7 @@ class RequestReaderTest {
     @Test
     void aTrickleDoesNotMoveTheDeadline() throws Exception {
         try (Pair pair = Pair.open()) {
-            RequestReader reader = new RequestReader(Syscalls.get(), pair.ours().get());
+            RequestReader reader = new RequestReader(UnixSockets.get(), pair.ours().get());
             Thread trickle = new Thread(() -> {
                 try {
                     for (int i = 0; i < 30; i++) {

@@ -10,7 +10,7 @@ import dev.idshift.idmap.IdMap;
 import dev.idshift.idmap.IdMapParser;
 import dev.idshift.sys.Fd;
 import dev.idshift.sys.Linux;
-import dev.idshift.sys.Syscalls;
+import dev.idshift.sys.files.FileSyscalls;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -33,7 +33,7 @@ class UsernsCacheTest {
         return new BiFunction<IdMap, IdMap, Fd>() {
             @Override
             public Fd apply(IdMap uids, IdMap gids) {
-                return new Fd(Syscalls.get().open((uids.equals(FIRST) ? first : second).toString(), Linux.O_RDONLY));
+                return new Fd(FileSyscalls.get().open((uids.equals(FIRST) ? first : second).toString(), Linux.O_RDONLY));
             }
         };
     }
@@ -49,7 +49,7 @@ class UsernsCacheTest {
                 // ...and new fds reuse low numbers: they must not become what the borrower holds.
                 List<Fd> reused = new ArrayList<>();
                 for (int i = 0; i < 8; i++) {
-                    reused.add(new Fd(Syscalls.get().open(second.toString(), Linux.O_RDONLY)));
+                    reused.add(new Fd(FileSyscalls.get().open(second.toString(), Linux.O_RDONLY)));
                 }
                 assertEquals(first.toRealPath(), target(lent), "the lent fd still names the first namespace");
                 assertNotEquals(lent.get(), other.get());
@@ -84,7 +84,7 @@ class UsernsCacheTest {
 
         @Override
         public Fd apply(IdMap uids, IdMap gids) {
-            Fd fd = new Fd(Syscalls.get().open("/", Linux.O_RDONLY | Linux.O_DIRECTORY));
+            Fd fd = new Fd(FileSyscalls.get().open("/", Linux.O_RDONLY | Linux.O_DIRECTORY));
             made.add(fd);
             return fd;
         }

@@ -5,7 +5,7 @@ import dev.idshift.layout.Owner;
 import dev.idshift.sys.Fd;
 import dev.idshift.sys.Linux;
 import dev.idshift.sys.SyscallException;
-import dev.idshift.sys.Syscalls;
+import dev.idshift.sys.files.FileSyscalls;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -68,12 +68,12 @@ public final class Authorizer {
         if (usable.isEmpty()) {
             throw notUsable(source);
         }
-        Syscalls sys = Syscalls.get();
-        try (Fd callerRoot = new Fd(sys.openat(procDir.get(), "root", Linux.O_PATH | Linux.O_DIRECTORY | Linux.O_CLOEXEC, 0));
+        FileSyscalls files = FileSyscalls.get();
+        try (Fd callerRoot = new Fd(files.openat(procDir.get(), "root", Linux.O_PATH | Linux.O_DIRECTORY | Linux.O_CLOEXEC, 0));
              Fd inCallerView = openInCallerView(callerRoot, source)) {
             byte[] handle;
             try {
-                handle = sys.nameToHandle(inCallerView.get(), source);
+                handle = files.nameToHandle(inCallerView.get(), source);
             } catch (SyscallException noHandles) {
                 throw notUsable(source); // no mark's filesystem either: marks are checked to reopen by handle
             }
@@ -90,14 +90,14 @@ public final class Authorizer {
 
     /** SOURCE opened (O_PATH) as the caller whose /proc/PID is {@code procDir} sees it, or {@link #notUsable}. */
     static Fd openAsCallerSees(Fd procDir, String source) {
-        try (Fd callerRoot = new Fd(Syscalls.get().openat(procDir.get(), "root", Linux.O_PATH | Linux.O_DIRECTORY | Linux.O_CLOEXEC, 0))) {
+        try (Fd callerRoot = new Fd(FileSyscalls.get().openat(procDir.get(), "root", Linux.O_PATH | Linux.O_DIRECTORY | Linux.O_CLOEXEC, 0))) {
             return openInCallerView(callerRoot, source);
         }
     }
 
     private static Fd openInCallerView(Fd callerRoot, String source) {
         try {
-            return new Fd(Syscalls.get().openat2(callerRoot.get(), source, Linux.O_PATH | Linux.O_DIRECTORY,
+            return new Fd(FileSyscalls.get().openat2(callerRoot.get(), source, Linux.O_PATH | Linux.O_DIRECTORY,
                     Linux.RESOLVE_IN_ROOT | Linux.RESOLVE_NO_MAGICLINKS, source));
         } catch (SyscallException missingOrNotADirectory) {
             throw notUsable(source); // whatever the errno: ENOENT, ENOTDIR, ELOOP ... all say something
@@ -106,12 +106,12 @@ public final class Authorizer {
 
     /** The inode of {@code handle} opened through MARK's filesystem, if it is that inode and beneath MARK. */
     private static Fd reopenUnder(Mark mark, byte[] handle, long[] wanted) {
-        Syscalls sys = Syscalls.get();
+        FileSyscalls files = FileSyscalls.get();
         // Not O_PATH: open_by_handle_at refuses an O_PATH mount fd (EBADF).
-        try (Fd markFd = new Fd(sys.open(mark.path(), Linux.O_RDONLY | Linux.O_DIRECTORY))) {
+        try (Fd markFd = new Fd(files.open(mark.path(), Linux.O_RDONLY | Linux.O_DIRECTORY))) {
             Fd reopened;
             try {
-                reopened = new Fd(sys.openByHandle(markFd.get(), handle, Linux.O_PATH | Linux.O_DIRECTORY, mark.path()));
+                reopened = new Fd(files.openByHandle(markFd.get(), handle, Linux.O_PATH | Linux.O_DIRECTORY, mark.path()));
             } catch (SyscallException otherFilesystem) {
                 return null;
             }
@@ -128,15 +128,15 @@ public final class Authorizer {
 
     /** Walks ".." from {@code start} until MARK's inode (true) or the root (false). */
     private static boolean isBeneath(Fd start, long[] mark) {
-        Syscalls sys = Syscalls.get();
-        Fd current = new Fd(sys.openat(start.get(), ".", Linux.O_PATH | Linux.O_DIRECTORY | Linux.O_CLOEXEC, 0));
+        FileSyscalls files = FileSyscalls.get();
+        Fd current = new Fd(files.openat(start.get(), ".", Linux.O_PATH | Linux.O_DIRECTORY | Linux.O_CLOEXEC, 0));
         try {
             for (int depth = 0; depth < 4096; depth++) {
                 long[] here = devIno(current);
                 if (here[0] == mark[0] && here[1] == mark[1]) {
                     return true;
                 }
-                Fd parent = new Fd(sys.openat(current.get(), "..", Linux.O_PATH | Linux.O_DIRECTORY | Linux.O_CLOEXEC, 0));
+                Fd parent = new Fd(files.openat(current.get(), "..", Linux.O_PATH | Linux.O_DIRECTORY | Linux.O_CLOEXEC, 0));
                 long[] up = devIno(parent);
                 current.close();
                 current = parent;

@@ -12,7 +12,7 @@ import dev.idshift.backend.overlay.OverlayLayers;
 import dev.idshift.backend.overlay.OverlayRebuild;
 import dev.idshift.backend.overlay.OverlaySpec;
 import dev.idshift.sys.Linux;
-import dev.idshift.sys.ProcFiles;
+import dev.idshift.sys.files.ProcFiles;
 import java.nio.file.Path;
 import java.util.List;
 

@@ -4,8 +4,11 @@ import dev.idshift.sys.Fd;
 import dev.idshift.sys.Errno;
 import dev.idshift.sys.Linux;
 import dev.idshift.sys.SyscallException;
-import dev.idshift.sys.Syscalls;
-import dev.idshift.sys.UserNamespaceOwner;
+import dev.idshift.sys.files.FileSyscalls;
+import dev.idshift.sys.namespaces.UserNamespaceOwner;
+import dev.idshift.sys.processes.Pidfds;
+import dev.idshift.sys.sockets.PeerCredentials;
+import dev.idshift.sys.sockets.UnixSockets;
 
 /**
  * The process at the other end of a daemon connection, pinned for the life of the connection.
@@ -23,27 +26,28 @@ import dev.idshift.sys.UserNamespaceOwner;
  * daemon accepts, which leaves the window between the client's connect() and the daemon's accept().
  */
 public final class CallerProcess implements AutoCloseable {
-    private final Syscalls.PeerCredentials credentials;
+    private final PeerCredentials credentials;
     private final Fd pidfd;
 
-    private CallerProcess(Syscalls.PeerCredentials credentials, Fd pidfd) {
+    private CallerProcess(PeerCredentials credentials, Fd pidfd) {
         this.credentials = credentials;
         this.pidfd = pidfd;
     }
 
     /** The peer of a connected unix socket, as the kernel recorded it at connect(). */
     public static CallerProcess connectedTo(int socket) {
-        Syscalls sys = Syscalls.get();
-        Syscalls.PeerCredentials credentials = sys.peerCredentials(socket);
-        int pidfd = sys.peerPidfd(socket);
+        UnixSockets sockets = UnixSockets.get();
+        Pidfds pidfds = Pidfds.get();
+        PeerCredentials credentials = sockets.peerCredentials(socket);
+        int pidfd = sockets.peerPidfd(socket);
         if (pidfd < 0) {
-            pidfd = sys.pidfdOpen(credentials.pid());
+            pidfd = pidfds.open(credentials.pid());
         }
         return new CallerProcess(credentials, new Fd(pidfd));
     }
 
     /** SO_PEERCRED as at connect(): pid (host pid namespace), uid and gid (host terms). */
-    public Syscalls.PeerCredentials credentials() {
+    public PeerCredentials credentials() {
         return credentials;
     }
 
@@ -64,10 +68,11 @@ public final class CallerProcess implements AutoCloseable {
      * refusal when that process has exited: what then holds its pid is not our caller.
      */
     public Fd procDir() {
-        Syscalls sys = Syscalls.get();
+        FileSyscalls files = FileSyscalls.get();
+        Pidfds pidfds = Pidfds.get();
         Fd dir;
         try {
-            dir = new Fd(sys.open("/proc/" + pid(), Linux.O_PATH | Linux.O_DIRECTORY));
+            dir = new Fd(files.open("/proc/" + pid(), Linux.O_PATH | Linux.O_DIRECTORY));
         } catch (SyscallException e) {
             if (e.errno() == Errno.ENOENT || e.errno() == Errno.ESRCH) {
                 throw exited();
@@ -75,7 +80,7 @@ public final class CallerProcess implements AutoCloseable {
             throw e;
         }
         // Checked after the open: alive now means alive then, so the pid still named it at the open.
-        if (!sys.pidfdAlive(pidfd.get(), "pid " + pid())) {
+        if (!pidfds.alive(pidfd.get(), "pid " + pid())) {
             dir.close();
             throw exited();
         }
@@ -87,7 +92,7 @@ public final class CallerProcess implements AutoCloseable {
      * {@link #procDir()}): read through that fd, so never another process's.
      */
     public static UserNamespaceOwner namespaceOwner(Fd procDir) {
-        try (Fd userns = new Fd(Syscalls.get().openat(procDir.get(), "ns/user", Linux.O_RDONLY | Linux.O_CLOEXEC, 0))) {
+        try (Fd userns = new Fd(FileSyscalls.get().openat(procDir.get(), "ns/user", Linux.O_RDONLY | Linux.O_CLOEXEC, 0))) {
             return UserNamespaceOwner.of(userns.get(), "the caller's ns/user");
         }
     }

@@ -1,6 +1,6 @@
 package dev.idshift.marks;
 
-import dev.idshift.sys.Syscalls;
+import dev.idshift.sys.files.FileSyscalls;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -52,7 +52,7 @@ public final class MarkSafety {
             @Override
             public Node inspect(Path path) throws IOException {
                 Map<String, Object> attributes = Files.readAttributes(path, "unix:uid,gid,mode", LinkOption.NOFOLLOW_LINKS);
-                byte[] acl = Syscalls.get().lgetxattr(path.toString(), "system.posix_acl_access");
+                byte[] acl = FileSyscalls.get().lgetxattr(path.toString(), "system.posix_acl_access");
                 return new Node((Integer) attributes.get("uid") & 0xFFFF_FFFFL, (Integer) attributes.get("gid") & 0xFFFF_FFFFL,
                         (Integer) attributes.get("mode"), acl == null ? null : PosixAcl.parse(acl, path.toString()));
             }

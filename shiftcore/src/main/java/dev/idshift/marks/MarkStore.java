@@ -2,7 +2,7 @@ package dev.idshift.marks;
 
 import dev.idshift.config.json.JsonObjectView;
 import dev.idshift.config.json.JsonTree;
-import dev.idshift.sys.AtomicFiles;
+import dev.idshift.sys.files.AtomicFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

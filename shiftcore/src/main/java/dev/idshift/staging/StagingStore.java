@@ -3,11 +3,11 @@ package dev.idshift.staging;
 import dev.idshift.config.annotations.IdshiftAnnotations;
 import dev.idshift.config.json.JsonObjectView;
 import dev.idshift.config.json.JsonTree;
-import dev.idshift.sys.AtomicFiles;
 import dev.idshift.sys.Errno;
 import dev.idshift.sys.Linux;
 import dev.idshift.sys.SyscallException;
-import dev.idshift.sys.Syscalls;
+import dev.idshift.sys.files.AtomicFiles;
+import dev.idshift.sys.mounts.MountCalls;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
@@ -385,7 +385,7 @@ public final class StagingStore {
 
     /** Field 22 of /proc/PID/stat (start time in clock ticks since boot), or -1 if there is no such process. */
     public static long processStartTime(long pid) {
-        return dev.idshift.sys.ProcessStat.startTimeOf(pid);
+        return dev.idshift.sys.processes.ProcessStat.startTimeOf(pid);
     }
 
     /**
@@ -438,7 +438,7 @@ public final class StagingStore {
         // Several mounts may be stacked there (a retry after a partial failure): detach all.
         for (int i = 0; i < 16; i++) {
             try {
-                Syscalls.get().umount2(mountPoint, Linux.MNT_DETACH | UMOUNT_NOFOLLOW);
+                MountCalls.kernel().umount2(mountPoint, Linux.MNT_DETACH | UMOUNT_NOFOLLOW);
             } catch (SyscallException e) {
                 if (e.errno() == Errno.EINVAL || e.errno() == Errno.ENOENT) {
                     return;

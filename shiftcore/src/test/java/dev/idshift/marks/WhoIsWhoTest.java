@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.idshift.idmap.IdExtent;
 import dev.idshift.idmap.IdMapParser;
-import dev.idshift.sys.UserNamespaceOwner;
+import dev.idshift.sys.namespaces.UserNamespaceOwner;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

@@ -71,7 +71,7 @@ public final class DoctorCommand implements Callable<Integer> {
 
     private static String read(String file) {
         try {
-            return dev.idshift.sys.ProcFiles.read(file).trim();
+            return dev.idshift.sys.files.ProcFiles.read(file).trim();
         } catch (IOException e) {
             return "unknown (" + file + " unreadable)";
         }

@@ -6,7 +6,7 @@ import dev.idshift.config.json.JsonObjectView;
 import dev.idshift.config.json.JsonTree;
 import dev.idshift.hookchannel.HookChannel;
 import dev.idshift.staging.StagingStore;
-import dev.idshift.sys.AtomicFiles;
+import dev.idshift.sys.files.AtomicFiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -5,7 +5,7 @@ import dev.idshift.app.ExitCode;
 import dev.idshift.marks.Mark;
 import dev.idshift.marks.MarkSafety;
 import dev.idshift.marks.MarkStore;
-import dev.idshift.sys.Syscalls;
+import dev.idshift.sys.credentials.Credentials;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -72,7 +72,7 @@ public final class MarkCommand implements Callable<Integer> {
     }
 
     static void requireRoot(String command) {
-        if (Syscalls.get().geteuid() != 0) {
+        if (Credentials.get().geteuid() != 0) {
             throw new BadInputException(command + ": only root may change marks");
         }
     }

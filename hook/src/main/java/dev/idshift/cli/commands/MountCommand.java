@@ -13,7 +13,6 @@ import dev.idshift.app.FuseServerCommand;
 import dev.idshift.backend.fuse.FuseMountRecord;
 import dev.idshift.backend.fuse.FuseMounts;
 import dev.idshift.backend.fuse.FuseRegistry;
-import dev.idshift.sys.Fd;
 import dev.idshift.backend.IdmapUnsupportedException;
 import dev.idshift.backend.kernel.IdmappedTrees;
 import dev.idshift.backend.kernel.ShiftedMounts;
@@ -21,7 +20,7 @@ import dev.idshift.shift.ShiftedTrees;
 import dev.idshift.backend.kernel.LayerMaps;
 import dev.idshift.backend.ShiftedTree;
 import dev.idshift.backend.kernel.UsernsPool;
-import dev.idshift.sys.Syscalls;
+import dev.idshift.sys.credentials.Credentials;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -172,7 +171,7 @@ public final class MountCommand implements Callable<Integer> {
 
     /** Root in the host's user namespace: can idmap host filesystems itself. */
     private static boolean privileged() {
-        return Syscalls.get().geteuid() == 0 && dev.idshift.backend.kernel.UserNamespaces.inInitialNamespace();
+        return Credentials.get().geteuid() == 0 && dev.idshift.backend.kernel.UserNamespaces.inInitialNamespace();
     }
 
     static Path directory(Path path, String label) throws java.io.IOException {

@@ -6,6 +6,8 @@ import dev.idshift.daemon.protocol.Request;
 import dev.idshift.daemon.protocol.Response;
 import dev.idshift.sys.Fd;
 import dev.idshift.sys.Syscalls;
+import dev.idshift.sys.sockets.Received;
+import dev.idshift.sys.sockets.UnixSockets;
 import java.io.ByteArrayOutputStream;
 import java.nio.file.Path;
 
@@ -55,22 +57,23 @@ public final class DaemonClient {
 
     /** The answer to {@code request}: of the type the codec decodes for it, never a failure (thrown). */
     private Response ask(Request request) {
+        UnixSockets sockets = UnixSockets.get();
         Syscalls sys = Syscalls.get();
         int connected;
         try {
-            connected = sys.connectUnix(socket.toString());
+            connected = sockets.connect(socket.toString());
         } catch (RuntimeException e) {
             throw new IllegalStateException("cannot reach the idshift daemon at " + socket + " (" + e.getMessage()
                     + "); start it with `idshift daemon` as root", e);
         }
         try (Fd connection = new Fd(connected)) {
-            sys.setTimeouts(connection.get(), Protocol.IO_TIMEOUT_SECONDS * 3L);
-            sys.sendWithFd(connection.get(), Codec.encode(request), -1, "daemon request");
+            sockets.setTimeouts(connection.get(), Protocol.IO_TIMEOUT_SECONDS * 3L);
+            sockets.sendWithFd(connection.get(), Codec.encode(request), -1, "daemon request");
             Fd passed = null;
             ByteArrayOutputStream line = new ByteArrayOutputStream();
             try {
                 while (true) {
-                    Syscalls.Received chunk = sys.receive(connection.get(), 65536, "daemon response");
+                    Received chunk = sockets.receive(connection.get(), 65536, "daemon response");
                     for (int received : chunk.fds()) {
                         if (passed == null) {
                             passed = new Fd(received); // the daemon sends one mount; anything more is closed

@@ -12,7 +12,9 @@ import dev.idshift.idmap.IdMap;
 import dev.idshift.idmap.IdMapParser;
 import dev.idshift.sys.Fd;
 import dev.idshift.sys.Linux;
-import dev.idshift.sys.Syscalls;
+import dev.idshift.sys.files.FileSyscalls;
+import dev.idshift.sys.sockets.Received;
+import dev.idshift.sys.sockets.UnixSockets;
 import java.io.ByteArrayOutputStream;
 import java.io.File;
 import java.nio.charset.StandardCharsets;
@@ -71,10 +73,11 @@ class DaemonClientTest {
             server.socket().bind(new UnixSocketAddress(new File(socket.toString())));
             thread = new Thread(() -> {
                 try (UnixSocketChannel channel = server.accept()) {
-                    Syscalls sys = Syscalls.get();
+                    FileSyscalls files = FileSyscalls.get();
+                    UnixSockets sockets = UnixSockets.get();
                     ByteArrayOutputStream line = new ByteArrayOutputStream();
                     while (line.size() == 0 || line.toByteArray()[line.size() - 1] != '\n') {
-                        Syscalls.Received chunk = sys.receive(channel.getFD(), 65536, "test request");
+                        Received chunk = sockets.receive(channel.getFD(), 65536, "test request");
                         chunk.closeFds();
                         if (chunk.bytes().length == 0) {
                             break;
@@ -84,11 +87,11 @@ class DaemonClientTest {
                     request = line.toString(StandardCharsets.UTF_8);
                     for (Piece piece : pieces) {
                         if (piece.passed() == null) {
-                            sys.sendWithFd(channel.getFD(), piece.text().getBytes(StandardCharsets.UTF_8), -1, "test answer");
+                            sockets.sendWithFd(channel.getFD(), piece.text().getBytes(StandardCharsets.UTF_8), -1, "test answer");
                             continue;
                         }
-                        try (Fd passed = new Fd(sys.open(piece.passed().toString(), Linux.O_RDONLY))) {
-                            sys.sendWithFd(channel.getFD(), piece.text().getBytes(StandardCharsets.UTF_8), passed.get(), "test answer");
+                        try (Fd passed = new Fd(files.open(piece.passed().toString(), Linux.O_RDONLY))) {
+                            sockets.sendWithFd(channel.getFD(), piece.text().getBytes(StandardCharsets.UTF_8), passed.get(), "test answer");
                         }
                     }
                 } catch (Throwable e) {

@@ -12,7 +12,7 @@ import dev.idshift.idmap.IdMap;
 import dev.idshift.idmap.IdMapParser;
 import dev.idshift.sys.Fd;
 import dev.idshift.sys.Linux;
-import dev.idshift.sys.Syscalls;
+import dev.idshift.sys.files.FileSyscalls;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Optional;
@@ -42,7 +42,7 @@ class CodecTest {
 
     /** An fd of our own, to stand in for a mount the daemon passes. */
     private static Fd anyFd() {
-        return new Fd(Syscalls.get().open("/", Linux.O_RDONLY | Linux.O_DIRECTORY));
+        return new Fd(FileSyscalls.get().open("/", Linux.O_RDONLY | Linux.O_DIRECTORY));
     }
 
     private static String refusal(String line) {

@@ -1,9 +1,9 @@
 package dev.idshift.backend.fuse;
 
 import com.kenai.jffi.MemoryIO;
-import dev.idshift.sys.FileCalls;
 import dev.idshift.sys.Linux;
-import dev.idshift.sys.StatxLayout;
+import dev.idshift.sys.files.FileCalls;
+import dev.idshift.sys.files.StatxLayout;
 
 /** A source inode's attributes as FUSE replies: statx of its fd, the owner shown through the id map. */
 final class Attributes {

@@ -2,8 +2,8 @@ package dev.idshift.backend.fuse;
 
 import com.kenai.jffi.MemoryIO;
 import dev.idshift.sys.Errno;
-import dev.idshift.sys.FileCalls;
 import dev.idshift.sys.Linux;
+import dev.idshift.sys.files.FileCalls;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 

@@ -1,10 +1,13 @@
 package dev.idshift.backend.fuse;
 
 import dev.idshift.backend.MountAccess;
-import dev.idshift.sys.FileCalls;
+import dev.idshift.sys.Fd;
 import dev.idshift.sys.Linux;
 import dev.idshift.sys.SyscallException;
 import dev.idshift.sys.Syscalls;
+import dev.idshift.sys.files.FileCalls;
+import dev.idshift.sys.files.FileSyscalls;
+import dev.idshift.sys.mounts.MountCalls;
 import com.kenai.jffi.MemoryIO;
 
 /**
@@ -29,43 +32,39 @@ final class FuseDevice {
      * @param fsName the name mountinfo shows as the mount's source
      */
     static FuseDevice mount(String target, String fsName, MountAccess access) {
-        Syscalls sys = Syscalls.get();
-        int device = sys.open("/dev/fuse", Linux.O_RDWR);
-        int context = -1;
-        int mount = -1;
-        try {
-            context = sys.fsopen("fuse");
-            sys.fsconfig(context, Linux.FSCONFIG_SET_STRING, "source", fsName, target);
-            sys.fsconfig(context, Linux.FSCONFIG_SET_STRING, "subtype", "idshift", target);
-            sys.fsconfig(context, Linux.FSCONFIG_SET_STRING, "fd", Integer.toString(device), target);
-            sys.fsconfig(context, Linux.FSCONFIG_SET_STRING, "rootmode", "40000", target);
-            sys.fsconfig(context, Linux.FSCONFIG_SET_STRING, "user_id", "0", target);
-            sys.fsconfig(context, Linux.FSCONFIG_SET_STRING, "group_id", "0", target);
+        MountCalls mounts = MountCalls.kernel();
+        int device = FileSyscalls.get().open("/dev/fuse", Linux.O_RDWR);
+        try (Fd context = mounts.fsopen("fuse")) {
+            int fs = context.get();
+            mounts.fsconfig(fs, Linux.FSCONFIG_SET_STRING, "source", fsName, target);
+            mounts.fsconfig(fs, Linux.FSCONFIG_SET_STRING, "subtype", "idshift", target);
+            mounts.fsconfig(fs, Linux.FSCONFIG_SET_STRING, "fd", Integer.toString(device), target);
+            mounts.fsconfig(fs, Linux.FSCONFIG_SET_STRING, "rootmode", "40000", target);
+            mounts.fsconfig(fs, Linux.FSCONFIG_SET_STRING, "user_id", "0", target);
+            mounts.fsconfig(fs, Linux.FSCONFIG_SET_STRING, "group_id", "0", target);
             // allow_other: the container's users, not only the mounter, see it; default_permissions:
             // the kernel checks access (with FUSE_POSIX_ACL, ACLs too) on the shifted ids we report.
-            sys.fsconfig(context, Linux.FSCONFIG_SET_FLAG, "allow_other", null, target);
-            sys.fsconfig(context, Linux.FSCONFIG_SET_FLAG, "default_permissions", null, target);
+            mounts.fsconfig(fs, Linux.FSCONFIG_SET_FLAG, "allow_other", null, target);
+            mounts.fsconfig(fs, Linux.FSCONFIG_SET_FLAG, "default_permissions", null, target);
             if (access.readonly()) {
-                sys.fsconfig(context, Linux.FSCONFIG_SET_FLAG, "ro", null, target);
+                mounts.fsconfig(fs, Linux.FSCONFIG_SET_FLAG, "ro", null, target);
             }
-            sys.fsconfig(context, Linux.FSCONFIG_CMD_CREATE, null, null, target);
+            mounts.fsconfig(fs, Linux.FSCONFIG_CMD_CREATE, null, null, target);
             // suid and dev only where asked (a container's rootfs), not on views people reach.
-            mount = sys.fsmount(context, access.kernelAttributes(), target);
-            sys.moveMount(mount, "", Linux.AT_FDCWD, target, Linux.MOVE_MOUNT_F_EMPTY_PATH, target);
+            try (Fd mount = mounts.fsmount(fs, access.kernelAttributes(), target)) {
+                mounts.moveMount(mount.get(), "", Linux.AT_FDCWD, target, Linux.MOVE_MOUNT_F_EMPTY_PATH, target);
+            }
             return new FuseDevice(device);
         } catch (RuntimeException e) {
-            sys.close(device);
+            Syscalls.get().close(device);
             throw e;
-        } finally {
-            sys.close(mount);
-            sys.close(context);
         }
     }
 
     /** Another fd on the same connection: requests read from it are answered on it. */
     FuseDevice cloned() {
         Syscalls sys = Syscalls.get();
-        int clone = sys.open("/dev/fuse", Linux.O_RDWR);
+        int clone = FileSyscalls.get().open("/dev/fuse", Linux.O_RDWR);
         MemoryIO memory = MemoryIO.getInstance();
         long original = memory.allocateMemory(4, true);
         try {

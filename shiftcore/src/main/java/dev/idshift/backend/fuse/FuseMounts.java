@@ -5,9 +5,9 @@ import dev.idshift.backend.MountAccess;
 import dev.idshift.backend.kernel.MountInfo;
 import dev.idshift.sys.Errno;
 import dev.idshift.sys.Linux;
-import dev.idshift.sys.ProcessStat;
 import dev.idshift.sys.SyscallException;
-import dev.idshift.sys.Syscalls;
+import dev.idshift.sys.mounts.MountCalls;
+import dev.idshift.sys.processes.ProcessStat;
 import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
@@ -100,7 +100,7 @@ public final class FuseMounts {
      */
     public static void stop(FuseRegistry registry, FuseMountRecord record, boolean lazy) {
         try {
-            Syscalls.get().umount2(record.target(), lazy ? Linux.MNT_DETACH : 0);
+            MountCalls.kernel().umount2(record.target(), lazy ? Linux.MNT_DETACH : 0);
         } catch (SyscallException e) {
             if (e.errno() == Errno.EBUSY) {
                 throw new IllegalStateException(record.target() + " is busy (a process uses it); retry with --lazy to detach it anyway");
@@ -203,7 +203,7 @@ public final class FuseMounts {
     private static void detachIfFuse(String target) {
         if (MountInfo.fsTypeAt(target).startsWith("fuse")) {
             try {
-                Syscalls.get().umount2(target, Linux.MNT_DETACH);
+                MountCalls.kernel().umount2(target, Linux.MNT_DETACH);
             } catch (SyscallException alreadyGone) {
                 // gone with its server
             }

@@ -1,11 +1,12 @@
 package dev.idshift.backend.fuse;
 
 import dev.idshift.backend.MountAccess;
-import dev.idshift.sys.FileCalls;
 import dev.idshift.sys.Linux;
-import dev.idshift.sys.ProcessStat;
-import dev.idshift.sys.Syscalls;
 import dev.idshift.backend.kernel.MountInfo;
+import dev.idshift.sys.files.FileCalls;
+import dev.idshift.sys.files.FileSyscalls;
+import dev.idshift.sys.mounts.MountCalls;
+import dev.idshift.sys.processes.ProcessStat;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -44,7 +45,7 @@ public final class FuseServer {
 
     private static void detach(String target) {
         try {
-            Syscalls.get().umount2(target, Linux.MNT_DETACH);
+            MountCalls.kernel().umount2(target, Linux.MNT_DETACH);
         } catch (RuntimeException alreadyGone) {
             // unmounted already
         }
@@ -61,7 +62,7 @@ public final class FuseServer {
         registry.save(entry, new FuseMountRecord(entry.getFileName().toString(), pid, ProcessStat.startTimeOf(pid),
                 source, target));
         FileCalls.get().umask(0);  // the kernel sends the caller's umask; each serving thread applies it
-        int rootFd = Syscalls.get().openat2(Linux.AT_FDCWD, source, Linux.O_PATH | Linux.O_DIRECTORY, 0, source);
+        int rootFd = FileSyscalls.get().openat2(Linux.AT_FDCWD, source, Linux.O_PATH | Linux.O_DIRECTORY, 0, source);
         Runnable onMounted = new Runnable() {
             @Override
             public void run() {

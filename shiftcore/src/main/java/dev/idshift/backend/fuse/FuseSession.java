@@ -2,9 +2,9 @@ package dev.idshift.backend.fuse;
 
 import com.kenai.jffi.MemoryIO;
 import dev.idshift.sys.Errno;
-import dev.idshift.sys.FileCalls;
 import dev.idshift.sys.Linux;
-import dev.idshift.sys.StatxLayout;
+import dev.idshift.sys.files.FileCalls;
+import dev.idshift.sys.files.StatxLayout;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -94,7 +94,7 @@ final class FuseSession {
     private void raiseOpenFileLimit() {
         long maximum = 1 << 20;
         try {
-            maximum = Long.parseLong(dev.idshift.sys.ProcFiles.read("/proc/sys/fs/nr_open").trim());
+            maximum = Long.parseLong(dev.idshift.sys.files.ProcFiles.read("/proc/sys/fs/nr_open").trim());
         } catch (java.io.IOException | NumberFormatException e) {
             // the kernel's default maximum
         }

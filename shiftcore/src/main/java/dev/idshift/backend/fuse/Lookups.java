@@ -2,9 +2,9 @@ package dev.idshift.backend.fuse;
 
 import com.kenai.jffi.MemoryIO;
 import dev.idshift.sys.Errno;
-import dev.idshift.sys.FileCalls;
 import dev.idshift.sys.Linux;
-import dev.idshift.sys.StatxLayout;
+import dev.idshift.sys.files.FileCalls;
+import dev.idshift.sys.files.StatxLayout;
 
 /**
  * Names to nodes: one name looked up in a directory's fd, its last component never followed, and

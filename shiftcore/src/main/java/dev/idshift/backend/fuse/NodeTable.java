@@ -2,8 +2,9 @@ package dev.idshift.backend.fuse;
 
 import com.kenai.jffi.MemoryIO;
 import dev.idshift.sys.Errno;
-import dev.idshift.sys.FileCalls;
 import dev.idshift.sys.Linux;
+import dev.idshift.sys.files.FileCalls;
+import dev.idshift.sys.files.FileSyscalls;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -42,7 +43,7 @@ final class NodeTable {
 
     /** @param fdBudget how many nodes may hold an fd; negative: the open-file limit less a reserve */
     NodeTable(int rootFd, long rootDevice, long rootInode, long fdBudget) {
-        this.mountFd = dev.idshift.sys.Syscalls.get().open("/proc/self/fd/" + rootFd, Linux.O_RDONLY | Linux.O_DIRECTORY);
+        this.mountFd = FileSyscalls.get().open("/proc/self/fd/" + rootFd, Linux.O_RDONLY | Linux.O_DIRECTORY);
         this.rootDevice = rootDevice;
         long limit = calls.openFileLimit();
         this.fdBudget = fdBudget >= 0 ? fdBudget : Math.max(limit - RESERVED_FDS, limit / 2);

@@ -1,8 +1,8 @@
 package dev.idshift.backend.fuse;
 
 import com.kenai.jffi.MemoryIO;
-import dev.idshift.sys.FileCalls;
 import dev.idshift.sys.Linux;
+import dev.idshift.sys.files.FileCalls;
 
 /**
  * Open regular files: opened by their node's fd, handed to the kernel as backing files where it has

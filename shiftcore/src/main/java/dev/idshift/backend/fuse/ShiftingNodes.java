@@ -3,8 +3,8 @@ package dev.idshift.backend.fuse;
 import com.kenai.jffi.MemoryIO;
 import dev.idshift.idmap.IdMap;
 import dev.idshift.sys.Errno;
-import dev.idshift.sys.FileCalls;
 import dev.idshift.sys.Linux;
+import dev.idshift.sys.files.FileCalls;
 
 /**
  * The shifted view served over the kernel's FUSE protocol, by node: each request names a node

@@ -2,7 +2,7 @@ package dev.idshift.backend.fuse;
 
 import com.kenai.jffi.MemoryIO;
 import dev.idshift.sys.Errno;
-import dev.idshift.sys.FileCalls;
+import dev.idshift.sys.files.FileCalls;
 
 /**
  * The xattr requests, by the node's /proc/self/fd link (the xattr calls take no O_PATH fd): values

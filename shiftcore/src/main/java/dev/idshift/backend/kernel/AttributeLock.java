@@ -2,7 +2,9 @@ package dev.idshift.backend.kernel;
 
 import dev.idshift.sys.Fd;
 import dev.idshift.sys.Linux;
-import dev.idshift.sys.Syscalls;
+import dev.idshift.sys.files.FileSyscalls;
+import dev.idshift.sys.mounts.MountCalls;
+import dev.idshift.sys.namespaces.NamespaceCalls;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -72,15 +74,15 @@ public final class AttributeLock implements AutoCloseable {
             Fd privateNamespace = on(sealer, new Callable<Fd>() {
                 @Override
                 public Fd call() {
-                    return new Fd(Syscalls.get().open("/proc/thread-self/ns/mnt", Linux.O_RDONLY));
+                    return new Fd(FileSyscalls.get().open("/proc/thread-self/ns/mnt", Linux.O_RDONLY));
                 }
             });
             on(cleaner, new Callable<Void>() {
                 @Override
                 public Void call() {
-                    Syscalls sys = Syscalls.get();
-                    sys.unshare(Linux.CLONE_FS);
-                    sys.setns(privateNamespace.get(), Linux.CLONE_NEWNS, "the daemon's private mount namespace");
+                    NamespaceCalls namespaces = NamespaceCalls.get();
+                    namespaces.unshare(Linux.CLONE_FS);
+                    namespaces.setns(privateNamespace.get(), Linux.CLONE_NEWNS, "the daemon's private mount namespace");
                     return null;
                 }
             });
@@ -97,20 +99,21 @@ public final class AttributeLock implements AutoCloseable {
 
     /** In P's thread: P, its shared tmpfs, and L (returned as an fd of its mount namespace). */
     private static Fd setUpPrivateSide(Path station) throws IOException {
-        Syscalls sys = Syscalls.get();
-        sys.unshare(Linux.CLONE_FS);
-        sys.unshare(Linux.CLONE_NEWNS);
+        NamespaceCalls namespaces = NamespaceCalls.get();
+        MountCalls mounts = MountCalls.kernel();
+        namespaces.unshare(Linux.CLONE_FS);
+        namespaces.unshare(Linux.CLONE_NEWNS);
         // Nothing done in P may reach the host's namespace, nor the host's mounts reach P.
-        sys.mountSetattr(Linux.AT_FDCWD, "/", Linux.AT_RECURSIVE, 0, 0, Linux.MS_PRIVATE, 0, "/ (private namespace)");
-        try (Fd context = new Fd(sys.fsopen("tmpfs"))) {
-            sys.fsconfig(context.get(), Linux.FSCONFIG_SET_STRING, "mode", "0700", station.toString());
-            sys.fsconfig(context.get(), Linux.FSCONFIG_CMD_CREATE, null, null, station.toString());
-            try (Fd tmpfs = new Fd(sys.fsmount(context.get(), Linux.MOUNT_ATTR_NODEV | Linux.MOUNT_ATTR_NOSUID
-                    | Linux.MOUNT_ATTR_NOEXEC, station.toString()))) {
-                sys.moveMount(tmpfs.get(), "", Linux.AT_FDCWD, station.toString(), Linux.MOVE_MOUNT_F_EMPTY_PATH, station.toString());
+        mounts.mountSetattr(Linux.AT_FDCWD, "/", Linux.AT_RECURSIVE, 0, 0, Linux.MS_PRIVATE, 0, "/ (private namespace)");
+        try (Fd context = mounts.fsopen("tmpfs")) {
+            mounts.fsconfig(context.get(), Linux.FSCONFIG_SET_STRING, "mode", "0700", station.toString());
+            mounts.fsconfig(context.get(), Linux.FSCONFIG_CMD_CREATE, null, null, station.toString());
+            try (Fd tmpfs = mounts.fsmount(context.get(), Linux.MOUNT_ATTR_NODEV | Linux.MOUNT_ATTR_NOSUID
+                    | Linux.MOUNT_ATTR_NOEXEC, station.toString())) {
+                mounts.moveMount(tmpfs.get(), "", Linux.AT_FDCWD, station.toString(), Linux.MOVE_MOUNT_F_EMPTY_PATH, station.toString());
             }
         }
-        sys.mountSetattr(Linux.AT_FDCWD, station.toString(), 0, 0, 0, Linux.MS_SHARED, 0, station.toString());
+        mounts.mountSetattr(Linux.AT_FDCWD, station.toString(), 0, 0, 0, Linux.MS_SHARED, 0, station.toString());
         return lockedNamespace();
     }
 
@@ -136,7 +139,7 @@ public final class AttributeLock implements AutoCloseable {
                 }
                 Thread.onSpinWait();
             }
-            return new Fd(Syscalls.get().open(theirs.toString(), Linux.O_RDONLY));
+            return new Fd(FileSyscalls.get().open(theirs.toString(), Linux.O_RDONLY));
         } finally {
             // By handle; the namespace lives on through the fd.
             child.destroyForcibly();
@@ -166,22 +169,23 @@ public final class AttributeLock implements AutoCloseable {
     }
 
     private Fd sealOnSealer(Fd tree, String subject) throws IOException {
-        Syscalls sys = Syscalls.get();
-        sys.setns(privateNamespace.get(), Linux.CLONE_NEWNS, "the daemon's private mount namespace");
+        NamespaceCalls namespaces = NamespaceCalls.get();
+        MountCalls mounts = MountCalls.kernel();
+        namespaces.setns(privateNamespace.get(), Linux.CLONE_NEWNS, "the daemon's private mount namespace");
         Path slot = Files.createDirectory(station.resolve(Long.toString(nextSlot++)));
         try {
             // Propagates into L, where the kernel locks the copy's flags.
-            sys.moveMount(tree.get(), "", Linux.AT_FDCWD, slot.toString(), Linux.MOVE_MOUNT_F_EMPTY_PATH, subject);
+            mounts.moveMount(tree.get(), "", Linux.AT_FDCWD, slot.toString(), Linux.MOVE_MOUNT_F_EMPTY_PATH, subject);
         } catch (RuntimeException e) {
             Files.delete(slot);
             throw e;
         }
         try {
-            sys.setns(lockedNamespace.get(), Linux.CLONE_NEWNS, "the attribute-locking mount namespace");
-            Fd clone = new Fd(sys.openTree(Linux.AT_FDCWD, slot.toString(), Linux.OPEN_TREE_CLONE | Linux.OPEN_TREE_CLOEXEC, subject));
+            namespaces.setns(lockedNamespace.get(), Linux.CLONE_NEWNS, "the attribute-locking mount namespace");
+            Fd clone = mounts.openTree(Linux.AT_FDCWD, slot.toString(), Linux.OPEN_TREE_CLONE | Linux.OPEN_TREE_CLOEXEC, subject);
             try {
                 // A clone of a shared mount joins its peer group: leave it with none.
-                sys.mountSetattr(clone.get(), "", Linux.AT_EMPTY_PATH, 0, 0, Linux.MS_PRIVATE, 0, subject);
+                mounts.mountSetattr(clone.get(), "", Linux.AT_EMPTY_PATH, 0, 0, Linux.MS_PRIVATE, 0, subject);
                 return clone;
             } catch (RuntimeException e) {
                 clone.close();
@@ -192,7 +196,7 @@ public final class AttributeLock implements AutoCloseable {
                 @Override
                 public void run() {
                     try {
-                        Syscalls.get().umount2(slot.toString(), Linux.MNT_DETACH); // propagates: L's copy goes too
+                        MountCalls.kernel().umount2(slot.toString(), Linux.MNT_DETACH); // propagates: L's copy goes too
                         Files.delete(slot);
                     } catch (IOException | RuntimeException e) {
                         // a slot left mounted in P costs a little memory, nothing else; the next ones go on

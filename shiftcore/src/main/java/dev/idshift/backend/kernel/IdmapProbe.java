@@ -6,7 +6,7 @@ import dev.idshift.idmap.IdMap;
 import dev.idshift.sys.Errno;
 import dev.idshift.sys.Linux;
 import dev.idshift.sys.SyscallException;
-import dev.idshift.sys.Syscalls;
+import dev.idshift.sys.mounts.MountCalls;
 
 /**
  * Tells whether the filesystem under a path accepts idmapped mounts, without side effects: it
@@ -23,8 +23,8 @@ public final class IdmapProbe {
     public static Result probe(String path) {
         IdMap probeMap = IdMap.of(new IdExtent(0, IdMap.OVERFLOW_ID - 1, 1));
         try (Fd userns = UserNamespaces.createWithMaps(probeMap, probeMap)) {
-            try (Fd tree = new Fd(Syscalls.get().openTree(Linux.AT_FDCWD, path, Linux.OPEN_TREE_CLONE | Linux.OPEN_TREE_CLOEXEC, path))) {
-                Syscalls.get().mountSetattr(tree.get(), "", Linux.AT_EMPTY_PATH, Linux.MOUNT_ATTR_IDMAP, 0, 0, userns.get(), path);
+            try (Fd tree = MountCalls.kernel().openTree(Linux.AT_FDCWD, path, Linux.OPEN_TREE_CLONE | Linux.OPEN_TREE_CLOEXEC, path)) {
+                MountCalls.kernel().mountSetattr(tree.get(), "", Linux.AT_EMPTY_PATH, Linux.MOUNT_ATTR_IDMAP, 0, 0, userns.get(), path);
                 return new Result(true, "idmapped mounts work on " + path);
             }
         } catch (SyscallException e) {

@@ -5,7 +5,7 @@ import dev.idshift.sys.Fd;
 import dev.idshift.sys.Errno;
 import dev.idshift.sys.Linux;
 import dev.idshift.sys.SyscallException;
-import dev.idshift.sys.Syscalls;
+import dev.idshift.sys.mounts.MountCalls;
 
 /**
  * Detached idmapped clones of a tree: the kernel only sets an idmap on a detached clone
@@ -22,7 +22,7 @@ public final class IdmappedTrees {
      */
     public static Fd cloneIdmapped(String path, int usernsFd, boolean recursive, boolean readonly) {
         int flags = Linux.OPEN_TREE_CLONE | Linux.OPEN_TREE_CLOEXEC | (recursive ? Linux.AT_RECURSIVE : 0);
-        return idmap(new Fd(Syscalls.get().openTree(Linux.AT_FDCWD, path, flags, path)), path, usernsFd, readonly);
+        return idmap(MountCalls.kernel().openTree(Linux.AT_FDCWD, path, flags, path), path, usernsFd, readonly);
     }
 
     /**
@@ -31,7 +31,7 @@ public final class IdmappedTrees {
      */
     public static Fd cloneIdmapped(Fd source, String subject, int usernsFd, long attributes) {
         int flags = Linux.OPEN_TREE_CLONE | Linux.OPEN_TREE_CLOEXEC | Linux.AT_EMPTY_PATH;
-        return idmap(new Fd(Syscalls.get().openTree(source.get(), "", flags, subject)), subject, usernsFd, attributes);
+        return idmap(MountCalls.kernel().openTree(source.get(), "", flags, subject), subject, usernsFd, attributes);
     }
 
     /** The same, read-only or not and nothing else (the overlay rebuild's layers). */
@@ -41,18 +41,18 @@ public final class IdmappedTrees {
 
     /** Sets mount attributes (MOUNT_ATTR_NODEV, ...) on a detached tree, no idmap. */
     public static void setAttributes(Fd tree, long attributes, String subject) {
-        Syscalls.get().mountSetattr(tree.get(), "", Linux.AT_EMPTY_PATH, attributes, 0, 0, 0, subject);
+        MountCalls.kernel().mountSetattr(tree.get(), "", Linux.AT_EMPTY_PATH, attributes, 0, 0, 0, subject);
     }
 
     /** A plain detached clone of {@code path}'s own mount (for a tree already stored with host ids). */
     public static Fd clone(String path) {
-        return new Fd(Syscalls.get().openTree(Linux.AT_FDCWD, path, Linux.OPEN_TREE_CLONE | Linux.OPEN_TREE_CLOEXEC, path));
+        return MountCalls.kernel().openTree(Linux.AT_FDCWD, path, Linux.OPEN_TREE_CLONE | Linux.OPEN_TREE_CLOEXEC, path);
     }
 
     /** A plain detached clone of the mount of a tree already opened (O_PATH), e.g. resolved beneath a mark. */
     public static Fd clone(Fd source, String subject) {
         int flags = Linux.OPEN_TREE_CLONE | Linux.OPEN_TREE_CLOEXEC | Linux.AT_EMPTY_PATH;
-        return new Fd(Syscalls.get().openTree(source.get(), "", flags, subject));
+        return MountCalls.kernel().openTree(source.get(), "", flags, subject);
     }
 
     private static Fd idmap(Fd tree, String subject, int usernsFd, boolean readonly) {
@@ -63,7 +63,7 @@ public final class IdmappedTrees {
     private static Fd idmap(Fd tree, String subject, int usernsFd, long attributes) {
         try {
             long attrs = Linux.MOUNT_ATTR_IDMAP | attributes;
-            Syscalls.get().mountSetattr(tree.get(), "", Linux.AT_EMPTY_PATH, attrs, 0, 0, usernsFd, subject);
+            MountCalls.kernel().mountSetattr(tree.get(), "", Linux.AT_EMPTY_PATH, attrs, 0, 0, usernsFd, subject);
             return tree;
         } catch (SyscallException e) {
             tree.close();
@@ -79,6 +79,6 @@ public final class IdmappedTrees {
 
     /** Attaches a detached tree on top of whatever is mounted at {@code target}. */
     public static void attach(Fd tree, String target) {
-        Syscalls.get().moveMount(tree.get(), "", Linux.AT_FDCWD, target, Linux.MOVE_MOUNT_F_EMPTY_PATH, target);
+        MountCalls.kernel().moveMount(tree.get(), "", Linux.AT_FDCWD, target, Linux.MOVE_MOUNT_F_EMPTY_PATH, target);
     }
 }

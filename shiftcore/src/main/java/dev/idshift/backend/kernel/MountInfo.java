@@ -1,6 +1,6 @@
 package dev.idshift.backend.kernel;
 
-import dev.idshift.sys.ProcFiles;
+import dev.idshift.sys.files.ProcFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;

@@ -2,7 +2,8 @@ package dev.idshift.backend.kernel;
 
 import dev.idshift.sys.Fd;
 import dev.idshift.sys.Linux;
-import dev.idshift.sys.Syscalls;
+import dev.idshift.sys.files.FileSyscalls;
+import dev.idshift.sys.namespaces.NamespaceCalls;
 
 /**
  * Runs work inside another process's mount namespace on a dedicated platform thread.
@@ -23,7 +24,7 @@ public final class MountNamespaceRunner {
     }
 
     public static <T> T runIn(long pid, Work<T> work) {
-        try (Fd mntns = new Fd(Syscalls.get().open("/proc/" + pid + "/ns/mnt", Linux.O_RDONLY))) {
+        try (Fd mntns = new Fd(FileSyscalls.get().open("/proc/" + pid + "/ns/mnt", Linux.O_RDONLY))) {
             return runIn(mntns, "mount namespace of pid " + pid, work);
         }
     }
@@ -35,10 +36,10 @@ public final class MountNamespaceRunner {
         Thread thread = new Thread(new Runnable() {
             @Override
             public void run() {
-                Syscalls sys = Syscalls.get();
+                NamespaceCalls namespaces = NamespaceCalls.get();
                 try {
-                    sys.unshare(Linux.CLONE_FS);
-                    sys.setns(mntns.get(), Linux.CLONE_NEWNS, subject);
+                    namespaces.unshare(Linux.CLONE_FS);
+                    namespaces.setns(mntns.get(), Linux.CLONE_NEWNS, subject);
                     result[0] = work.run();
                 } catch (Throwable e) {
                     failure[0] = e;

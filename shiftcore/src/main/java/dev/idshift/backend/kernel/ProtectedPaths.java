@@ -4,7 +4,8 @@ import dev.idshift.sys.Fd;
 import dev.idshift.sys.Errno;
 import dev.idshift.sys.Linux;
 import dev.idshift.sys.SyscallException;
-import dev.idshift.sys.Syscalls;
+import dev.idshift.sys.files.FileSyscalls;
+import dev.idshift.sys.mounts.MountCalls;
 import java.util.List;
 
 /**
@@ -34,8 +35,8 @@ public record ProtectedPaths(List<String> readonlyPaths, List<String> maskedPath
 
     /** Applies them under {@code rootfs}, in the calling thread's mount namespace. */
     public void applyUnder(String rootfs) {
-        Syscalls sys = Syscalls.get();
-        try (Fd root = new Fd(sys.open(rootfs, Linux.O_PATH | Linux.O_DIRECTORY))) {
+        FileSyscalls files = FileSyscalls.get();
+        try (Fd root = new Fd(files.open(rootfs, Linux.O_PATH | Linux.O_DIRECTORY))) {
             // crun's order: masks first, then read-only paths.
             for (String path : maskedPaths) {
                 mask(root, path);
@@ -51,20 +52,20 @@ public record ProtectedPaths(List<String> readonlyPaths, List<String> maskedPath
     }
 
     private void makeReadonly(Fd target, String path) {
-        Syscalls sys = Syscalls.get();
+        MountCalls mounts = MountCalls.kernel();
         int flags = Linux.OPEN_TREE_CLONE | Linux.OPEN_TREE_CLOEXEC | Linux.AT_EMPTY_PATH | Linux.AT_RECURSIVE;
-        try (Fd clone = new Fd(sys.openTree(target.get(), "", flags, path))) {
-            sys.mountSetattr(clone.get(), "", Linux.AT_EMPTY_PATH | Linux.AT_RECURSIVE, Linux.MOUNT_ATTR_RDONLY, 0, 0, 0, path);
-            sys.moveMount(clone.get(), "", target.get(), "", Linux.MOVE_MOUNT_F_EMPTY_PATH | Linux.MOVE_MOUNT_T_EMPTY_PATH, path);
+        try (Fd clone = mounts.openTree(target.get(), "", flags, path)) {
+            mounts.mountSetattr(clone.get(), "", Linux.AT_EMPTY_PATH | Linux.AT_RECURSIVE, Linux.MOUNT_ATTR_RDONLY, 0, 0, 0, path);
+            mounts.moveMount(clone.get(), "", target.get(), "", Linux.MOVE_MOUNT_F_EMPTY_PATH | Linux.MOVE_MOUNT_T_EMPTY_PATH, path);
         }
     }
 
     private void mask(Fd root, String path) {
-        Syscalls sys = Syscalls.get();
+        MountCalls mounts = MountCalls.kernel();
         try (Fd directory = resolve(root, path, true)) {
             if (directory != null) {
                 try (Fd tmpfs = emptyReadonlyTmpfs(path)) {
-                    sys.moveMount(tmpfs.get(), "", directory.get(), "", Linux.MOVE_MOUNT_F_EMPTY_PATH | Linux.MOVE_MOUNT_T_EMPTY_PATH, path);
+                    mounts.moveMount(tmpfs.get(), "", directory.get(), "", Linux.MOVE_MOUNT_F_EMPTY_PATH | Linux.MOVE_MOUNT_T_EMPTY_PATH, path);
                 }
                 return;
             }
@@ -75,24 +76,24 @@ public record ProtectedPaths(List<String> readonlyPaths, List<String> maskedPath
         }
         try (Fd file = resolve(root, path, false)) {
             if (file != null) {
-                try (Fd devNull = new Fd(sys.openTree(Linux.AT_FDCWD, "/dev/null", Linux.OPEN_TREE_CLONE | Linux.OPEN_TREE_CLOEXEC, "/dev/null"))) {
-                    sys.mountSetattr(devNull.get(), "", Linux.AT_EMPTY_PATH, Linux.MOUNT_ATTR_RDONLY, 0, 0, 0, path);
-                    sys.moveMount(devNull.get(), "", file.get(), "", Linux.MOVE_MOUNT_F_EMPTY_PATH | Linux.MOVE_MOUNT_T_EMPTY_PATH, path);
+                try (Fd devNull = mounts.openTree(Linux.AT_FDCWD, "/dev/null", Linux.OPEN_TREE_CLONE | Linux.OPEN_TREE_CLOEXEC, "/dev/null")) {
+                    mounts.mountSetattr(devNull.get(), "", Linux.AT_EMPTY_PATH, Linux.MOUNT_ATTR_RDONLY, 0, 0, 0, path);
+                    mounts.moveMount(devNull.get(), "", file.get(), "", Linux.MOVE_MOUNT_F_EMPTY_PATH | Linux.MOVE_MOUNT_T_EMPTY_PATH, path);
                 }
             }
         }
     }
 
     private Fd emptyReadonlyTmpfs(String path) {
-        Syscalls sys = Syscalls.get();
-        try (Fd context = new Fd(sys.fsopen("tmpfs"))) {
+        MountCalls mounts = MountCalls.kernel();
+        try (Fd context = mounts.fsopen("tmpfs")) {
             // As the runtimes mount it: source "tmpfs", size=0k, owned by the container's root.
-            sys.fsconfig(context.get(), Linux.FSCONFIG_SET_STRING, "source", "tmpfs", path);
-            sys.fsconfig(context.get(), Linux.FSCONFIG_SET_STRING, "size", "0k", path);
-            sys.fsconfig(context.get(), Linux.FSCONFIG_SET_STRING, "uid", String.valueOf(tmpfsOwnerUid), path);
-            sys.fsconfig(context.get(), Linux.FSCONFIG_SET_STRING, "gid", String.valueOf(tmpfsOwnerGid), path);
-            sys.fsconfig(context.get(), Linux.FSCONFIG_CMD_CREATE, null, null, path);
-            return new Fd(sys.fsmount(context.get(), Linux.MOUNT_ATTR_RDONLY, path));
+            mounts.fsconfig(context.get(), Linux.FSCONFIG_SET_STRING, "source", "tmpfs", path);
+            mounts.fsconfig(context.get(), Linux.FSCONFIG_SET_STRING, "size", "0k", path);
+            mounts.fsconfig(context.get(), Linux.FSCONFIG_SET_STRING, "uid", String.valueOf(tmpfsOwnerUid), path);
+            mounts.fsconfig(context.get(), Linux.FSCONFIG_SET_STRING, "gid", String.valueOf(tmpfsOwnerGid), path);
+            mounts.fsconfig(context.get(), Linux.FSCONFIG_CMD_CREATE, null, null, path);
+            return mounts.fsmount(context.get(), Linux.MOUNT_ATTR_RDONLY, path);
         }
     }
 
@@ -101,7 +102,7 @@ public record ProtectedPaths(List<String> readonlyPaths, List<String> maskedPath
         // Symlinks may be followed: RESOLVE_IN_ROOT keeps them inside the rootfs, as the container would see them.
         long flags = Linux.O_PATH | (directory ? Linux.O_DIRECTORY : 0);
         try {
-            return new Fd(Syscalls.get().openat2(root.get(), path, flags,
+            return new Fd(FileSyscalls.get().openat2(root.get(), path, flags,
                     Linux.RESOLVE_IN_ROOT | Linux.RESOLVE_NO_MAGICLINKS, path));
         } catch (SyscallException e) {
             if (e.errno() == Errno.ENOENT) {

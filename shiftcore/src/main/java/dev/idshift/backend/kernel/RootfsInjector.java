@@ -3,9 +3,9 @@ package dev.idshift.backend.kernel;
 import dev.idshift.backend.ShiftedTree;
 import dev.idshift.sys.Fd;
 import dev.idshift.sys.Linux;
+import dev.idshift.sys.mounts.MountCalls;
 import java.util.ArrayList;
 import java.util.List;
-import dev.idshift.sys.Syscalls;
 
 /**
  * Stacks an idmapped clone of a container's rootfs on top of it, inside the container's mount
@@ -48,17 +48,17 @@ public final class RootfsInjector {
      * put the clones back at the same places on top of it.
      */
     private static void attachKeepingSubmounts(Fd tree, String rootfs) {
-        Syscalls sys = Syscalls.get();
+        MountCalls mounts = MountCalls.kernel();
         List<String> children = MountInfo.directChildren(rootfs);
         List<Fd> clones = new ArrayList<>();
         try {
             for (String child : children) {
-                clones.add(new Fd(sys.openTree(Linux.AT_FDCWD, child,
-                        Linux.OPEN_TREE_CLONE | Linux.OPEN_TREE_CLOEXEC | Linux.AT_RECURSIVE, child)));
+                clones.add(mounts.openTree(Linux.AT_FDCWD, child,
+                        Linux.OPEN_TREE_CLONE | Linux.OPEN_TREE_CLOEXEC | Linux.AT_RECURSIVE, child));
             }
             IdmappedTrees.attach(tree, rootfs);
             for (int i = 0; i < children.size(); i++) {
-                sys.moveMount(clones.get(i).get(), "", Linux.AT_FDCWD, children.get(i), Linux.MOVE_MOUNT_F_EMPTY_PATH, children.get(i));
+                mounts.moveMount(clones.get(i).get(), "", Linux.AT_FDCWD, children.get(i), Linux.MOVE_MOUNT_F_EMPTY_PATH, children.get(i));
             }
         } finally {
             for (Fd clone : clones) {
@@ -90,7 +90,7 @@ public final class RootfsInjector {
                     }
                 } catch (RuntimeException e) {
                     // Leave the namespace as the runtime made it: no half-protected shifted root.
-                    Syscalls.get().umount2(rootfs, Linux.MNT_DETACH);
+                    MountCalls.kernel().umount2(rootfs, Linux.MNT_DETACH);
                     throw e;
                 }
                 return how;

@@ -3,7 +3,7 @@ package dev.idshift.backend.kernel;
 import dev.idshift.sys.Fd;
 import dev.idshift.backend.MountAccess;
 import dev.idshift.sys.Linux;
-import dev.idshift.sys.Syscalls;
+import dev.idshift.sys.mounts.MountCalls;
 
 /** Shifted mounts for people (shiftfs-style), in the caller's mount namespace; made by ShiftedTrees. */
 public final class ShiftedMounts {
@@ -17,11 +17,11 @@ public final class ShiftedMounts {
     public static void restrict(Fd tree, MountAccess access, String subject) {
         long attributes = access.kernelAttributes() & (Linux.MOUNT_ATTR_NOSUID | Linux.MOUNT_ATTR_NODEV);
         if (attributes != 0) {
-            Syscalls.get().mountSetattr(tree.get(), "", Linux.AT_EMPTY_PATH, attributes, 0, 0, 0, subject);
+            MountCalls.kernel().mountSetattr(tree.get(), "", Linux.AT_EMPTY_PATH, attributes, 0, 0, 0, subject);
         }
     }
 
     public static void unmount(String target, boolean lazy) {
-        Syscalls.get().umount2(target, lazy ? Linux.MNT_DETACH : 0);
+        MountCalls.kernel().umount2(target, lazy ? Linux.MNT_DETACH : 0);
     }
 }

@@ -3,9 +3,9 @@ package dev.idshift.backend.kernel;
 import dev.idshift.sys.Fd;
 import dev.idshift.idmap.IdMap;
 import dev.idshift.idmap.IdMapParser;
-import dev.idshift.sys.ProcFiles;
 import dev.idshift.sys.Linux;
-import dev.idshift.sys.Syscalls;
+import dev.idshift.sys.files.FileSyscalls;
+import dev.idshift.sys.files.ProcFiles;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -40,7 +40,7 @@ public final class UserNamespaces {
 
     /** The user namespace of a running process, e.g. a container's init. */
     public static Fd openOf(long pid) {
-        return new Fd(Syscalls.get().open("/proc/" + pid + "/ns/user", Linux.O_RDONLY));
+        return new Fd(FileSyscalls.get().open("/proc/" + pid + "/ns/user", Linux.O_RDONLY));
     }
 
     public static Fd createWithMaps(IdMap uidMap, IdMap gidMap) {

@@ -2,7 +2,7 @@ package dev.idshift.backend.overlay;
 
 import dev.idshift.sys.Fd;
 import dev.idshift.sys.Linux;
-import dev.idshift.sys.Syscalls;
+import dev.idshift.sys.files.FileSyscalls;
 
 /**
  * Opens the directories an overlay is rebuilt from (its layers, and the common parent of its upper
@@ -19,7 +19,7 @@ public interface OverlayLayers {
         return new OverlayLayers() {
             @Override
             public Fd open(String layer) {
-                return new Fd(Syscalls.get().open(layer, Linux.O_PATH | Linux.O_DIRECTORY | Linux.O_CLOEXEC));
+                return new Fd(FileSyscalls.get().open(layer, Linux.O_PATH | Linux.O_DIRECTORY | Linux.O_CLOEXEC));
             }
         };
     }

@@ -7,7 +7,9 @@ import dev.idshift.backend.kernel.LayerMaps;
 import dev.idshift.backend.kernel.MountMaps;
 import dev.idshift.backend.kernel.UsernsPool;
 import dev.idshift.sys.Linux;
-import dev.idshift.sys.Syscalls;
+import dev.idshift.sys.credentials.Credentials;
+import dev.idshift.sys.files.FileSyscalls;
+import dev.idshift.sys.mounts.MountCalls;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -54,35 +56,35 @@ public final class OverlayRebuild {
      * @param attributes MOUNT_ATTR_* for the overlay's mount (RDONLY, NODEV ...)
      */
     public static Fd build(OverlaySpec spec, OverlayLayers opener, LayerMaps maps, UsernsPool namespaces, long attributes) {
-        Syscalls sys = Syscalls.get();
+        MountCalls mounts = MountCalls.kernel();
         List<Fd> layers = new ArrayList<>();
-        try (Fd context = new Fd(sys.fsopen("overlay"))) {
+        try (Fd context = mounts.fsopen("overlay")) {
             String subject = "overlay " + spec.mountPoint();
-            sys.fsconfig(context.get(), Linux.FSCONFIG_SET_STRING, "source", SOURCE, subject);
+            mounts.fsconfig(context.get(), Linux.FSCONFIG_SET_STRING, "source", SOURCE, subject);
             for (String lower : spec.lowers()) {
                 Fd layer = layerClone(opener, lower, maps, namespaces);
                 layers.add(layer);
-                sys.fsconfigFd(context.get(), "lowerdir+", layer.get(), subject + ": lower layer " + lower);
+                mounts.fsconfigFd(context.get(), "lowerdir+", layer.get(), subject + ": lower layer " + lower);
             }
             for (String data : spec.dataLayers()) {
                 Fd layer = layerClone(opener, data, maps, namespaces);
                 layers.add(layer);
-                sys.fsconfigFd(context.get(), "datadir+", layer.get(), subject + ": data layer " + data);
+                mounts.fsconfigFd(context.get(), "datadir+", layer.get(), subject + ": data layer " + data);
             }
             Owner creator = spec.upper() == null ? null : addUpper(context, spec, opener, maps, namespaces, layers, subject);
             for (OverlaySpec.Setting setting : spec.settings()) {
                 if (setting.value() == null) {
-                    sys.fsconfig(context.get(), Linux.FSCONFIG_SET_FLAG, setting.key(), null, subject + ": " + setting);
+                    mounts.fsconfig(context.get(), Linux.FSCONFIG_SET_FLAG, setting.key(), null, subject + ": " + setting);
                 } else {
-                    sys.fsconfig(context.get(), Linux.FSCONFIG_SET_STRING, setting.key(), setting.value(), subject + ": " + setting);
+                    mounts.fsconfig(context.get(), Linux.FSCONFIG_SET_STRING, setting.key(), setting.value(), subject + ": " + setting);
                 }
             }
             if (creator == null) {
-                sys.fsconfig(context.get(), Linux.FSCONFIG_CMD_CREATE, null, null, subject);
+                mounts.fsconfig(context.get(), Linux.FSCONFIG_CMD_CREATE, null, null, subject);
             } else {
                 createAs(context, creator.uid(), creator.gid(), subject);
             }
-            return new Fd(sys.fsmount(context.get(), attributes | (spec.readonly() ? Linux.MOUNT_ATTR_RDONLY : 0), subject));
+            return mounts.fsmount(context.get(), attributes | (spec.readonly() ? Linux.MOUNT_ATTR_RDONLY : 0), subject);
         } finally {
             // The overlay took its own clones of the layers; ours go.
             for (Fd layer : layers) {
@@ -99,7 +101,7 @@ public final class OverlayRebuild {
      */
     private static Owner addUpper(Fd context, OverlaySpec spec, OverlayLayers opener, LayerMaps maps, UsernsPool namespaces,
                                   List<Fd> layers, String subject) {
-        Syscalls sys = Syscalls.get();
+        MountCalls mounts = MountCalls.kernel();
         String parent = commonParent(spec.upper(), spec.work());
         Fd upperChecked = opener.open(spec.upper());
         layers.add(upperChecked);
@@ -122,8 +124,8 @@ public final class OverlayRebuild {
         layers.add(upper);
         Fd work = beneath(both, parent, spec.work(), workChecked);
         layers.add(work);
-        sys.fsconfigFd(context.get(), "upperdir", upper.get(), subject + ": upper dir " + spec.upper());
-        sys.fsconfigFd(context.get(), "workdir", work.get(), subject + ": work dir " + spec.work());
+        mounts.fsconfigFd(context.get(), "upperdir", upper.get(), subject + ": upper dir " + spec.upper());
+        mounts.fsconfigFd(context.get(), "workdir", work.get(), subject + ": work dir " + spec.work());
         return new Owner(creatorUid, creatorGid);
     }
 
@@ -134,9 +136,10 @@ public final class OverlayRebuild {
             @Override
             public void run() {
                 try {
-                    Syscalls sys = Syscalls.get();
-                    sys.setFsIdsKeepingCapabilities(fsuid, fsgid, subject);
-                    sys.fsconfig(context.get(), Linux.FSCONFIG_CMD_CREATE, null, null, subject + " (created as fsuid " + fsuid + ")");
+                    MountCalls mounts = MountCalls.kernel();
+                    Credentials credentials = Credentials.get();
+                    credentials.setFsIdsKeepingCapabilities(fsuid, fsgid, subject);
+                    mounts.fsconfig(context.get(), Linux.FSCONFIG_CMD_CREATE, null, null, subject + " (created as fsuid " + fsuid + ")");
                 } catch (RuntimeException e) {
                     failure[0] = e;
                 }
@@ -175,7 +178,7 @@ public final class OverlayRebuild {
      */
     private static Fd beneath(Fd clone, String parent, String path, Fd checked) {
         String relative = parent.equals(path) ? "." : Path.of(parent).relativize(Path.of(path)).toString();
-        Fd found = new Fd(Syscalls.get().openat2(clone.get(), relative, Linux.O_PATH | Linux.O_DIRECTORY,
+        Fd found = new Fd(FileSyscalls.get().openat2(clone.get(), relative, Linux.O_PATH | Linux.O_DIRECTORY,
                 Linux.RESOLVE_NO_XDEV | Linux.RESOLVE_BENEATH, path));
         if (!found.sameInode(checked)) {
             found.close();

@@ -9,6 +9,8 @@ import dev.idshift.idmap.IdMapParser;
 import dev.idshift.sys.Errno;
 import dev.idshift.sys.Linux;
 import dev.idshift.sys.Syscalls;
+import dev.idshift.sys.credentials.Credentials;
+import dev.idshift.sys.files.FileSyscalls;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,7 +45,7 @@ class ShiftingNodesTest {
         Files.createLink(source.resolve("hard"), source.resolve("inside"));
         Files.createSymbolicLink(source.resolve("up"), Path.of("../outside"));
         Files.createDirectories(source.resolve("dir"));
-        rootFd = Syscalls.get().openat2(Linux.AT_FDCWD, source.toString(), Linux.O_PATH | Linux.O_DIRECTORY, 0, "source");
+        rootFd = FileSyscalls.get().openat2(Linux.AT_FDCWD, source.toString(), Linux.O_PATH | Linux.O_DIRECTORY, 0, "source");
         nodes = withFdBudget(-1);
     }
 
@@ -136,7 +138,7 @@ class ShiftingNodesTest {
         writer.request(FuseProtocol.GETATTR, inside, 0, 0).u32(0).u32(0).u64(0);
         assertEquals(FuseProtocol.ATTR_OUT, nodes.handle(buffers, -1));
         long uid = Integer.toUnsignedLong(memory.getInt(out(16 + 68)));
-        assertEquals(100000 + Syscalls.get().geteuid(), uid);
+        assertEquals(100000 + Credentials.get().geteuid(), uid);
 
         byte[] notUtf8 = {'n', (byte) 0xff};
         writer.request(FuseProtocol.LOOKUP, ROOT, 0, 0).bytes(notUtf8);

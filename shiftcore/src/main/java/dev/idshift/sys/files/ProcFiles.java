@@ -1,5 +1,6 @@
-package dev.idshift.sys;
+package dev.idshift.sys.files;
 
+import dev.idshift.sys.Linux;
 import java.io.FileInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -30,7 +31,7 @@ public final class ProcFiles {
      * ESRCH/ENOENT). At most 64 KiB, which every /proc/PID file we read stays well under.
      */
     public static String readAt(int dirfd, String name, String subject) {
-        Syscalls sys = Syscalls.get();
+        FileSyscalls sys = FileSyscalls.get();
         int fd = sys.openat(dirfd, name, Linux.O_RDONLY | Linux.O_CLOEXEC, 0);
         try {
             return new String(sys.readAll(fd, 65536, subject), StandardCharsets.US_ASCII);

@@ -1,4 +1,4 @@
-package dev.idshift.sys;
+package dev.idshift.sys.files;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;

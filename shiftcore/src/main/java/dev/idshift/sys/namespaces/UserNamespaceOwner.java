@@ -1,4 +1,9 @@
-package dev.idshift.sys;
+package dev.idshift.sys.namespaces;
+
+import dev.idshift.sys.Linux;
+import dev.idshift.sys.SyscallException;
+import dev.idshift.sys.Syscalls;
+import dev.idshift.sys.files.FileSyscalls;
 
 /**
  * Who a user namespace belongs to, as the host sees it. Any user can create a user namespace and be
@@ -23,6 +28,7 @@ public record UserNamespaceOwner(boolean host, long creatorUid, long topLevel) {
 
     /** The owner of the user namespace {@code nsFd} (an fd of /proc/PID/ns/user); the fd stays open. */
     public static UserNamespaceOwner of(int nsFd, String subject) {
+        NamespaceCalls namespaces = NamespaceCalls.get();
         Syscalls sys = Syscalls.get();
         long ours = inode("/proc/self/ns/user", subject);
         if (fdInode(nsFd, subject) == ours) {
@@ -34,7 +40,7 @@ public record UserNamespaceOwner(boolean host, long creatorUid, long topLevel) {
             for (int depth = 0; depth < 64; depth++) { // the kernel nests at most 32 deep
                 int parent;
                 try {
-                    parent = sys.namespaceParent(current, subject);
+                    parent = namespaces.namespaceParent(current, subject);
                 } catch (SyscallException outsideOurs) {
                     // EPERM: the namespace is not below ours (we are not in the host's). Refuse to guess.
                     throw new SyscallException("ioctl NS_GET_PARENT", subject + " (not below this process's user namespace)",
@@ -43,7 +49,7 @@ public record UserNamespaceOwner(boolean host, long creatorUid, long topLevel) {
                 boolean parentIsOurs = fdInode(parent, subject) == ours;
                 if (parentIsOurs) {
                     sys.close(parent);
-                    return new UserNamespaceOwner(false, sys.namespaceOwnerUid(current, subject), fdInode(current, subject));
+                    return new UserNamespaceOwner(false, namespaces.namespaceOwnerUid(current, subject), fdInode(current, subject));
                 }
                 if (current != nsFd) {
                     sys.close(current);
@@ -61,7 +67,7 @@ public record UserNamespaceOwner(boolean host, long creatorUid, long topLevel) {
     /** The owner of PID's user namespace. */
     public static UserNamespaceOwner ofPid(long pid) {
         String path = "/proc/" + pid + "/ns/user";
-        Syscalls sys = Syscalls.get();
+        FileSyscalls sys = FileSyscalls.get();
         int fd = sys.open(path, Linux.O_RDONLY);
         try {
             return of(fd, path);

@@ -1,4 +1,4 @@
-package dev.idshift.sys;
+package dev.idshift.sys.files;
 
 /** Offsets in the kernel's struct statx (the same on every architecture, unlike struct stat). */
 public final class StatxLayout {

@@ -1,5 +1,6 @@
-package dev.idshift.sys;
+package dev.idshift.sys.processes;
 
+import dev.idshift.sys.files.ProcFiles;
 import java.io.IOException;
 
 /**
