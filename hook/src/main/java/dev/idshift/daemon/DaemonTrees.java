@@ -37,7 +37,7 @@ final class DaemonTrees implements TreeMaker {
     @Override
     public Made shifted(Fd hostDir, String source, IdMap uidMap, IdMap gidMap, boolean readonly) {
         try (Fd namespace = userns.usernsFor(uidMap, gidMap)) {
-            Fd tree = IdmappedTrees.cloneIdmapped(hostDir, source, namespace.get(), HandedOutMounts.attributes(readonly));
+            Fd tree = IdmappedTrees.kernel().cloneIdmapped(hostDir, source, namespace.get(), HandedOutMounts.attributes(readonly));
             return new Made(handedOut.seal(tree, source), Response.Backend.KERNEL);
         } catch (IdmapUnsupportedException e) {
             return new Made(fuse.detachedView(hostDir.get(), uidMap, gidMap, readonly), Response.Backend.FUSE);

@@ -72,7 +72,7 @@ final class FuseViews {
             Fd view = mounts.openTree(Linux.AT_FDCWD, mountPoint, Linux.OPEN_TREE_CLONE | Linux.OPEN_TREE_CLOEXEC, mountPoint);
             try {
                 // The server mounted nodev already; the clone carries it (locked, once sealed) as an attribute too.
-                IdmappedTrees.setAttributes(view, HandedOutMounts.attributes(readonly), mountPoint);
+                IdmappedTrees.kernel().setAttributes(view, HandedOutMounts.attributes(readonly), mountPoint);
                 return view;
             } catch (RuntimeException e) {
                 view.close();

@@ -156,7 +156,7 @@ final class PrecreateStage {
         if (!fuse) {
             try (UsernsPool namespaces = new UsernsPool();
                  ShiftedTree tree = ShiftedTrees.make(source.toString(), LayerMaps.like(plan), namespaces, recursive, false)) {
-                IdmappedTrees.attach(tree.tree(), mountPoint.toString());
+                IdmappedTrees.kernel().attach(tree.tree(), mountPoint.toString());
             } catch (IdmapUnsupportedException e) {
                 if (backend == Backend.KERNEL || file) {
                     throw e;

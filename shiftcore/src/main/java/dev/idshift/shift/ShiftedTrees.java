@@ -39,7 +39,7 @@ public final class ShiftedTrees {
             return new ShiftedTree(tree, false, describe(overlay));
         }
         MountMaps own = maps.of(path, owner(path));
-        Fd tree = IdmappedTrees.cloneIdmapped(path, namespaces.forMaps(own).get(), recursive, readonly);
+        Fd tree = IdmappedTrees.kernel().cloneIdmapped(path, namespaces.forMaps(own).get(), recursive, readonly);
         return new ShiftedTree(tree, recursive, "kernel idmapped mount");
     }
 

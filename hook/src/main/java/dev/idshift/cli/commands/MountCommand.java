@@ -96,7 +96,7 @@ public final class MountCommand implements Callable<Integer> {
                  ShiftedTree tree = ShiftedTrees.make(realSource.toString(), LayerMaps.fixed(maps.uidMap(), maps.gidMap()), namespaces,
                          false, maps.access().readonly())) {
                 ShiftedMounts.restrict(tree.tree(), maps.access(), realTarget.toString());
-                IdmappedTrees.attach(tree.tree(), realTarget.toString());
+                IdmappedTrees.kernel().attach(tree.tree(), realTarget.toString());
                 how = tree.how();
             } catch (IdmapUnsupportedException e) {
                 if (chosen == Backend.KERNEL) {
@@ -122,7 +122,7 @@ public final class MountCommand implements Callable<Integer> {
             DaemonClient daemon = new DaemonClient(socket != null ? socket : Protocol.socketFromEnvironment());
             try (Response.Shifted mount = daemon.mount(new Request.Mount(requested, maps.uidMap(), maps.gidMap(), maps.readonly()))) {
                 ShiftedMounts.restrict(mount.tree(), maps.access(), realTarget.toString());
-                IdmappedTrees.attach(mount.tree(), realTarget.toString());
+                IdmappedTrees.kernel().attach(mount.tree(), realTarget.toString());
                 how = "made by the idshift daemon, backend " + mount.backend().word() + (mount.backend() == Response.Backend.FUSE
                         ? ": a FUSE view, the kernel will not idmap SRC's filesystem" : ": a kernel idmapped mount");
             }

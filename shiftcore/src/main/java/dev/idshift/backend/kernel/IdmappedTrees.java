@@ -1,8 +1,8 @@
 package dev.idshift.backend.kernel;
 
 import dev.idshift.backend.IdmapUnsupportedException;
-import dev.idshift.sys.Fd;
 import dev.idshift.sys.Errno;
+import dev.idshift.sys.Fd;
 import dev.idshift.sys.Linux;
 import dev.idshift.sys.SyscallException;
 import dev.idshift.sys.mounts.MountCalls;
@@ -13,57 +13,63 @@ import dev.idshift.sys.mounts.MountCalls;
  * the clone, so a failure part-way leaves nothing mounted.
  */
 public final class IdmappedTrees {
-    private IdmappedTrees() {
+    private static final IdmappedTrees KERNEL = new IdmappedTrees(MountCalls.kernel());
+
+    private final MountCalls mounts;
+
+    /** @param mounts the calls the trees are made with (the kernel's, or a recording fake in tests) */
+    public IdmappedTrees(MountCalls mounts) {
+        this.mounts = mounts;
+    }
+
+    /** Trees made by the kernel. */
+    public static IdmappedTrees kernel() {
+        return KERNEL;
     }
 
     /**
      * Clones {@code path} (with its submounts when {@code recursive}) and idmaps the top mount only:
      * procfs, sysfs and overlayfs cannot be idmapped, and a recursive idmap fails as a whole.
      */
-    public static Fd cloneIdmapped(String path, int usernsFd, boolean recursive, boolean readonly) {
+    public Fd cloneIdmapped(String path, int usernsFd, boolean recursive, boolean readonly) {
         int flags = Linux.OPEN_TREE_CLONE | Linux.OPEN_TREE_CLOEXEC | (recursive ? Linux.AT_RECURSIVE : 0);
-        return idmap(MountCalls.kernel().openTree(Linux.AT_FDCWD, path, flags, path), path, usernsFd, readonly);
+        return idmap(mounts.openTree(Linux.AT_FDCWD, path, flags, path), path, usernsFd, readonly ? Linux.MOUNT_ATTR_RDONLY : 0);
     }
 
     /**
      * The same as {@link #cloneIdmapped} for a tree already opened (O_PATH), e.g. resolved beneath a
      * mark, with {@code attributes} (MOUNT_ATTR_RDONLY, _NODEV, ...) set together with the idmap.
      */
-    public static Fd cloneIdmapped(Fd source, String subject, int usernsFd, long attributes) {
-        int flags = Linux.OPEN_TREE_CLONE | Linux.OPEN_TREE_CLOEXEC | Linux.AT_EMPTY_PATH;
-        return idmap(MountCalls.kernel().openTree(source.get(), "", flags, subject), subject, usernsFd, attributes);
+    public Fd cloneIdmapped(Fd source, String subject, int usernsFd, long attributes) {
+        return idmap(clone(source, subject), subject, usernsFd, attributes);
     }
 
     /** The same, read-only or not and nothing else (the overlay rebuild's layers). */
-    public static Fd cloneIdmapped(Fd source, String subject, int usernsFd, boolean readonly) {
+    public Fd cloneIdmapped(Fd source, String subject, int usernsFd, boolean readonly) {
         return cloneIdmapped(source, subject, usernsFd, readonly ? Linux.MOUNT_ATTR_RDONLY : 0L);
     }
 
     /** Sets mount attributes (MOUNT_ATTR_NODEV, ...) on a detached tree, no idmap. */
-    public static void setAttributes(Fd tree, long attributes, String subject) {
-        MountCalls.kernel().mountSetattr(tree.get(), "", Linux.AT_EMPTY_PATH, attributes, 0, 0, 0, subject);
+    public void setAttributes(Fd tree, long attributes, String subject) {
+        mounts.mountSetattr(tree.get(), "", Linux.AT_EMPTY_PATH, attributes, 0, 0, 0, subject);
     }
 
     /** A plain detached clone of {@code path}'s own mount (for a tree already stored with host ids). */
-    public static Fd clone(String path) {
-        return MountCalls.kernel().openTree(Linux.AT_FDCWD, path, Linux.OPEN_TREE_CLONE | Linux.OPEN_TREE_CLOEXEC, path);
+    public Fd clone(String path) {
+        return mounts.openTree(Linux.AT_FDCWD, path, Linux.OPEN_TREE_CLONE | Linux.OPEN_TREE_CLOEXEC, path);
     }
 
     /** A plain detached clone of the mount of a tree already opened (O_PATH), e.g. resolved beneath a mark. */
-    public static Fd clone(Fd source, String subject) {
+    public Fd clone(Fd source, String subject) {
         int flags = Linux.OPEN_TREE_CLONE | Linux.OPEN_TREE_CLOEXEC | Linux.AT_EMPTY_PATH;
-        return MountCalls.kernel().openTree(source.get(), "", flags, subject);
-    }
-
-    private static Fd idmap(Fd tree, String subject, int usernsFd, boolean readonly) {
-        return idmap(tree, subject, usernsFd, readonly ? Linux.MOUNT_ATTR_RDONLY : 0);
+        return mounts.openTree(source.get(), "", flags, subject);
     }
 
     /** Sets the idmap (and other attributes) on a fresh detached clone; on failure the clone is discarded. */
-    private static Fd idmap(Fd tree, String subject, int usernsFd, long attributes) {
+    private Fd idmap(Fd tree, String subject, int usernsFd, long attributes) {
         try {
             long attrs = Linux.MOUNT_ATTR_IDMAP | attributes;
-            MountCalls.kernel().mountSetattr(tree.get(), "", Linux.AT_EMPTY_PATH, attrs, 0, 0, usernsFd, subject);
+            mounts.mountSetattr(tree.get(), "", Linux.AT_EMPTY_PATH, attrs, 0, 0, usernsFd, subject);
             return tree;
         } catch (SyscallException e) {
             tree.close();
@@ -78,7 +84,7 @@ public final class IdmappedTrees {
     }
 
     /** Attaches a detached tree on top of whatever is mounted at {@code target}. */
-    public static void attach(Fd tree, String target) {
-        MountCalls.kernel().moveMount(tree.get(), "", Linux.AT_FDCWD, target, Linux.MOVE_MOUNT_F_EMPTY_PATH, target);
+    public void attach(Fd tree, String target) {
+        mounts.moveMount(tree.get(), "", Linux.AT_FDCWD, target, Linux.MOVE_MOUNT_F_EMPTY_PATH, target);
     }
 }

@@ -33,26 +33,28 @@ public record ProtectedPaths(List<String> readonlyPaths, List<String> maskedPath
         return readonlyPaths.isEmpty() && maskedPaths.isEmpty();
     }
 
-    /** Applies them under {@code rootfs}, in the calling thread's mount namespace. */
-    public void applyUnder(String rootfs) {
-        FileSyscalls files = FileSyscalls.get();
-        try (Fd root = new Fd(files.open(rootfs, Linux.O_PATH | Linux.O_DIRECTORY))) {
+    /**
+     * Applies them under {@code rootfs}, in the calling thread's mount namespace.
+     *
+     * @param mounts the calls the mounts are made with (the kernel's, or a recording fake in tests)
+     */
+    public void applyUnder(String rootfs, MountCalls mounts) {
+        try (Fd root = new Fd(FileSyscalls.get().open(rootfs, Linux.O_PATH | Linux.O_DIRECTORY))) {
             // crun's order: masks first, then read-only paths.
             for (String path : maskedPaths) {
-                mask(root, path);
+                mask(root, path, mounts);
             }
             for (String path : readonlyPaths) {
                 try (Fd target = resolve(root, path, false)) {
                     if (target != null) {
-                        makeReadonly(target, path);
+                        makeReadonly(target, path, mounts);
                     }
                 }
             }
         }
     }
 
-    private void makeReadonly(Fd target, String path) {
-        MountCalls mounts = MountCalls.kernel();
+    private static void makeReadonly(Fd target, String path, MountCalls mounts) {
         int flags = Linux.OPEN_TREE_CLONE | Linux.OPEN_TREE_CLOEXEC | Linux.AT_EMPTY_PATH | Linux.AT_RECURSIVE;
         try (Fd clone = mounts.openTree(target.get(), "", flags, path)) {
             mounts.mountSetattr(clone.get(), "", Linux.AT_EMPTY_PATH | Linux.AT_RECURSIVE, Linux.MOUNT_ATTR_RDONLY, 0, 0, 0, path);
@@ -60,11 +62,10 @@ public record ProtectedPaths(List<String> readonlyPaths, List<String> maskedPath
         }
     }
 
-    private void mask(Fd root, String path) {
-        MountCalls mounts = MountCalls.kernel();
+    private void mask(Fd root, String path, MountCalls mounts) {
         try (Fd directory = resolve(root, path, true)) {
             if (directory != null) {
-                try (Fd tmpfs = emptyReadonlyTmpfs(path)) {
+                try (Fd tmpfs = emptyReadonlyTmpfs(path, mounts)) {
                     mounts.moveMount(tmpfs.get(), "", directory.get(), "", Linux.MOVE_MOUNT_F_EMPTY_PATH | Linux.MOVE_MOUNT_T_EMPTY_PATH, path);
                 }
                 return;
@@ -84,8 +85,7 @@ public record ProtectedPaths(List<String> readonlyPaths, List<String> maskedPath
         }
     }
 
-    private Fd emptyReadonlyTmpfs(String path) {
-        MountCalls mounts = MountCalls.kernel();
+    private Fd emptyReadonlyTmpfs(String path, MountCalls mounts) {
         try (Fd context = mounts.fsopen("tmpfs")) {
             // As the runtimes mount it: source "tmpfs", size=0k, owned by the container's root.
             mounts.fsconfig(context.get(), Linux.FSCONFIG_SET_STRING, "source", "tmpfs", path);

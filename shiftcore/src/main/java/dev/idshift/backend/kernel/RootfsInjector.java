@@ -14,7 +14,15 @@ import java.util.List;
  * rootfs are kept; only the top mount is idmapped.
  */
 public final class RootfsInjector {
-    private RootfsInjector() {
+    private static final RootfsInjector KERNEL = new RootfsInjector(MountCalls.kernel());
+
+    private final MountCalls mounts;
+    private final IdmappedTrees trees;
+
+    /** @param mounts the calls the stacking is done with (the kernel's, or a recording fake in tests) */
+    RootfsInjector(MountCalls mounts) {
+        this.mounts = mounts;
+        this.trees = new IdmappedTrees(mounts);
     }
 
     /** Makes the shifted tree inside the container's mount namespace, where the runtime's submounts are. */
@@ -31,7 +39,7 @@ public final class RootfsInjector {
      * @return             what the maker says it made
      */
     public static String inject(long containerPid, String rootfs, TreeMaker maker, ProtectedPaths protect) {
-        return attachIn(containerPid, rootfs, null, maker, protect);
+        return KERNEL.attachIn(containerPid, rootfs, null, maker, protect);
     }
 
     /**
@@ -39,24 +47,64 @@ public final class RootfsInjector {
      * attached over the rootfs as it is, submounts and all.
      */
     public static void injectTree(long containerPid, String rootfs, Fd tree, ProtectedPaths protect) {
-        attachIn(containerPid, rootfs, tree, null, protect);
+        KERNEL.attachIn(containerPid, rootfs, tree, null, protect);
+    }
+
+    private String attachIn(long containerPid, String rootfs, Fd madeTree, TreeMaker maker, ProtectedPaths protect) {
+        return MountNamespaceRunner.runIn(containerPid, new MountNamespaceRunner.Work<String>() {
+            @Override
+            public String run() {
+                return attachHere(rootfs, madeTree, maker, protect);
+            }
+        });
+    }
+
+    /**
+     * The work done inside the container's mount namespace: stack the tree ({@code madeTree}, or
+     * what {@code maker} makes) on the rootfs, then re-apply {@code protect} on it; if that fails,
+     * the stacked tree is detached again, leaving the namespace as the runtime made it.
+     */
+    String attachHere(String rootfs, Fd madeTree, TreeMaker maker, ProtectedPaths protect) {
+        String how = "a tree made elsewhere";
+        if (madeTree != null) {
+            attachKeepingSubmounts(madeTree, rootfs, MountInfo.directChildren(rootfs));
+        } else {
+            try (ShiftedTree made = maker.make()) {
+                how = made.how();
+                if (made.hasSubmounts()) {
+                    trees.attach(made.tree(), rootfs);
+                } else {
+                    attachKeepingSubmounts(made.tree(), rootfs, MountInfo.directChildren(rootfs));
+                }
+            }
+        }
+        try {
+            if (!protect.isEmpty()) {
+                protect.applyUnder(rootfs, mounts);
+            }
+        } catch (RuntimeException e) {
+            // Leave the namespace as the runtime made it: no half-protected shifted root.
+            mounts.umount2(rootfs, Linux.MNT_DETACH);
+            throw e;
+        }
+        return how;
     }
 
     /**
      * A tree made elsewhere has none of the mounts the runtime made under the rootfs (/proc, /dev,
      * binds): clone each direct child mount of the rootfs (recursively) first, stack the tree, then
      * put the clones back at the same places on top of it.
+     *
+     * @param children the rootfs's direct child mounts, in mountinfo's order
      */
-    private static void attachKeepingSubmounts(Fd tree, String rootfs) {
-        MountCalls mounts = MountCalls.kernel();
-        List<String> children = MountInfo.directChildren(rootfs);
+    void attachKeepingSubmounts(Fd tree, String rootfs, List<String> children) {
         List<Fd> clones = new ArrayList<>();
         try {
             for (String child : children) {
                 clones.add(mounts.openTree(Linux.AT_FDCWD, child,
                         Linux.OPEN_TREE_CLONE | Linux.OPEN_TREE_CLOEXEC | Linux.AT_RECURSIVE, child));
             }
-            IdmappedTrees.attach(tree, rootfs);
+            trees.attach(tree, rootfs);
             for (int i = 0; i < children.size(); i++) {
                 mounts.moveMount(clones.get(i).get(), "", Linux.AT_FDCWD, children.get(i), Linux.MOVE_MOUNT_F_EMPTY_PATH, children.get(i));
             }
@@ -65,36 +113,5 @@ public final class RootfsInjector {
                 clone.close();
             }
         }
-    }
-
-    private static String attachIn(long containerPid, String rootfs, Fd madeTree, TreeMaker maker, ProtectedPaths protect) {
-        return MountNamespaceRunner.runIn(containerPid, new MountNamespaceRunner.Work<String>() {
-            @Override
-            public String run() {
-                String how = "a tree made elsewhere";
-                if (madeTree != null) {
-                    attachKeepingSubmounts(madeTree, rootfs);
-                } else {
-                    try (ShiftedTree made = maker.make()) {
-                        how = made.how();
-                        if (made.hasSubmounts()) {
-                            IdmappedTrees.attach(made.tree(), rootfs);
-                        } else {
-                            attachKeepingSubmounts(made.tree(), rootfs);
-                        }
-                    }
-                }
-                try {
-                    if (!protect.isEmpty()) {
-                        protect.applyUnder(rootfs);
-                    }
-                } catch (RuntimeException e) {
-                    // Leave the namespace as the runtime made it: no half-protected shifted root.
-                    MountCalls.kernel().umount2(rootfs, Linux.MNT_DETACH);
-                    throw e;
-                }
-                return how;
-            }
-        });
     }
 }

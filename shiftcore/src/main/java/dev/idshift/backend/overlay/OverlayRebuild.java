@@ -166,9 +166,9 @@ public final class OverlayRebuild {
 
     private static Fd clone(Fd opened, String path, MountMaps maps, UsernsPool namespaces) {
         if (maps.isIdentity()) {
-            return IdmappedTrees.clone(opened, path);
+            return IdmappedTrees.kernel().clone(opened, path);
         }
-        return IdmappedTrees.cloneIdmapped(opened, path, namespaces.forMaps(maps).get(), false);
+        return IdmappedTrees.kernel().cloneIdmapped(opened, path, namespaces.forMaps(maps).get(), false);
     }
 
     /**
