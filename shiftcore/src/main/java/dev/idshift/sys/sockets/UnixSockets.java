@@ -192,14 +192,11 @@ public final class UnixSockets {
 
     public PeerCredentials peerCredentials(int socket) {
         long ucred = NativeMemory.allocate(12, true);
-        long length = NativeMemory.allocate(4, true);
         try {
-            memory.putInt(length, 12);
-            sys().checked(SyscallTable.GETSOCKOPT, socket, Linux.SOL_SOCKET, Linux.SO_PEERCRED, ucred, length, "getsockopt", "SO_PEERCRED");
+            readOption(socket, Linux.SO_PEERCRED, "SO_PEERCRED", ucred, 12, false);
             return new PeerCredentials(memory.getInt(ucred) & 0xFFFF_FFFFL, memory.getInt(ucred + 4) & 0xFFFF_FFFFL,
                     memory.getInt(ucred + 8) & 0xFFFF_FFFFL);
         } finally {
-            NativeMemory.free(length);
             NativeMemory.free(ucred);
         }
     }
@@ -211,22 +208,32 @@ public final class UnixSockets {
      */
     public int peerPidfd(int socket) {
         long pidfd = NativeMemory.allocate(4, true);
+        try {
+            return readOption(socket, Linux.SO_PEERPIDFD, "SO_PEERPIDFD", pidfd, 4, true) ? memory.getInt(pidfd) : -1;
+        } finally {
+            NativeMemory.free(pidfd);
+        }
+    }
+
+    /**
+     * getsockopt(SOL_SOCKET, option) into the {@code size} bytes at {@code value}: true, or false
+     * when {@code newerThanKernel} and the kernel does not know the option (ENOPROTOOPT).
+     */
+    private boolean readOption(int socket, int option, String name, long value, int size, boolean newerThanKernel) {
         long length = NativeMemory.allocate(4, true);
         try {
-            memory.putInt(length, 4);
+            memory.putInt(length, size);
             Syscalls sys = sys();
-            long result = sys.raw(SyscallTable.GETSOCKOPT, socket, Linux.SOL_SOCKET, Linux.SO_PEERPIDFD, pidfd, length);
-            if (result < 0) {
-                int errno = sys.lastErrno();
-                if (errno == Errno.ENOPROTOOPT) {
-                    return -1;
-                }
-                throw new SyscallException("getsockopt", "SO_PEERPIDFD", errno);
+            if (sys.raw(SyscallTable.GETSOCKOPT, socket, Linux.SOL_SOCKET, option, value, length) >= 0) {
+                return true;
             }
-            return memory.getInt(pidfd);
+            int errno = sys.lastErrno();
+            if (newerThanKernel && errno == Errno.ENOPROTOOPT) {
+                return false;
+            }
+            throw new SyscallException("getsockopt", name, errno);
         } finally {
             NativeMemory.free(length);
-            NativeMemory.free(pidfd);
         }
     }
 }
