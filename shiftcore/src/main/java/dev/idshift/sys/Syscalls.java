@@ -59,6 +59,7 @@ public final class Syscalls {
             public void run() {
                 try {
                     get();
+                    NativeMemory.io();  // jffi's memory access too: every call with a path or struct needs it
                 } catch (RuntimeException | LinkageError e) {
                     // Not here: the first real call fails the same way, where it can be reported.
                 }
