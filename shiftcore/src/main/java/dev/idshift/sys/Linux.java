@@ -13,6 +13,8 @@ public final class Linux {
     public static final int AT_RECURSIVE = 0x8000;
     public static final int AT_EMPTY_PATH = 0x1000;
     public static final int AT_REMOVEDIR = 0x200;
+    /** renameat2: swap the two names. */
+    public static final int RENAME_EXCHANGE = 2;
 
     public static final int S_IFMT = 0xF000;
     public static final int S_IFLNK = 0xA000;

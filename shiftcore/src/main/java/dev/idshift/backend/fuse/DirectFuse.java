@@ -22,7 +22,7 @@ public final class DirectFuse {
     public static void serve(int rootFd, String source, String target, IdTranslation ids, MountAccess access,
                              Runnable onMounted) {
         FuseDevice device = FuseDevice.mount(target, source, access);
-        new FuseSession(device, rootFd, ids, onMounted, threads()).serve();
+        new FuseSession(device, rootFd, ids, onMounted, threads(), fdBudget()).serve();
     }
 
     /**
@@ -47,6 +47,18 @@ public final class DirectFuse {
         writer.request(FuseProtocol.RELEASEDIR, FuseProtocol.ROOT_ID, 0, 0).u64(directory);
         nodes.handle(buffers, -1);
         XattrIds.carriesIds(XattrIds.CAPABILITY);
+    }
+
+    /**
+     * How many nodes may hold an fd (IDSHIFT_FUSE_FD_BUDGET, for tests and tight limits); by default the
+     * open-file limit less a reserve.
+     */
+    private static long fdBudget() {
+        String configured = System.getenv("IDSHIFT_FUSE_FD_BUDGET");
+        if (configured != null && !configured.isEmpty() && configured.length() <= 9 && configured.chars().allMatch(Character::isDigit)) {
+            return Long.parseLong(configured);
+        }
+        return -1;
     }
 
     private static int threads() {

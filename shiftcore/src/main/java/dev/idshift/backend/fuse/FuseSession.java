@@ -27,24 +27,31 @@ final class FuseSession {
     private final FileCalls calls = FileCalls.get();
 
     /**
-     * @param onInit  run once INIT is answered (the mount then serves requests)
-     * @param threads how many threads serve the device
+     * @param onInit   run once INIT is answered (the mount then serves requests)
+     * @param threads  how many threads serve the device
+     * @param fdBudget how many nodes may keep an fd; negative: by the open-file limit
      */
-    FuseSession(FuseDevice device, int rootFd, IdTranslation ids, Runnable onInit, int threads) {
+    FuseSession(FuseDevice device, int rootFd, IdTranslation ids, Runnable onInit, int threads, long fdBudget) {
         this.device = device;
         this.rootFd = rootFd;
         this.onInit = onInit;
         this.threads = threads;
         raiseOpenFileLimit();  // before the node table sizes its fd budget
-        this.filesystem = nodesOf(rootFd, ids, -1);
+        this.filesystem = nodesOf(rootFd, ids, fdBudget);
     }
 
     /**
      * The filesystem of a source root, its node table holding the root as node 1.
      *
-     * @param fdBudget how many nodes may keep an fd (the rest keep file handles); negative: by the open-file limit
+     * @param fdBudget how many nodes may keep an fd (the rest keep file handles, or places where the source
+     *                 has no handles); negative: by the open-file limit
      */
     static ShiftingNodes nodesOf(int rootFd, IdTranslation ids, long fdBudget) {
+        return nodesOf(rootFd, ids, fdBudget, true);
+    }
+
+    /** As above; {@code fileHandles} false: nodes past the budget keep places even where the source has handles. */
+    static ShiftingNodes nodesOf(int rootFd, IdTranslation ids, long fdBudget, boolean fileHandles) {
         MemoryIO memory = MemoryIO.getInstance();
         long stat = memory.allocateMemory(StatxLayout.SIZE + 1, true);
         try {
@@ -54,7 +61,8 @@ final class FuseSession {
             }
             long dev = (Integer.toUnsignedLong(memory.getInt(stat + StatxLayout.DEV_MAJOR)) << 32)
                     | Integer.toUnsignedLong(memory.getInt(stat + StatxLayout.DEV_MINOR));
-            return new ShiftingNodes(new NodeTable(rootFd, dev, memory.getLong(stat + StatxLayout.INO), fdBudget), rootFd, ids);
+            return new ShiftingNodes(new NodeTable(rootFd, dev, memory.getLong(stat + StatxLayout.INO), fdBudget, fileHandles),
+                    rootFd, ids);
         } finally {
             memory.freeMemory(stat);
         }

@@ -21,7 +21,7 @@ final class Lookups {
         this.attributes = attributes;
     }
 
-    /** A lookup of one name in a directory: an entry_out at {@code out}. */
+    /** A lookup of one name in a directory (the request's node, {@code b.node}): an entry_out at {@code out}. */
     int lookup(int directoryFd, long name, RequestBuffers b, long out) {
         if (isDotOrDotDot(name)) {
             return -Errno.ENOENT;  // never sent without export support; refused so nothing climbs out
@@ -30,17 +30,20 @@ final class Lookups {
         if (fd < 0) {
             return fd;
         }
-        return remember(fd, b, out);
+        return remember(fd, name, b, out);
     }
 
-    /** Makes (or finds) the node of an O_PATH fd, which it takes over, and writes its entry_out. */
-    int remember(int fd, RequestBuffers b, long out) {
+    /**
+     * Makes (or finds) the node of an O_PATH fd, which it takes over, and writes its entry_out.
+     * {@code name} is what the fd was opened as in the request's node ({@code b.node}): the node's place.
+     */
+    int remember(int fd, long name, RequestBuffers b, long out) {
         int result = attributes.stat(fd, b.stat);
         if (result < 0) {
             calls.close(fd);
             return result;
         }
-        Node node = nodes.lookedUp(fd, attributes.device(b.stat), MEMORY.getLong(b.stat + StatxLayout.INO));
+        Node node = nodes.lookedUp(fd, attributes.device(b.stat), MEMORY.getLong(b.stat + StatxLayout.INO), b.node, name);
         attributes.entry(out, node.id, b.stat);
         return FuseProtocol.ENTRY_OUT;
     }

@@ -3,8 +3,11 @@ package dev.idshift.backend.fuse;
 /**
  * One kernel inode of the mount: a source inode, known by (device, inode number). Every operation on
  * it goes through an fd of that inode, never through a path, so a rename or an unlink of its names
- * does not lose it. The node holds either an O_PATH fd for as long as the kernel remembers it, or,
- * past the server's fd budget, the inode's file handle, opened for each request (NodeTable.pin).
+ * does not lose it. The node holds an O_PATH fd for as long as the kernel remembers it, or, past the
+ * server's fd budget, the inode's file handle, opened for each request (NodeTable.pin); on a source
+ * without file handles (an overlay without nfs_export, say), past the budget, the name it was last
+ * looked up by in its parent's node ({@link #place}), opened from the parent for each request and
+ * checked to still be this inode.
  */
 final class Node {
     final long id;
@@ -13,6 +16,10 @@ final class Node {
     /** A native struct file_handle of the inode when {@link #fd} is -1, else 0. */
     final long handle;
     final long device;
+    /** Where a node with neither fd nor handle is found again: set and read under NodeTable's lock. */
+    Place place;
+    /** How many nodes' places name this node as their parent: it stays while any does (NodeTable's lock). */
+    int placed;
     final long inode;
     /** How many LOOKUP-type replies named this node and FORGET has not yet taken back (under NodeTable's lock). */
     long lookups;
@@ -23,6 +30,10 @@ final class Node {
      */
     long backingId;
     int backingUsers;
+
+    /** A parent node and one name in it (bytes, without the NUL). */
+    record Place(Node parent, byte[] name) {
+    }
 
     Node(long id, int fd, long handle, long device, long inode) {
         this.id = id;

@@ -22,6 +22,8 @@ final class RequestBuffers {
     final long small;
     /** getdents64's output. */
     final long dirents;
+    /** The node the request being handled names (a lookup's or a make's parent directory). */
+    Node node;
     /** The umask this thread's (unshared) fs_struct has now; -1 before the first create. */
     int umask = -1;
 

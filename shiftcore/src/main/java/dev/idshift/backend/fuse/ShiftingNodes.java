@@ -120,9 +120,11 @@ final class ShiftingNodes {
         if (fd < 0) {
             return fd;
         }
+        b.node = node;
         try {
             return onNode(opcode, node, fd, arg, b, out, device);
         } finally {
+            b.node = null;
             nodes.unpin(node, fd);
         }
     }
@@ -154,9 +156,9 @@ final class ShiftingNodes {
             case FuseProtocol.RMDIR:
                 return calls.unlinkat(fd, arg, Linux.AT_REMOVEDIR);
             case FuseProtocol.RENAME:
-                return rename(fd, memory.getLong(arg), arg + 8, 0);
+                return rename(node, fd, memory.getLong(arg), arg + 8, 0);
             case FuseProtocol.RENAME2:
-                return rename(fd, memory.getLong(arg), arg + 16, memory.getInt(arg + 8));
+                return rename(node, fd, memory.getLong(arg), arg + 16, memory.getInt(arg + 8));
             case FuseProtocol.LINK:
                 return link(fd, memory.getLong(arg), arg + 8, b, out);
             case FuseProtocol.OPEN:
@@ -352,7 +354,7 @@ final class ShiftingNodes {
             calls.unlinkat(parentFd, name, type == Linux.S_IFDIR ? Linux.AT_REMOVEDIR : 0);
             return result;
         }
-        return lookups.remember(fd, b, out);
+        return lookups.remember(fd, name, b, out);
     }
 
     /**
@@ -382,7 +384,7 @@ final class ShiftingNodes {
             }
             return result;
         }
-        int length = lookups.remember(fd, b, out);
+        int length = lookups.remember(fd, name, b, out);
         if (length < 0) {
             calls.close(openFd);
             return length;
@@ -412,7 +414,7 @@ final class ShiftingNodes {
         return calls.fchmodat(Linux.AT_FDCWD, b.procPath(fd), created & 07777);
     }
 
-    private int rename(int oldParentFd, long newParentId, long names, int flags) {
+    private int rename(Node oldParent, int oldParentFd, long newParentId, long names, int flags) {
         long newName = names + memory.getStringLength(names) + 1;
         if (Lookups.isDotOrDotDot(names) || Lookups.isDotOrDotDot(newName)) {
             return -Errno.EINVAL;
@@ -426,7 +428,15 @@ final class ShiftingNodes {
             return newParentFd;
         }
         try {
-            return calls.renameat2(oldParentFd, names, newParentFd, newName, flags);
+            int result = calls.renameat2(oldParentFd, names, newParentFd, newName, flags);
+            if (result == 0) {
+                // Nodes found by name (no fd, no handle) are found by the new one from now on.
+                nodes.moved(newParent, newParentFd, newName);
+                if ((flags & Linux.RENAME_EXCHANGE) != 0) {
+                    nodes.moved(oldParent, oldParentFd, names);
+                }
+            }
+            return result;
         } finally {
             nodes.unpin(newParent, newParentFd);
         }

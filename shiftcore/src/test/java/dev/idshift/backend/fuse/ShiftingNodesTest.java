@@ -99,6 +99,57 @@ class ShiftingNodesTest {
         assertEquals(-Errno.ESTALE, nodes.handle(buffers, -1), "a handle-only node of a deleted file is stale");
     }
 
+    private int getattr(long node) {
+        writer.request(FuseProtocol.GETATTR, node, 0, 0).u32(0).u32(0).u64(0);
+        return nodes.handle(buffers, -1);
+    }
+
+    private static long openFds() throws Exception {
+        try (java.util.stream.Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+            return fds.count();
+        }
+    }
+
+    @Test
+    void pastTheFdBudgetWithoutFileHandlesNodesAreFoundAgainByName() throws Exception {
+        nodes = FuseSession.nodesOf(rootFd, new IdTranslation(IdMapParser.parseColonList("0:100000:65536"),
+                IdMapParser.parseColonList("0:100000:65536")), 1, false);
+        Files.createDirectories(source.resolve("dir/a/b"));
+        Files.writeString(source.resolve("dir/a/b/file"), "deep");
+        for (int i = 0; i < 300; i++) {
+            Files.createFile(source.resolve("dir/f" + i));
+        }
+        long dir = lookup(ROOT, "dir");  // the budget's one fd
+        long a = lookup(dir, "a");
+        long b = lookup(a, "b");
+        long file = lookup(b, "file");
+        assertEquals(FuseProtocol.ATTR_OUT, getattr(file), "opened again through its placed parents");
+        assertEquals(4, memory.getLong(out(16 + 8)), "the file's size");
+        assertEquals(lookup(ROOT, "inside"), lookup(ROOT, "hard"), "hard links: still one node");
+
+        long before = openFds();
+        for (int i = 0; i < 300; i++) {
+            assertTrue(lookup(dir, "f" + i) > ROOT);
+        }
+        assertEquals(before, openFds(), "300 more nodes, no more fds");
+
+        writer.request(FuseProtocol.FORGET, a, 0, 0).u64(1);
+        nodes.handle(buffers, -1);
+        assertEquals(FuseProtocol.ATTR_OUT, getattr(file), "a forgotten parent stays while a placed child needs it");
+
+        writer.request(FuseProtocol.RENAME, a, 0, 0).u64(dir).name("b").name("b2");
+        assertEquals(0, nodes.handle(buffers, -1));
+        assertTrue(Files.exists(source.resolve("dir/b2/file")));
+        assertEquals(FuseProtocol.ATTR_OUT, getattr(file), "after a rename through the mount, found by the new name");
+
+        Files.move(source.resolve("dir/b2/file"), source.resolve("dir/b2/elsewhere"));
+        assertEquals(-Errno.ESTALE, getattr(file), "renamed behind the server's back: stale");
+        Files.writeString(source.resolve("dir/b2/file"), "another inode");
+        assertEquals(-Errno.ESTALE, getattr(file), "its old name now another inode's: still stale, never that inode");
+        assertEquals(file, lookup(lookup(dir, "b2"), "elsewhere"), "looked up by its new name: the same node");
+        assertEquals(FuseProtocol.ATTR_OUT, getattr(file), "and found by that name from then on");
+    }
+
     @Test
     void newEntriesGetTheCallersOnDiskIdsAndCreateNeverTakesOverAnExistingFile() throws Exception {
         long caller = 100000 + 1234;  // host uid of on-disk 1234
