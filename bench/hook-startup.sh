@@ -7,6 +7,10 @@
 #   idshift-25   bin/idshift hook on the Temurin 25 JDK (if installed)
 #   idshift-fuse bin/idshift hook on JDK 17 with dev.idshift.backend=fuse: the rootfs served by a
 #                FUSE server the hook starts (its JVM start and mount are in the time)
+#   daemon       bin/idshift hook (prestart + poststop) with `idshift daemon` running: the stages go
+#                to its hook channel (kernel backend)
+#   fuse-daemon  the same with dev.idshift.backend=fuse: the daemon hands the mount to its spare
+#                FUSE server (started beforehand, warm) instead of starting one
 # and prints each one's median and p90, the ms it adds over no-hook and over native-C (the floor for
 # doing the same mount work), and its ratio to native-C. Note: no-hook is not the floor: with its
 # rootfs owned by nobody, runc does a little more work than with a shifted one.
@@ -20,8 +24,12 @@ jdk25=$(ls -d /usr/lib/jvm/temurin-25-jdk-* 2>/dev/null | head -1 || true)
 work=$(mktemp -d /tmp/idshift-bench-XXXXXX)
 chmod 755 "$work"
 ids=""
+daemon_pid=""
 cleanup() {
     for id in $ids; do runc delete -f "$id" >/dev/null 2>&1 || true; done
+    if [ -n "$daemon_pid" ]; then kill "$daemon_pid" 2>/dev/null || true; wait "$daemon_pid" 2>/dev/null || true; fi
+    IDSHIFT_RUN_DIR=$work/run-jvm "$idshift" gc --older-than 0 >/dev/null 2>&1 || true
+    IDSHIFT_RUN_DIR=$work/run-daemon "$idshift" gc --older-than 0 >/dev/null 2>&1 || true
     rm -rf --one-file-system "$work"
 }
 trap cleanup EXIT INT TERM
@@ -45,15 +53,28 @@ bundle() {
    "maskedPaths":["/proc/kcore","/proc/keys","/proc/timer_list"],"readonlyPaths":["/proc/sys","/proc/sysrq-trigger"]}}
 JSON
 }
+# Each path its own run directory: none of these touch /run/idshift (or a daemon serving it).
+mkdir -p "$work/run-jvm" "$work/run-daemon"
+JAVA17=/usr/lib/jvm/java-17-openjdk-amd64/bin/java
+hook_at() {  # RUN-DIR: the hook object for any stage (the stage comes from the state)
+    echo "{\"path\":\"$idshift\",\"args\":[\"idshift\",\"hook\"],\"env\":[\"IDSHIFT_JAVA=$JAVA17\",\"IDSHIFT_RUN_DIR=$1\"]}"
+}
 variants="no-hook native-C idshift-17"
 bundle no-hook '{}'
 bundle native-C "{\"prestart\":[{\"path\":\"$work/native-hook\",\"args\":[\"native-hook\",\"$work/rootfs\"]}]}"
-bundle idshift-17 "{\"prestart\":[{\"path\":\"$idshift\",\"args\":[\"idshift\",\"hook\"],\"env\":[\"IDSHIFT_JAVA=/usr/lib/jvm/java-17-openjdk-amd64/bin/java\"]}]}"
+bundle idshift-17 "{\"prestart\":[$(hook_at "$work/run-jvm")]}"
 variants="$variants idshift-fuse"
-bundle idshift-fuse "{\"prestart\":[{\"path\":\"$idshift\",\"args\":[\"idshift\",\"hook\"],\"env\":[\"IDSHIFT_JAVA=/usr/lib/jvm/java-17-openjdk-amd64/bin/java\"]}],\"poststop\":[{\"path\":\"$idshift\",\"args\":[\"idshift\",\"hook\"],\"env\":[\"IDSHIFT_JAVA=/usr/lib/jvm/java-17-openjdk-amd64/bin/java\"]}]}" '{"dev.idshift.backend":"fuse"}'
+bundle idshift-fuse "{\"prestart\":[$(hook_at "$work/run-jvm")],\"poststop\":[$(hook_at "$work/run-jvm")]}" '{"dev.idshift.backend":"fuse"}'
+variants="$variants daemon fuse-daemon"
+bundle daemon "{\"prestart\":[$(hook_at "$work/run-daemon")],\"poststop\":[$(hook_at "$work/run-daemon")]}"
+bundle fuse-daemon "{\"prestart\":[$(hook_at "$work/run-daemon")],\"poststop\":[$(hook_at "$work/run-daemon")]}" '{"dev.idshift.backend":"fuse"}'
+IDSHIFT_RUN_DIR=$work/run-daemon "$idshift" daemon --socket "$work/run-daemon/idshift.sock" >"$work/daemon.log" 2>&1 &
+daemon_pid=$!
+for _ in $(seq 1 300); do [ -f "$work/run-daemon/hookd/daemon.pid" ] && break; sleep 0.1; done
+[ -f "$work/run-daemon/hookd/daemon.pid" ] || { echo "bench: the daemon did not start: $(cat "$work/daemon.log")" >&2; exit 1; }
 if [ -n "$jdk25" ]; then
     variants="$variants idshift-25"
-    bundle idshift-25 "{\"prestart\":[{\"path\":\"$idshift\",\"args\":[\"idshift\",\"hook\"],\"env\":[\"IDSHIFT_JAVA=$jdk25/bin/java\"]}]}"
+    bundle idshift-25 "{\"prestart\":[{\"path\":\"$idshift\",\"args\":[\"idshift\",\"hook\"],\"env\":[\"IDSHIFT_JAVA=$jdk25/bin/java\",\"IDSHIFT_RUN_DIR=$work/run-jvm\"]}]}"
 fi
 
 # Warm up (builds each JDK's class-data archive once) and check every hook really shifts.
@@ -66,6 +87,9 @@ for variant in $variants; do
     case $variant in no-hook) want=65534:65534 ;; *) want=0:0 ;; esac
     if [ "$owner" != "$want" ]; then echo "bench: $variant sees / as '$owner', expected $want" >&2; exit 1; fi
 done
+
+# The daemon's first FUSE start made a spare server: let it warm up, as on a host that has run one before.
+sleep 3
 
 now_ns() { date +%s%N; }
 for round in $(seq 1 "$rounds"); do
@@ -93,4 +117,6 @@ awk -v order="$variants" '
             printf "%-12s %10.1f %8.1f %17.1f %18.1f %13.2fx\n", name, med[name], pct(name, 0.9),
                 med[name] - med["no-hook"], med[name] - med["native-C"], med[name] / med["native-C"]
         }
+        printf "FUSE / kernel backend: without the daemon %.2fx (idshift-fuse / idshift-17), with it %.2fx (fuse-daemon / daemon)\n",
+            med["idshift-fuse"] / med["idshift-17"], med["fuse-daemon"] / med["daemon"]
     }' "$work/samples"

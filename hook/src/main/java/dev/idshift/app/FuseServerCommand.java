@@ -1,5 +1,6 @@
 package dev.idshift.app;
 
+import dev.idshift.backend.fuse.FuseServerProcesses;
 import java.util.List;
 
 /**
@@ -10,7 +11,21 @@ public final class FuseServerCommand {
     /** The internal subcommand, served by {@code cli.FuseServe}. */
     public static final String NAME = "__fuse-serve";
 
+    /** The daemon's spare servers, once it has set them up; null in a short-lived process. */
+    private static volatile FuseServerProcesses spares;
+
     private FuseServerCommand() {
+    }
+
+    /** Where this process gets its FUSE servers: the daemon's spares if it keeps them, else a new process each. */
+    public static FuseServerProcesses processes() {
+        FuseServerProcesses pool = spares;
+        return pool != null ? pool : FuseServerProcesses.fresh(argv());
+    }
+
+    /** The daemon: FUSE servers come from {@code pool} from now on (SpareFuseServers). */
+    public static void useSpares(FuseServerProcesses pool) {
+        spares = pool;
     }
 
     /** The command that starts a server: the launcher the JVM was started by, and {@link #NAME}. */

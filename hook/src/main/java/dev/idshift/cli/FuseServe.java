@@ -8,34 +8,78 @@ import dev.idshift.backend.MountAccess;
 import dev.idshift.backend.fuse.FuseRegistry;
 import dev.idshift.backend.fuse.FuseServer;
 import dev.idshift.backend.fuse.IdTranslation;
+import dev.idshift.backend.fuse.SpareFuseServers;
 import java.io.FileOutputStream;
 import java.io.FileDescriptor;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 
 /**
  * {@code idshift __fuse-serve ENTRY SRC DST UIDMAP GIDMAP FLAGS}: the FUSE server process, started
- * (through FuseMounts.start, with app.FuseServerCommand's argv) by {@code idshift mount --backend
+ * (through FuseMounts.start, with app.FuseServerCommand's processes) by {@code idshift mount --backend
  * fuse}, the hook, precreate and the daemon; never by people.
+ * {@code idshift __fuse-serve --spare}: a spare the daemon keeps (SpareFuseServers): it warms up,
+ * then reads the same six arguments from stdin (NUL-separated, up to EOF) and serves; an EOF with
+ * none (the daemon let it go, or is gone) and it exits.
  */
 public final class FuseServe {
     public static final String COMMAND = FuseServerCommand.NAME;
+
+    /** Training rounds of a spare: enough for its request paths to be compiled before its first mount. */
+    private static final int SPARE_WARM_UP_ROUNDS = 300;
 
     private FuseServe() {
     }
 
     public static int run(String[] args) {
+        if (args.length == 2 && args[1].equals(SpareFuseServers.SPARE_OPTION)) {
+            return spare();
+        }
         if (args.length != 7) {
             System.err.println("idshift: " + COMMAND + " is internal: ENTRY SRC DST UIDMAP GIDMAP FLAGS (e.g. rw,nosuid,nodev)");
             return ExitCode.USAGE;
         }
+        return serve(args[1], args[2], args[3], args[4], args[5], args[6]);
+    }
+
+    private static int spare() {
+        if (FuseTraining.warmUp(SPARE_WARM_UP_ROUNDS) != ExitCode.OK) {
+            return ExitCode.SYSTEM;
+        }
+        byte[] input;
+        try {
+            input = System.in.readAllBytes();
+        } catch (IOException e) {
+            return ExitCode.OK;  // nobody to serve
+        }
+        if (input.length == 0) {
+            return ExitCode.OK;  // let go unused
+        }
+        String[] fields = new String(input, StandardCharsets.UTF_8).split("\0", -1);
+        if (fields.length != 6) {
+            System.err.println("idshift: " + COMMAND + " " + SpareFuseServers.SPARE_OPTION + ": expected 6 NUL-separated arguments, got "
+                    + fields.length);
+            return ExitCode.USAGE;
+        }
+        try {
+            // From now on a server like any other: its messages go to its own log.
+            System.setErr(new PrintStream(new FileOutputStream(FuseRegistry.logOf(Path.of(fields[0])).toFile(), true), true,
+                    StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            System.err.println("idshift: " + COMMAND + ": cannot open the log in " + fields[0] + ": " + e.getMessage());
+        }
+        return serve(fields[0], fields[1], fields[2], fields[3], fields[4], fields[5]);
+    }
+
+    private static int serve(String entryPath, String source, String target, String uidMap, String gidMap, String flags) {
         PrintStream readiness = new PrintStream(new FileOutputStream(FileDescriptor.out), true, StandardCharsets.UTF_8);
         try {
-            Path entry = Path.of(args[1]);
-            IdTranslation ids = new IdTranslation(IdMapParser.parseColonList(args[4]), IdMapParser.parseColonList(args[5]));
+            Path entry = Path.of(entryPath);
+            IdTranslation ids = new IdTranslation(IdMapParser.parseColonList(uidMap), IdMapParser.parseColonList(gidMap));
             FuseRegistry registry = new FuseRegistry(entry.getParent().getParent());
-            return FuseServer.serve(registry, entry, args[2], args[3], ids, MountAccess.parse(args[6]), readiness);
+            return FuseServer.serve(registry, entry, source, target, ids, MountAccess.parse(flags), readiness);
         } catch (RuntimeException e) {
             readiness.println(e.getMessage());
             return ErrorReporter.report(e, COMMAND, System.err);

@@ -3,13 +3,20 @@ package dev.idshift.cli;
 import dev.idshift.app.ExitCode;
 import dev.idshift.idmap.IdMapParser;
 import dev.idshift.backend.fuse.DirectFuse;
+import dev.idshift.backend.fuse.FuseMountRecord;
+import dev.idshift.backend.fuse.FuseRegistry;
 import dev.idshift.backend.fuse.IdTranslation;
+import dev.idshift.backend.kernel.MountInfo;
 import dev.idshift.sys.Linux;
 import dev.idshift.sys.Syscalls;
 import dev.idshift.sys.files.FileSyscalls;
+import dev.idshift.sys.files.ProcFiles;
+import dev.idshift.sys.processes.ProcessStat;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.stream.Stream;
 
 /**
  * {@code idshift __train-fuse}: loads what a FUSE server loads before it serves (the filesystem, a
@@ -23,6 +30,11 @@ final class FuseTraining {
     }
 
     static int run() {
+        return warmUp(1);
+    }
+
+    /** The training, {@code rounds} times over (a spare server compiles its request paths so). */
+    static int warmUp(int rounds) {
         Path source = null;
         int rootFd = -1;
         try {
@@ -30,7 +42,17 @@ final class FuseTraining {
             Files.writeString(source.resolve("file"), "x");
             rootFd = FileSyscalls.get().openat2(Linux.AT_FDCWD, source.toString(), Linux.O_PATH | Linux.O_DIRECTORY, 0, "training");
             IdTranslation ids = new IdTranslation(IdMapParser.parseColonList("0:100000:65536"), IdMapParser.parseColonList("0:100000:65536"));
-            DirectFuse.train(rootFd, ids);
+            DirectFuse.train(rootFd, ids, rounds);
+            // What a server does around serving: its record written and read back, mountinfo, limits.
+            long pid = ProcessHandle.current().pid();
+            FuseRegistry registry = new FuseRegistry(source.resolve("run"));
+            Path entry = registry.newEntry();
+            registry.save(entry, new FuseMountRecord(entry.getFileName().toString(), pid, ProcessStat.startTimeOf(pid),
+                    source.toString(), source.toString()));
+            registry.serving(source.toString());
+            registry.remove(entry);
+            MountInfo.deviceAt("/");
+            ProcFiles.read("/proc/sys/fs/nr_open");
             return ExitCode.OK;
         } catch (IOException | RuntimeException | LinkageError e) {
             System.err.println("idshift: FUSE training: " + e);
@@ -38,10 +60,11 @@ final class FuseTraining {
         } finally {
             Syscalls.get().close(rootFd);
             if (source != null) {
-                try {
-                    Files.deleteIfExists(source.resolve("file"));
-                    Files.deleteIfExists(source);
-                } catch (IOException ignored) {
+                try (Stream<Path> files = Files.walk(source)) {
+                    for (Path file : (Iterable<Path>) files.sorted(Comparator.reverseOrder())::iterator) {
+                        Files.deleteIfExists(file);
+                    }
+                } catch (IOException | java.io.UncheckedIOException ignored) {
                     // a temp dir left behind is harmless
                 }
             }

@@ -67,7 +67,7 @@ final class FuseViews {
     /** In the private namespace: the server's mount, cloned detached (nodev and all), the original detached. */
     private Fd serveAndClone(String source, String mountPoint, IdMap uidMap, IdMap gidMap, boolean readonly) {
         MountCalls mounts = MountCalls.kernel();
-        FuseMounts.start(FuseServerCommand.argv(), servers, source, mountPoint, uidMap, gidMap, HandedOutMounts.access(readonly));
+        FuseMounts.start(FuseServerCommand.processes(), servers, source, mountPoint, uidMap, gidMap, HandedOutMounts.access(readonly));
         try {
             Fd view = mounts.openTree(Linux.AT_FDCWD, mountPoint, Linux.OPEN_TREE_CLONE | Linux.OPEN_TREE_CLOEXEC, mountPoint);
             try {

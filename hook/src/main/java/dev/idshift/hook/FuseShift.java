@@ -34,7 +34,7 @@ public final class FuseShift {
         // Only this (root) hook reaches the host's copy: 0700, no group (the container gets a clone).
         Path mountPoint = store.newMountPoint(key, "rootfs", -1);
         try {
-            FuseMounts.start(FuseServerCommand.argv(), servers, rootfs, mountPoint.toString(), plan.uid().mountMap(),
+            FuseMounts.start(FuseServerCommand.processes(), servers, rootfs, mountPoint.toString(), plan.uid().mountMap(),
                     plan.gid().mountMap(), bundle.config().root().readonly());
             store.save(new StagingRecord(key, System.currentTimeMillis(), List.of(new StagedMount(rootfs, mountPoint.toString(), "/")),
                     new StagingRecord.ContainerProcess(containerId, pid, StagingStore.processStartTime(pid))));

@@ -166,7 +166,7 @@ final class PrecreateStage {
         }
         if (fuse) {
             // The runtime binds the staged view into the container; poststop detaches it and stops the server.
-            FuseMounts.start(FuseServerCommand.argv(), FuseRegistry.fromEnvironment(), source.toString(), mountPoint.toString(),
+            FuseMounts.start(FuseServerCommand.processes(), FuseRegistry.fromEnvironment(), source.toString(), mountPoint.toString(),
                     plan.uid().mountMap(), plan.gid().mountMap(), false);
         }
         staged.add(new StagedMount(source.toString(), mountPoint.toString(), destination));

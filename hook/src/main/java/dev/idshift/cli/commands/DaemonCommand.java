@@ -1,6 +1,8 @@
 package dev.idshift.cli.commands;
 
 import dev.idshift.app.ExitCode;
+import dev.idshift.app.FuseServerCommand;
+import dev.idshift.backend.fuse.SpareFuseServers;
 import dev.idshift.daemon.DaemonServer;
 import dev.idshift.daemon.protocol.Protocol;
 import dev.idshift.marks.MarkStore;
@@ -37,11 +39,24 @@ public final class DaemonCommand implements Callable<Integer> {
             System.err.println("idshift: daemon: no hook channel (hooks will start a JVM each): " + e.getMessage());
         }
         HookChannel channel = hooks;
+        // FUSE servers this daemon starts (hooks' FUSE containers) come warm from a spare. Not started
+        // by bin/idshift, it has no server command: FUSE then fails as it would have, with that reason.
+        SpareFuseServers spareServers = null;
+        try {
+            spareServers = new SpareFuseServers(FuseServerCommand.argv(), System.err);
+            FuseServerCommand.useSpares(spareServers);
+        } catch (IllegalStateException e) {
+            System.err.println("idshift: daemon: no spare FUSE servers: " + e.getMessage());
+        }
+        SpareFuseServers spares = spareServers;
         Runtime.getRuntime().addShutdownHook(new Thread(new Runnable() {
             @Override
             public void run() {
                 if (channel != null) {
                     channel.close();
+                }
+                if (spares != null) {
+                    spares.close();
                 }
                 server.stop();
             }

@@ -112,7 +112,7 @@ public final class MountCommand implements Callable<Integer> {
                         + " namespace; run idshift mount as root, or leave --backend auto (the daemon makes a FUSE view itself where the kernel will not idmap)");
             }
             realSource = directory(source, "SRC");
-            FuseMountRecord server = FuseMounts.start(FuseServerCommand.argv(), FuseRegistry.fromEnvironment(),
+            FuseMountRecord server = FuseMounts.start(FuseServerCommand.processes(), FuseRegistry.fromEnvironment(),
                     realSource.toString(), realTarget.toString(), maps.uidMap(), maps.gidMap(), maps.access());
             how = "FUSE, server pid " + server.pid() + (chosen == Backend.AUTO ? "; " + how : "");
         } else if (viaDaemon || !privileged()) {

@@ -27,25 +27,33 @@ public final class DirectFuse {
 
     /**
      * Answers a few requests on {@code rootFd}'s tree (which must hold a file named "file") without
-     * mounting: loads what a server loads, for a class-data archive ({@code idshift __train-fuse}).
+     * mounting, {@code rounds} times: loads what a server loads, for a class-data archive
+     * ({@code idshift __train-fuse}, one round), and compiles its request paths (a spare server).
      */
-    public static void train(int rootFd, IdTranslation ids) {
+    public static void train(int rootFd, IdTranslation ids, int rounds) {
         ShiftingNodes nodes = FuseSession.nodesOf(rootFd, ids, -1);
         RequestBuffers buffers = new RequestBuffers();
         RequestWriter writer = new RequestWriter(buffers);
-        writer.request(FuseProtocol.LOOKUP, FuseProtocol.ROOT_ID, 0, 0).name("file");
-        nodes.handle(buffers, -1);
-        writer.request(FuseProtocol.LOOKUP, FuseProtocol.ROOT_ID, 0, 0).name("missing");
-        nodes.handle(buffers, -1);
-        writer.request(FuseProtocol.GETATTR, FuseProtocol.ROOT_ID, 0, 0).u32(0).u32(0).u64(0);
-        nodes.handle(buffers, -1);
-        writer.request(FuseProtocol.OPENDIR, FuseProtocol.ROOT_ID, 0, 0).u32(0).u32(0);
-        nodes.handle(buffers, -1);
-        long directory = com.kenai.jffi.MemoryIO.getInstance().getLong(buffers.reply + FuseProtocol.OUT_HEADER);
-        writer.request(FuseProtocol.READDIRPLUS, FuseProtocol.ROOT_ID, 0, 0).u64(directory).u64(0).u32(65536);
-        nodes.handle(buffers, -1);
-        writer.request(FuseProtocol.RELEASEDIR, FuseProtocol.ROOT_ID, 0, 0).u64(directory);
-        nodes.handle(buffers, -1);
+        for (int round = 0; round < rounds; round++) {
+            writer.request(FuseProtocol.LOOKUP, FuseProtocol.ROOT_ID, 0, 0).name("file");
+            nodes.handle(buffers, -1);
+            long file = com.kenai.jffi.MemoryIO.getInstance().getLong(buffers.reply + FuseProtocol.OUT_HEADER);
+            writer.request(FuseProtocol.GETATTR, file, 0, 0).u32(0).u32(0).u64(0);
+            nodes.handle(buffers, -1);
+            writer.request(FuseProtocol.FORGET, file, 0, 0).u64(1);
+            nodes.handle(buffers, -1);
+            writer.request(FuseProtocol.LOOKUP, FuseProtocol.ROOT_ID, 0, 0).name("missing");
+            nodes.handle(buffers, -1);
+            writer.request(FuseProtocol.GETATTR, FuseProtocol.ROOT_ID, 0, 0).u32(0).u32(0).u64(0);
+            nodes.handle(buffers, -1);
+            writer.request(FuseProtocol.OPENDIR, FuseProtocol.ROOT_ID, 0, 0).u32(0).u32(0);
+            nodes.handle(buffers, -1);
+            long directory = com.kenai.jffi.MemoryIO.getInstance().getLong(buffers.reply + FuseProtocol.OUT_HEADER);
+            writer.request(FuseProtocol.READDIRPLUS, FuseProtocol.ROOT_ID, 0, 0).u64(directory).u64(0).u32(65536);
+            nodes.handle(buffers, -1);
+            writer.request(FuseProtocol.RELEASEDIR, FuseProtocol.ROOT_ID, 0, 0).u64(directory);
+            nodes.handle(buffers, -1);
+        }
         XattrIds.carriesIds(XattrIds.CAPABILITY);
     }
 

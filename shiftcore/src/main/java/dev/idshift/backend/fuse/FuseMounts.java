@@ -9,14 +9,12 @@ import dev.idshift.sys.SyscallException;
 import dev.idshift.sys.mounts.MountCalls;
 import dev.idshift.sys.processes.ProcessStat;
 import java.io.BufferedReader;
-import java.io.File;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -41,38 +39,27 @@ public final class FuseMounts {
      * Starts a server for {@code source} on {@code target} and returns once it is mounted, setuid files
      * and device nodes working as in a container's rootfs.
      *
-     * @param serverCommand the command that runs {@code FuseServer} ({@code idshift __fuse-serve})
-     * @param uids          on-disk uid -> host uid
-     * @param gids          on-disk gid -> host gid
+     * @param servers where the server process comes from ({@code idshift __fuse-serve}, new or spare)
+     * @param uids    on-disk uid -> host uid
+     * @param gids    on-disk gid -> host gid
      * @throws IllegalStateException naming the server's own error, with nothing left mounted or running
      */
-    public static FuseMountRecord start(List<String> serverCommand, FuseRegistry registry, String source, String target,
+    public static FuseMountRecord start(FuseServerProcesses servers, FuseRegistry registry, String source, String target,
                                         IdMap uids, IdMap gids, boolean readonly) {
-        return start(serverCommand, registry, source, target, uids, gids, MountAccess.CONTAINER.withReadonly(readonly));
+        return start(servers, registry, source, target, uids, gids, MountAccess.CONTAINER.withReadonly(readonly));
     }
 
     /** As above, with setuid files and device nodes allowed or not as {@code access} says. */
-    public static FuseMountRecord start(List<String> serverCommand, FuseRegistry registry, String source, String target,
+    public static FuseMountRecord start(FuseServerProcesses servers, FuseRegistry registry, String source, String target,
                                         IdMap uids, IdMap gids, MountAccess access) {
         Path entry = registry.newEntry();
-        List<String> command = new ArrayList<>();
-        command.add("setsid");
-        command.addAll(serverCommand);
-        command.add(entry.toString());
-        command.add(source);
-        command.add(target);
-        command.add(uids.toString());
-        command.add(gids.toString());
-        command.add(access.words());
-        ProcessBuilder builder = new ProcessBuilder(command)
-                .redirectInput(new File("/dev/null"))
-                .redirectError(ProcessBuilder.Redirect.appendTo(FuseRegistry.logOf(entry).toFile()));
+        List<String> arguments = List.of(entry.toString(), source, target, uids.toString(), gids.toString(), access.words());
         Process server;
         try {
-            server = builder.start();
+            server = servers.start(arguments, FuseRegistry.logOf(entry));
         } catch (IOException e) {
             registry.remove(entry);
-            throw new UncheckedIOException("cannot start the FUSE server (" + command.get(1) + "): " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot start the FUSE server (" + servers.describe() + "): " + e.getMessage(), e);
         }
         String answer = firstLine(server);
         if (FuseServer.READY.equals(answer)) {
