@@ -104,19 +104,14 @@ for round in $(seq 1 "$rounds"); do
 done
 
 echo "runc run of /bin/true, userns 0->100000, $rounds alternated rounds each ($(nproc) cores, kernel $(uname -r))"
-awk -v order="$variants" '
-    { n[$1]++; v[$1, n[$1]] = $2 / 1000 }
-    function sortv(name,   i, j, t) { for (i = 1; i <= n[name]; i++) for (j = i + 1; j <= n[name]; j++) if (v[name, j] < v[name, i]) { t = v[name, i]; v[name, i] = v[name, j]; v[name, j] = t } }
-    function pct(name, p,   k) { k = int(p * (n[name] - 1) + 0.5) + 1; return v[name, k] }
+awk -v order="$variants" -f "$repo/bench/percentiles.awk" "$work/samples" | awk '
+    { name[++count] = $1; med[$1] = $2; p90[$1] = $3 }
     END {
-        count = split(order, names, " ")
-        for (i = 1; i <= count; i++) { sortv(names[i]); med[names[i]] = pct(names[i], 0.5) }
         printf "%-12s %10s %8s %17s %18s %14s\n", "variant", "median ms", "p90 ms", "+ms vs no-hook", "+ms vs native-C", "x native-C"
         for (i = 1; i <= count; i++) {
-            name = names[i]
-            printf "%-12s %10.1f %8.1f %17.1f %18.1f %13.2fx\n", name, med[name], pct(name, 0.9),
-                med[name] - med["no-hook"], med[name] - med["native-C"], med[name] / med["native-C"]
+            n = name[i]
+            printf "%-12s %10.1f %8.1f %17.1f %18.1f %13.2fx\n", n, med[n], p90[n], med[n] - med["no-hook"], med[n] - med["native-C"], med[n] / med["native-C"]
         }
         printf "FUSE / kernel backend: without the daemon %.2fx (idshift-fuse / idshift-17), with it %.2fx (fuse-daemon / daemon)\n",
             med["idshift-fuse"] / med["idshift-17"], med["fuse-daemon"] / med["daemon"]
-    }' "$work/samples"
+    }'

@@ -15,8 +15,9 @@
 #                plain-daemon   the same with the daemon
 # crun runs inside `unshare -m` with a pure cgroup2 tree (this VM's hybrid layout), in every crun
 # variant alike. podman: vfs storage, cgroupfs, `run --rm`, in its own storage root under the work dir.
-# Usage: [KEEP=1] bench/lifecycle.sh [ROUNDS]   (default 11; root, runc, crun, podman, busybox-static, gcc;
-# KEEP=1 keeps the work directory, with the daemon's log, for a look afterwards)
+# Usage: [KEEP=1] [VARIANTS="runc-no-hook runc-daemon ..."] bench/lifecycle.sh [ROUNDS]   (default 11; root,
+# runc, crun, podman, busybox-static, gcc; KEEP=1 keeps the work directory, with the daemon's log, for a
+# look afterwards; VARIANTS runs only those, by the names below: keep each runtime's no-hook for its column)
 set -eu
 rounds=${1:-11}
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -122,10 +123,11 @@ run_variant() {  # VARIANT ID
         podman-rootfs-daemon) podman_run daemon yes ;;
         podman-plain-jvm) podman_run jvm no ;;
         podman-plain-daemon) podman_run daemon no ;;
+        *) echo "bench: no variant named $1" >&2; return 1 ;;
     esac
 }
-variants="runc-no-hook runc-C-hook runc-jvm runc-daemon crun-no-hook crun-C-hook crun-jvm crun-daemon
-          podman-no-hook podman-rootfs-jvm podman-rootfs-daemon podman-plain-jvm podman-plain-daemon"
+variants=${VARIANTS:-"runc-no-hook runc-C-hook runc-jvm runc-daemon crun-no-hook crun-C-hook crun-jvm crun-daemon
+          podman-no-hook podman-rootfs-jvm podman-rootfs-daemon podman-plain-jvm podman-plain-daemon"}
 
 # Warm up every variant twice (class-data archives, podman's storage, the daemon's JIT) and check
 # that each really runs.
@@ -176,31 +178,21 @@ for round in $(seq 1 "$rounds"); do
 done
 
 echo "container lifecycle (run + delete of /bin/true), userns 0->100000, $rounds alternated rounds ($(nproc) cores, kernel $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg))"
-awk -v order="$(echo $variants)" '
-    { n[$1]++; v[$1, n[$1]] = $2 / 1000 }
-    function sortv(name,   i, j, t) { for (i = 1; i <= n[name]; i++) for (j = i + 1; j <= n[name]; j++) if (v[name, j] < v[name, i]) { t = v[name, i]; v[name, i] = v[name, j]; v[name, j] = t } }
-    function pct(name, p,   k) { k = int(p * (n[name] - 1) + 0.5) + 1; return v[name, k] }
+awk -v order="$(echo $variants)" -f "$repo/bench/percentiles.awk" "$work/samples" | awk '
+    { name[++count] = $1; med[$1] = $2; p90[$1] = $3 }
     END {
-        count = split(order, names, " ")
-        for (i = 1; i <= count; i++) { sortv(names[i]); med[names[i]] = pct(names[i], 0.5) }
         printf "%-22s %10s %8s %16s\n", "variant", "median ms", "p90 ms", "+ms vs no-hook"
         for (i = 1; i <= count; i++) {
-            name = names[i]; base = name; sub(/-.*/, "", base); base = base "-no-hook"
-            printf "%-22s %10.1f %8.1f %16.1f\n", name, med[name], pct(name, 0.9), med[name] - med[base]
+            base = name[i]; sub(/-.*/, "", base); base = base "-no-hook"
+            if (base in med) printf "%-22s %10.1f %8.1f %16.1f\n", name[i], med[name[i]], p90[name[i]], med[name[i]] - med[base]
+            else printf "%-22s %10.1f %8.1f %16s\n", name[i], med[name[i]], p90[name[i]], "-"
         }
-    }' "$work/samples"
+    }'
 echo
 echo "one hook stage alone (poststop), $((rounds * 5)) alternated rounds"
-awk -v order="stage-floor stage-noop stage-daemon" '
-    { n[$1]++; v[$1, n[$1]] = $2 / 1000 }
-    function sortv(name,   i, j, t) { for (i = 1; i <= n[name]; i++) for (j = i + 1; j <= n[name]; j++) if (v[name, j] < v[name, i]) { t = v[name, i]; v[name, i] = v[name, j]; v[name, j] = t } }
-    function pct(name, p,   k) { k = int(p * (n[name] - 1) + 0.5) + 1; return v[name, k] }
+awk -v order="stage-floor stage-noop stage-daemon" -f "$repo/bench/percentiles.awk" "$work/stage-samples" | awk '
+    { name[++count] = $1; med[$1] = $2; p90[$1] = $3 }
     END {
-        count = split(order, names, " ")
-        for (i = 1; i <= count; i++) { sortv(names[i]); med[names[i]] = pct(names[i], 0.5) }
         printf "%-22s %10s %8s %16s\n", "variant", "median ms", "p90 ms", "+ms vs floor"
-        for (i = 1; i <= count; i++) {
-            name = names[i]
-            printf "%-22s %10.1f %8.1f %16.1f\n", name, med[name], pct(name, 0.9), med[name] - med["stage-floor"]
-        }
-    }' "$work/stage-samples"
+        for (i = 1; i <= count; i++) printf "%-22s %10.1f %8.1f %16.1f\n", name[i], med[name[i]], p90[name[i]], med[name[i]] - med["stage-floor"]
+    }'
