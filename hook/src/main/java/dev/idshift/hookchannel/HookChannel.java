@@ -27,24 +27,34 @@ import java.util.concurrent.TimeUnit;
  *   RUN/hookd/requests    FIFO 0600: one line per request, "PID STAGE" (STAGE "-": from the state)
  *   RUN/hookd/daemon.pid  "PID STARTTIME": written last when ready, removed first when stopping
  *   RUN/hookd/PID.req     the launcher's stdin (state or config); claimed by renaming it to PID.work
- *   RUN/hookd/PID.reply   FIFO the launcher reads: "E line" (stderr) ..., "X CODE"
- *   RUN/hookd/PID.out     precreate only: empty file the launcher holds open; we write its stdout there
+ *   RUN/hookd/PID.out     empty file the launcher holds open; the answer is written into it (renamed
+ *                         PID.done meanwhile): "E line" (stderr) ..., "O" (stdout follows), "X CODE", stdout
  * </pre>
  *
  * Why a FIFO and files: a request line is under PIPE_BUF, so concurrent launchers' lines never
  * interleave, and the payload (a config can be larger than a pipe) travels in a file. The claim
  * (rename) decides who does the work: a launcher that timed out removes PID.req; if that fails, the
- * daemon had taken it. The launcher's side and its timeouts are in bin/idshift.
+ * daemon had taken it. The answer needs no FIFO of the launcher's (a mkfifo process each): the
+ * launcher waits for a signal (SIGCONT, sent through a pidfd taken before the requester was checked)
+ * or its own timer, whichever comes first. Delivery is claimed by a rename too (PID.out to PID.done;
+ * a launcher giving up renames it away first). The launcher's side and its timeouts are in bin/idshift.
  */
 public final class HookChannel implements AutoCloseable {
     /** How many requests run at once: each is mostly syscalls; two cores here. */
     private static final int WORKERS = 4;
     /** How often files of launchers killed mid-request are swept (besides at start). */
     private static final long SWEEP_INTERVAL_NS = 60_000_000_000L;
+    /**
+     * Present when this host's env(1) can unblock signals ({@code --default-signal}, coreutils
+     * 8.31+): a launcher started with SIGCHLD/SIGCONT blocked (crun's createRuntime) then runs itself
+     * again through it instead of falling back to a JVM.
+     */
+    static final String ENV_MARKER = "env-default-signal";
 
     private final Path directory;
     private final Path requests;
     private final Path pidFile;
+    private final Path envMarker;
     private final PrintStream log;
     private final ExecutorService workers;
     private volatile boolean stopped;
@@ -55,6 +65,7 @@ public final class HookChannel implements AutoCloseable {
         this.directory = directoryOf(runDirectory);
         this.requests = directory.resolve("requests");
         this.pidFile = directory.resolve("daemon.pid");
+        this.envMarker = directory.resolve(ENV_MARKER);
         this.log = log;
         this.workers = new ThreadPoolExecutor(WORKERS, WORKERS, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<Runnable>(),
                 new java.util.concurrent.ThreadFactory() {
@@ -85,6 +96,10 @@ public final class HookChannel implements AutoCloseable {
             prepareDirectory();
             Files.deleteIfExists(pidFile);
             Files.deleteIfExists(requests);
+            Files.deleteIfExists(envMarker);
+            if (envUnblocksSignals()) {
+                Files.write(envMarker, new byte[0]);
+            }
             Process mkfifo = new ProcessBuilder("mkfifo", "-m", "600", requests.toString()).redirectErrorStream(true).start();
             String output = new String(mkfifo.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
             if (mkfifo.waitFor() != 0) {
@@ -110,6 +125,20 @@ public final class HookChannel implements AutoCloseable {
         reader.setDaemon(true);
         reader.start();
         log.println("idshift: daemon: hook channel ready in " + directory);
+    }
+
+    /** Whether `env --default-signal=CONT true` works here (see ENV_MARKER). */
+    private static boolean envUnblocksSignals() {
+        try {
+            Process env = new ProcessBuilder("env", "--default-signal=CHLD,CONT", "true").redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            return env.waitFor(10, TimeUnit.SECONDS) && env.exitValue() == 0;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
     }
 
     /** RUN/hookd as a real directory, owned by root, 0700 (a symlink or another owner is refused). */
@@ -208,6 +237,7 @@ public final class HookChannel implements AutoCloseable {
         try {
             Files.deleteIfExists(pidFile);
             Files.deleteIfExists(requests);
+            Files.deleteIfExists(envMarker);
             Files.deleteIfExists(directory);
         } catch (java.nio.file.DirectoryNotEmptyException e) {
             // a launcher's files: it removes them itself, or the next daemon does

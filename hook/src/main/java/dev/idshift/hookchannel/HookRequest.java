@@ -10,14 +10,13 @@ import dev.idshift.staging.StagingStore;
 import dev.idshift.sys.Linux;
 import dev.idshift.sys.SyscallException;
 import dev.idshift.sys.Syscalls;
-import dev.idshift.sys.files.FileSyscalls;
 import dev.idshift.sys.files.ProcFiles;
 import dev.idshift.sys.namespaces.UserNamespaceOwner;
+import dev.idshift.sys.processes.Pidfds;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -36,7 +35,7 @@ import java.util.Map;
  * process cannot reach the channel at all (its directory is 0700 root), so this is a second wall.
  */
 final class HookRequest {
-    /** A reply line (E ... and X CODE) must stay under PIPE_BUF to reach the launcher in one write. */
+    /** How much of the hook's stderr the answer carries (the launcher reads it a byte at a time). */
     private static final int MAX_REPLY = 4000;
 
     private final long pid;
@@ -90,41 +89,48 @@ final class HookRequest {
     void serve(PrintStream log, long received) {
         Path request = directory.resolve(pid + ".req");
         Path claimed = directory.resolve(pid + ".work");
-        Path reply = directory.resolve(pid + ".reply");
-        if (!requesterIsHostRoot()) {
-            log.println("idshift: daemon: hook channel: refused a request naming pid " + pid + ": not a process of host root");
-            return;
-        }
-        // The claim: from here on the launcher waits for us instead of running the hook itself.
+        // The pidfd first, then /proc: the process checked is the one we answer (wake) later, never a
+        // later process with its pid.
+        int pidfd;
         try {
-            Files.move(request, claimed, StandardCopyOption.ATOMIC_MOVE);
-        } catch (NoSuchFileException e) {
-            return;  // the launcher timed out and took it back, or a duplicate line
-        } catch (IOException e) {
-            log.println("idshift: daemon: hook channel: cannot claim " + request + ": " + e.getMessage());
-            return;
+            pidfd = Pidfds.get().open(pid);
+        } catch (SyscallException gone) {
+            return;  // no such process: a forged or stale line
         }
-        // Whatever happens from here, the reply FIFO's name goes: without an answer on it, the
-        // launcher's watchdog then ends the wait at once and the hook runs in the launcher's JVM.
         try {
-            work(claimed, reply, log, received);
+            if (!requesterIsHostRoot() || !Pidfds.get().alive(pidfd, "pid " + pid)) {
+                log.println("idshift: daemon: hook channel: refused a request naming pid " + pid + ": not a process of host root");
+                return;
+            }
+            // The claim: from here on the launcher waits for us instead of running the hook itself.
+            try {
+                Files.move(request, claimed, StandardCopyOption.ATOMIC_MOVE);
+            } catch (NoSuchFileException e) {
+                return;  // the launcher timed out and took it back, or a duplicate line
+            } catch (IOException e) {
+                log.println("idshift: daemon: hook channel: cannot claim " + request + ": " + e.getMessage());
+                return;
+            }
+            work(claimed, pidfd, log, received);
         } finally {
-            deleteQuietly(reply);
+            Syscalls.get().close(pidfd);
         }
     }
 
-    private void work(Path claimed, Path reply, PrintStream log, long received) {
+    private void work(Path claimed, int pidfd, PrintStream log, long received) {
+        Path out = directory.resolve(pid + ".out");
         byte[] input;
         try {
             input = readRootFile(claimed);
         } catch (IOException e) {
             log.println("idshift: daemon: hook channel: " + e.getMessage());
+            answer(out, pidfd, null);  // no answer: the launcher runs the hook itself at once
             return;
         } finally {
             deleteQuietly(claimed);
         }
         pauseForTests();
-        if (!Files.exists(reply, LinkOption.NOFOLLOW_LINKS)) {
+        if (!Files.exists(out, LinkOption.NOFOLLOW_LINKS)) {
             return;  // the launcher gave up meanwhile (we were stopped or slow) and runs the hook itself
         }
         long started = System.nanoTime();
@@ -132,13 +138,13 @@ final class HookRequest {
         ByteArrayOutputStream stderr = new ByteArrayOutputStream();
         String[] args = stage.equals("-") ? new String[] {"hook"} : new String[] {"hook", stage};
         int code;
-        try (PrintStream out = new PrintStream(stdout, false, StandardCharsets.UTF_8);
+        try (PrintStream stdoutStream = new PrintStream(stdout, false, StandardCharsets.UTF_8);
              PrintStream err = new PrintStream(stderr, true, StandardCharsets.UTF_8)) {
-            code = HookMain.run(args, new ByteArrayInputStream(input), out, err, Long.toString(pid));
-            out.flush();
+            code = HookMain.run(args, new ByteArrayInputStream(input), stdoutStream, err, Long.toString(pid));
+            stdoutStream.flush();
         }
         long worked = System.nanoTime();
-        boolean delivered = deliver(reply, directory.resolve(pid + ".out"), code, stdout.toByteArray(), stderr.toString(StandardCharsets.UTF_8));
+        boolean delivered = answer(out, pidfd, reply(code, stdout.toByteArray(), stderr.toString(StandardCharsets.UTF_8)));
         if (ErrorReporter.debug()) {
             log.println("idshift: daemon: hook channel: pid " + pid + " " + stage + ": exit " + code + " in "
                     + (worked - started) / 1_000 + " us (taken " + (started - received) / 1_000 + " us after the request came, answered "
@@ -146,6 +152,61 @@ final class HookRequest {
         }
         if (!delivered && code == 0 && stdout.size() > 0) {
             undoPrecreate(stdout.toByteArray(), log);
+        }
+    }
+
+    /** The answer as the launcher reads it: "E line"... (stderr), "O" if stdout follows, "X CODE", then stdout. */
+    private static byte[] reply(int code, byte[] stdout, String stderr) {
+        StringBuilder text = new StringBuilder();
+        for (String line : stderr.split("\n")) {
+            if (!line.isEmpty() && text.length() + line.length() < MAX_REPLY) {
+                text.append("E ").append(line).append('\n');
+            }
+        }
+        if (stdout.length > 0) {
+            text.append("O\n");
+        }
+        text.append("X ").append(code).append('\n');
+        ByteArrayOutputStream whole = new ByteArrayOutputStream();
+        whole.writeBytes(text.toString().getBytes(StandardCharsets.UTF_8));
+        whole.writeBytes(stdout);
+        return whole.toByteArray();
+    }
+
+    /**
+     * Delivers {@code reply} (null: none, the launcher is to run the hook itself) into PID.out, which
+     * the launcher made and holds open, then wakes it (SIGCONT through the pidfd). Delivery is
+     * claimed by renaming PID.out to PID.done: a launcher that gives up renames PID.out away first,
+     * so exactly one of us wins. The launcher takes the answer as complete when both names are gone.
+     *
+     * @return whether the launcher gets the answer
+     */
+    private boolean answer(Path out, int pidfd, byte[] reply) {
+        Path done = directory.resolve(pid + ".done");
+        try {
+            Files.move(out, done, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            return false;  // NoSuchFile: the launcher gave up and runs the hook itself
+        }
+        boolean written = false;
+        try {
+            if (reply != null) {
+                PosixFileAttributes attributes = Files.readAttributes(done, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+                if (attributes.isRegularFile() && (Integer) Files.getAttribute(done, "unix:uid", LinkOption.NOFOLLOW_LINKS) == 0) {
+                    Files.write(done, reply, LinkOption.NOFOLLOW_LINKS, java.nio.file.StandardOpenOption.WRITE,
+                            java.nio.file.StandardOpenOption.TRUNCATE_EXISTING);
+                    written = true;
+                }
+            }
+        } catch (IOException e) {
+            written = false;
+        } finally {
+            deleteQuietly(done);  // the launcher reads it through the fd it holds
+        }
+        try {
+            return Pidfds.get().signal(pidfd, Linux.SIGCONT, "pid " + pid) && written;
+        } catch (SyscallException e) {
+            return false;
         }
     }
 
@@ -176,64 +237,6 @@ final class HookRequest {
             throw new IOException(file + " is not a regular file owned by root: refusing it");
         }
         return Files.readAllBytes(file);
-    }
-
-    /**
-     * Stdout (precreate's config) into PID.out, which the launcher made and holds open; then the
-     * reply on PID.reply, opened without blocking: no reader means the launcher gave up.
-     *
-     * @return whether the launcher got it
-     */
-    private static boolean deliver(Path reply, Path out, int code, byte[] stdout, String stderr) {
-        FileSyscalls files = FileSyscalls.get();
-        Syscalls sys = Syscalls.get();
-        StringBuilder text = new StringBuilder();
-        try {
-            if (stdout.length > 0) {
-                PosixFileAttributes attributes = Files.readAttributes(out, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-                if (!attributes.isRegularFile() || (Integer) Files.getAttribute(out, "unix:uid", LinkOption.NOFOLLOW_LINKS) != 0) {
-                    return false;
-                }
-                Files.write(out, stdout);
-                text.append("O\n");
-            }
-        } catch (IOException e) {
-            return false;
-        } finally {
-            deleteQuietly(out);  // the launcher reads it through the fd it holds
-        }
-        for (String line : stderr.split("\n")) {
-            if (!line.isEmpty() && text.length() + line.length() < MAX_REPLY) {
-                text.append("E ").append(line).append('\n');
-            }
-        }
-        text.append("X ").append(code).append('\n');
-        int fd;
-        try {
-            fd = files.open(reply.toString(), Linux.O_WRONLY | Linux.O_NONBLOCK | Linux.O_NOFOLLOW);
-        } catch (SyscallException gone) {
-            return false;  // ENXIO: nobody reads (the launcher timed out); ENOENT: it cleaned up
-        }
-        try {
-            if (!isRootFifo(reply)) {
-                return false;
-            }
-            // O_RDWR through our fd never blocks, whatever the launcher does meanwhile; the reply fits a pipe.
-            try (RandomAccessFile writer = new RandomAccessFile("/proc/self/fd/" + fd, "rw")) {
-                writer.write(text.toString().getBytes(StandardCharsets.UTF_8));
-            }
-            return true;
-        } catch (IOException e) {
-            return false;
-        } finally {
-            sys.close(fd);
-            deleteQuietly(reply);
-        }
-    }
-
-    private static boolean isRootFifo(Path path) throws IOException {
-        PosixFileAttributes attributes = Files.readAttributes(path, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-        return attributes.isOther() && (Integer) Files.getAttribute(path, "unix:uid", LinkOption.NOFOLLOW_LINKS) == 0;
     }
 
     /** A precreate whose launcher gave up meanwhile ran the hook itself: our staging is nobody's. */

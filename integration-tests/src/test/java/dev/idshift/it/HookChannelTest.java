@@ -65,7 +65,7 @@ class HookChannelTest {
         }
         try (Stream<Path> entries = Files.list(hookd)) {
             return entries.map(path -> path.getFileName().toString())
-                    .filter(name -> !name.equals("requests") && !name.equals("daemon.pid")).sorted().toList();
+                    .filter(name -> !name.equals("requests") && !name.equals("daemon.pid") && !name.equals("env-default-signal")).sorted().toList();
         }
     }
 
@@ -288,12 +288,12 @@ class HookChannelTest {
         }
     }
 
-    /** Waits until a launcher's request has been taken: its reply FIFO is there and its .req is gone. */
+    /** Waits until a launcher's request has been taken: its answer file is there and its .req is gone. */
     private static void awaitClaim(Path run) throws Exception {
         long deadline = System.nanoTime() + 30_000_000_000L;
         while (System.nanoTime() < deadline) {
             List<String> files = leftovers(run);
-            if (files.stream().anyMatch(name -> name.endsWith(".reply")) && files.stream().noneMatch(name -> name.endsWith(".req"))) {
+            if (files.stream().anyMatch(name -> name.endsWith(".out")) && files.stream().noneMatch(name -> name.endsWith(".req"))) {
                 return;
             }
             Thread.sleep(10);

@@ -26,8 +26,18 @@ public final class Pidfds {
      * zombie counts: its pid is not free for reuse until it is reaped).
      */
     public boolean alive(int pidfd, String subject) {
+        return signal(pidfd, 0, subject);
+    }
+
+    /**
+     * pidfd_send_signal(pidfd, signal, NULL, 0) to the process the pidfd names (never to a later
+     * process with its pid).
+     *
+     * @return false when that process has exited (ESRCH)
+     */
+    public boolean signal(int pidfd, int signal, String subject) {
         Syscalls sys = Syscalls.get();
-        long result = sys.raw(SyscallTable.PIDFD_SEND_SIGNAL, pidfd, 0, 0, 0, 0);
+        long result = sys.raw(SyscallTable.PIDFD_SEND_SIGNAL, pidfd, signal, 0, 0, 0);
         if (result == 0) {
             return true;
         }
