@@ -72,6 +72,9 @@ public final class HookMain {
             if (OciReader.looksLikeConfig(document) || named == HookStage.PRECREATE) {
                 context = "hook (precreate)";
                 PrecreateStage.run(document, StagingStore.fromEnvironment(), out, ParentRuntime.parentPid(hookProcess));
+                if (!dryRun) {
+                    sweepGoneStaging(err);
+                }
                 return ExitCode.OK;
             }
             OciState state = OciReader.state(document);
@@ -91,6 +94,9 @@ public final class HookMain {
                     } else {
                         store.recordContainer(key, state.id(), state.pid());
                     }
+                }
+                if (!dryRun) {
+                    sweepGoneStaging(err);
                 }
                 return ExitCode.OK;
             }
@@ -176,6 +182,20 @@ public final class HookMain {
             return null;
         }
         return OciReader.readConfig(json, bundle.resolve("config.json").toString()).annotations().get(IdshiftAnnotations.STAGING);
+    }
+
+    /**
+     * Staging of other containers that are gone for sure (a create that failed runs no poststop),
+     * removed now rather than at the next gc. Never fails the stage: gc is still there.
+     */
+    private static void sweepGoneStaging(PrintStream err) {
+        try {
+            for (String key : GoneStaging.sweep(StagingStore.fromEnvironment())) {
+                debug(err, "removed staging " + key + ": its container is gone");
+            }
+        } catch (RuntimeException e) {
+            debug(err, "could not sweep staging of gone containers: " + e.getMessage());
+        }
     }
 
     private static void debug(PrintStream err, String line) {

@@ -111,7 +111,14 @@ final class HookRequest {
                 log.println("idshift: daemon: hook channel: cannot claim " + request + ": " + e.getMessage());
                 return;
             }
-            work(claimed, pidfd, log, received);
+            try {
+                work(claimed, pidfd, log, received);
+            } catch (RuntimeException | Error e) {
+                // Whatever broke, the launcher is told at once (no answer: it runs the hook itself),
+                // not left to its work timeout. A no-op if it was answered already.
+                answer(directory.resolve(pid + ".out"), pidfd, null);
+                throw e;
+            }
         } finally {
             Syscalls.get().close(pidfd);
         }

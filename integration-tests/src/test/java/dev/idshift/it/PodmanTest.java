@@ -145,6 +145,58 @@ class PodmanTest {
         }
     }
 
+    /**
+     * The next hook stage that deals with staging (here another container's precreate) removes the
+     * staging of a create that failed, without a gc. It keeps what is not gone for sure: a staging
+     * directory with no record yet (a precreate in progress), and a container created but not
+     * started (`podman container init`: its precreate caller has exited, but runc's init waits
+     * pivoted into the staged rootfs), which then starts and runs.
+     */
+    @Test
+    void aLaterStageRemovesTheStagingOfAFailedCreateAndKeepsWhatIsNotGone() throws Exception {
+        try (Scratch scratch = new Scratch()) {
+            Path run = scratch.dir("run");
+            try (Podman podman = Podman.in(scratch, List.of("--env", "IDSHIFT_RUN_DIR=" + run))) {
+                Path rootfs = Rootfs.create(scratch.dir("rootfs"));
+                List<String> failing = new ArrayList<>(withRm(ENABLE));
+                failing.addAll(List.of("--entrypoint", "/no/such/binary"));
+                Exec.Result failed = podman.run(failing, 100000, rootfs, "true");
+                List<String> failedState = listing(run.resolve("state"));
+                List<String> failedStaging = listing(run.resolve("staging"));
+                Path inProgress = Files.createDirectories(run.resolve("staging/0123456789abcdef0123456789abcdef"));
+
+                String name = "idshift-it-init-" + ProcessHandle.current().pid();
+                List<String> create = new ArrayList<>(List.of("create", "--name", name, "--uidmap", "0:100000:65536", "--gidmap",
+                        "0:100000:65536", "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=4096:4096", "--net", "none"));
+                create.addAll(ENABLE);
+                create.addAll(List.of("--rootfs", rootfs.toString(), "/bin/stat", "-c", "%u:%g", "/"));
+                try {
+                    Exec.ok(podman.command(create.toArray(new String[0])));
+                    Exec.ok(podman.command("init", name));
+                    List<String> initialized = new ArrayList<>(listing(run.resolve("state")));
+                    Exec.Result later = podman.run(withRm(ENABLE), 100000, rootfs, "true");
+                    List<String> afterLater = listing(run.resolve("state"));
+                    Exec.Result started = Exec.run(podman.command("start", "--attach", name), null, java.util.Map.of(), 120);
+
+                    assertNotEquals(0, failed.exit(), failed.describe());
+                    assertEquals(1, failedState.size(), "precreate staged, and no poststop came: " + failedState);
+                    assertEquals(1, failedStaging.size(), failedStaging.toString());
+                    assertEquals(0, later.exit(), later.describe());
+                    assertEquals(1, initialized.size(), "podman init's precreate removed the failed create's staging: " + initialized);
+                    assertEquals(initialized, afterLater, "the created, not started container keeps its staging");
+                    assertTrue(Files.isDirectory(inProgress), "a staging directory without a record is left to gc's grace");
+                    assertEquals(0, started.exit(), started.describe());
+                    assertEquals("0:0", started.stdout().trim(), started.describe());
+                } finally {
+                    Exec.run(podman.command("rm", "--force", name), null, java.util.Map.of(), 120);
+                    Files.deleteIfExists(inProgress);
+                }
+                assertEquals(List.of(), listing(run.resolve("state")), "its poststop removed the rest");
+                assertEquals(List.of(), listing(run.resolve("staging")));
+            }
+        }
+    }
+
     private static List<String> listing(Path directory) throws java.io.IOException {
         if (!Files.isDirectory(directory)) {
             return List.of();

@@ -367,20 +367,24 @@ public final class StagingStore {
     }
 
     /**
-     * Whether KEY's container is gone: it reached poststart and its init has exited (or the pid now
-     * belongs to another process); or it never reached poststart and the process that ran precreate
-     * (podman) has exited, so no runtime will start it (a create that failed runs no poststop); or it
-     * never reached poststart within {@code graceMs} (no creator known, or one that lives on: CRI-O).
+     * Whether KEY's container is gone for sure, no grace period needed: it reached poststart and its
+     * init has exited (or the pid now belongs to another process); or it never reached poststart, the
+     * process that ran precreate (podman) has exited, so no runtime will start it (a create that
+     * failed runs no poststop), and no process is pivoted into its rootfs (a container created but
+     * not started, see StagedRootfsUsers). A record without either (CRI-O) is never gone for sure.
      */
-    public static boolean isStale(StagingRecord record, long nowMs, long graceMs) {
+    public static boolean isGone(StagingRecord record) {
         if (record.container() == null) {
-            if (record.creator() != null && processStartTime(record.creator().pid()) != record.creator().startTime()) {
-                return true;
-            }
-            return nowMs - record.createdAtMs() >= graceMs;
+            return record.creator() != null && processStartTime(record.creator().pid()) != record.creator().startTime()
+                    && !StagedRootfsUsers.anyUses(record);
         }
         long startTime = processStartTime(record.container().pid());
         return startTime < 0 || startTime != record.container().startTime();
+    }
+
+    /** gc's rule: gone (above), or never reached poststart within {@code graceMs}. */
+    public static boolean isStale(StagingRecord record, long nowMs, long graceMs) {
+        return isGone(record) || (record.container() == null && nowMs - record.createdAtMs() >= graceMs);
     }
 
     /** Field 22 of /proc/PID/stat (start time in clock ticks since boot), or -1 if there is no such process. */

@@ -78,6 +78,28 @@ class StagingStoreTest {
         assertEquals(gone, started.creator(), "withContainer keeps the creator");
     }
 
+    /**
+     * Creator gone, never started, but a process is pivoted into the staged rootfs (a container
+     * created, not started): not gone for sure, only stale past the grace. Here the staged rootfs
+     * is "/", every process's root.
+     */
+    @Test
+    void notGoneWhileAProcessHasItsRootOnTheStagedRootfs() throws Exception {
+        Process exited = new ProcessBuilder("true").start();
+        exited.waitFor();
+        StagingRecord.Creator gone = new StagingRecord.Creator(exited.pid(), 1);
+        String key = StagingStore.newKey();
+        StagingRecord created = new StagingRecord(key, 10_000, List.of(new StagedMount("/src", "/", "/")), null, gone);
+        StagingRecord volumeOnly = new StagingRecord(key, 10_000, List.of(new StagedMount("/src", "/", "/data")), null, gone);
+
+        assertTrue(StagedRootfsUsers.anyUses(created));
+        assertFalse(StagingStore.isGone(created), "a process is pivoted into it");
+        assertFalse(StagingStore.isStale(created, 10_500, 600_000));
+        assertTrue(StagingStore.isStale(created, 610_000, 600_000), "past the grace all the same");
+        assertFalse(StagedRootfsUsers.anyUses(volumeOnly), "only the rootfs tells");
+        assertTrue(StagingStore.isGone(volumeOnly));
+    }
+
     @Test
     void removeIsIdempotentAndKeysAreChecked() throws Exception {
         StagingStore store = new StagingStore(root);

@@ -1,0 +1,38 @@
+package dev.idshift.hook;
+
+import dev.idshift.backend.fuse.FuseRegistry;
+import dev.idshift.staging.StagingRecord;
+import dev.idshift.staging.StagingStore;
+import java.nio.file.NoSuchFileException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Staging of containers that are gone for sure (StagingStore.isGone), removed by the next hook
+ * stage that deals with staging, so that a create that failed (the runtime then runs no poststop)
+ * does not leave its mounts until a `gc`. Only records count: a staging directory without one is a
+ * precreate in progress (it records once its mounts are made), which only gc's grace period may
+ * judge.
+ */
+final class GoneStaging {
+    private GoneStaging() {
+    }
+
+    /** @return the keys removed */
+    static List<String> sweep(StagingStore store) {
+        List<String> removed = new ArrayList<>();
+        for (String key : store.keys()) {
+            StagingRecord record;
+            try {
+                record = store.load(key);
+            } catch (NoSuchFileException e) {
+                continue;  // removed meanwhile by its poststop
+            }
+            if (StagingStore.isGone(record)) {
+                FuseShift.remove(store, FuseRegistry.fromEnvironment(), key);
+                removed.add(key);
+            }
+        }
+        return removed;
+    }
+}
