@@ -2,6 +2,7 @@ package dev.idshift.cli;
 
 import dev.idshift.app.ExitCode;
 import dev.idshift.hook.HookMain;
+import dev.idshift.hook.HookTraining;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -24,25 +25,13 @@ final class Training {
     static int run() {
         Path bundle = null;
         try {
-            bundle = Files.createTempDirectory("idshift-train-");
-            Files.createDirectory(bundle.resolve("rootfs"));
-            // The annotation makes the plan non-trivial even though our own uid_map is the identity.
-            String config = "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\",\"readonly\":false},"
-                    + "\"mounts\":[{\"destination\":\"/proc\",\"type\":\"proc\",\"source\":\"proc\",\"options\":[\"nosuid\"]}],"
-                    + "\"linux\":{\"namespaces\":[{\"type\":\"user\"},{\"type\":\"mount\"}],"
-                    + "\"uidMappings\":[{\"containerID\":0,\"hostID\":100000,\"size\":65536}],"
-                    + "\"gidMappings\":[{\"containerID\":0,\"hostID\":100000,\"size\":65536}],"
-                    + "\"maskedPaths\":[\"/proc/kcore\"],\"readonlyPaths\":[\"/proc/sys\"]},"
-                    + "\"annotations\":{\"dev.idshift.fsidmap\":\"0:300000:65536\"}}";
-            Files.writeString(bundle.resolve("config.json"), config);
-            String state = "{\"ociVersion\":\"1.0.2\",\"id\":\"training\",\"status\":\"creating\",\"pid\":"
-                    + ProcessHandle.current().pid() + ",\"bundle\":\"" + bundle + "\"}";
+            int code = HookTraining.walk(1);
             PrintStream quiet = new PrintStream(new ByteArrayOutputStream());
-            int code = HookMain.run(new String[] {"hook"}, new ByteArrayInputStream(state.getBytes(StandardCharsets.UTF_8)),
-                    quiet, quiet, true);
             HookMain.run(new String[] {"hook"}, new ByteArrayInputStream("{\"id\":1}".getBytes(StandardCharsets.UTF_8)),
                     quiet, quiet, true);
             // The precreate stage's read-and-write-back path (no user namespace: nothing is mounted).
+            bundle = Files.createTempDirectory("idshift-train-");
+            Files.createDirectory(bundle.resolve("rootfs"));
             String precreate = "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"" + bundle.resolve("rootfs") + "\"},"
                     + "\"process\":{\"args\":[\"sh\"]},\"annotations\":{\"dev.idshift.enable\":\"true\"}}";
             HookMain.run(new String[] {"hook", "precreate"}, new ByteArrayInputStream(precreate.getBytes(StandardCharsets.UTF_8)),
@@ -57,7 +46,6 @@ final class Training {
         } finally {
             if (bundle != null) {
                 try {
-                    Files.deleteIfExists(bundle.resolve("config.json"));
                     Files.deleteIfExists(bundle.resolve("rootfs"));
                     Files.deleteIfExists(bundle);
                 } catch (IOException ignored) {

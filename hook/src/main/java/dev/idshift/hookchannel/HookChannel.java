@@ -1,5 +1,6 @@
 package dev.idshift.hookchannel;
 
+import dev.idshift.hook.HookTraining;
 import dev.idshift.sys.files.AtomicFiles;
 import dev.idshift.sys.processes.ProcessStat;
 import java.io.IOException;
@@ -44,6 +45,8 @@ public final class HookChannel implements AutoCloseable {
     private static final int WORKERS = 4;
     /** How often files of launchers killed mid-request are swept (besides at start). */
     private static final long SWEEP_INTERVAL_NS = 60_000_000_000L;
+    /** Dry-run hooks walked at start: past C1's compile threshold (200 calls) for what each request calls once. */
+    private static final int WARM_UP_WALKS = 300;
     /**
      * Present when this host's env(1) can unblock signals ({@code --default-signal}, coreutils
      * 8.31+): a launcher started with SIGCHLD/SIGCONT blocked (crun's createRuntime) then runs itself
@@ -124,7 +127,28 @@ public final class HookChannel implements AutoCloseable {
         }, "idshift-hookd-reader");
         reader.setDaemon(true);
         reader.start();
+        warmUp();
         log.println("idshift: daemon: hook channel ready in " + directory);
+    }
+
+    /**
+     * Compiles the hook's code before the first hooks come (see HookTraining): a background thread
+     * walks the dry-run hook WARM_UP_WALKS times (~1 s of one core, once). Requests are served meanwhile.
+     */
+    private void warmUp() {
+        Thread thread = new Thread(new Runnable() {
+            @Override
+            public void run() {
+                try {
+                    HookTraining.walk(WARM_UP_WALKS);
+                } catch (IOException | RuntimeException e) {
+                    log.println("idshift: daemon: hook channel: warming up: " + e.getMessage() + " (hooks are served all the same)");
+                }
+            }
+        }, "idshift-hookd-warmup");
+        thread.setDaemon(true);
+        thread.setPriority(Thread.MIN_PRIORITY);
+        thread.start();
     }
 
     /** Whether `env --default-signal=CONT true` works here (see ENV_MARKER). */

@@ -19,7 +19,9 @@ import picocli.CommandLine.Option;
         description = {"Removes staging mounts the precreate stage made for containers that are gone without a poststop",
             "(a failed start, a killed runtime): those whose container's init has exited; those that never reached",
             "poststart and whose precreate caller (podman) has exited, so nothing will start them (a failed create runs",
-            "no poststop); and those that never reached poststart within the grace period. Running containers keep theirs.",
+            "no poststop), unless a process is pivoted into their rootfs (created, not started); and those that never",
+            "reached poststart within the grace period. Running containers keep theirs. Hook stages remove the first two",
+            "kinds by themselves.",
             "/run is a tmpfs: a reboot needs no gc."})
 public final class GcCommand implements Callable<Integer> {
     @Option(names = "--older-than", paramLabel = "SECONDS", defaultValue = "600",
