@@ -202,6 +202,22 @@ class HookChannelTest {
         }
     }
 
+    /** `idshift install runc --env K=V` puts the environment into the hooks it adds; the path it names is the hooks' own. */
+    @Test
+    void installRuncWritesTheHooksEnvironment() throws Exception {
+        try (Scratch scratch = new Scratch()) {
+            Path bundle = scratch.dir("bundle");
+            Files.writeString(bundle.resolve("config.json"), "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"}}");
+            Exec.Result installed = Exec.run(List.of(Host.launcher().toString(), "install", "runc", "--bundle", bundle.toString(),
+                    "--env", "IDSHIFT_RUN_DIR=/run/idshift-isd"), null, Map.of("IDSHIFT_RUN_DIR", "/run/idshift-isd-other"), 60);
+
+            assertEquals(0, installed.exit(), installed.describe());
+            String json = Files.readString(bundle.resolve("config.json"));
+            assertEquals(2, json.split("\"env\":\\[\"IDSHIFT_RUN_DIR=/run/idshift-isd\"\\]", -1).length - 1, json);
+            assertTrue(installed.stdout().contains("note: the hooks use /run/idshift-isd, not this shell's"), installed.describe());
+        }
+    }
+
     /** `idshift doctor` says which path hooks with work take, for its run directory. */
     @Test
     void doctorSaysWhichPathHooksTake() throws Exception {

@@ -24,7 +24,7 @@ import picocli.CommandLine.Parameters;
             "  idshift install podman [--hooks-dir DIR] [--env K=V]...",
             "                                             hooks.d files: precreate shifts containers annotated",
             "                                             dev.idshift.enable=true; poststart/poststop clean up",
-            "  idshift install runc --bundle DIR          adds `idshift hook` to the bundle's config.json",
+            "  idshift install runc --bundle DIR [--env K=V]...   adds `idshift hook` to the bundle's config.json",
             "                                             (createRuntime, and poststop; also for crun)"})
 public final class InstallCommand implements Callable<Integer> {
     static final List<String> PODMAN_STAGES = List.of("precreate", "poststart", "poststop");
@@ -44,7 +44,7 @@ public final class InstallCommand implements Callable<Integer> {
     String stage;
 
     @Option(names = "--env", paramLabel = "K=V",
-            description = "podman: an environment variable for the hook (repeatable), e.g. IDSHIFT_RUN_DIR=/run/idshift-test"
+            description = "an environment variable for the hooks (repeatable), e.g. IDSHIFT_RUN_DIR=/run/idshift-test"
                     + " or IDSHIFT_JAVA=...; runtimes give hooks no other environment")
     List<String> env = new ArrayList<>();
 
@@ -65,13 +65,17 @@ public final class InstallCommand implements Callable<Integer> {
         }
     }
 
-    private void installHooksDir(String launcher) throws IOException {
+    private void checkEnv() {
         for (String each : env) {
             int equals = each.indexOf('=');
             if (equals <= 0 || each.substring(0, equals).indexOf(' ') >= 0) {
                 throw new BadInputException("--env: \"" + each + "\" is not K=V");
             }
         }
+    }
+
+    private void installHooksDir(String launcher) throws IOException {
+        checkEnv();
         Files.createDirectories(hooksDir);
         for (String hookStage : PODMAN_STAGES) {
             Map<String, Object> hook = new LinkedHashMap<>();
@@ -89,21 +93,30 @@ public final class InstallCommand implements Callable<Integer> {
             AtomicFiles.write(file, JsonTree.write(json));
             System.out.println("wrote " + file);
         }
-        System.out.println("stages with work will run through " + HookChannel.describe(runDirectory(env)));
+        describePath();
     }
 
-    /** The run directory the hooks will use: IDSHIFT_RUN_DIR from --env, else this process's. */
-    private static Path runDirectory(List<String> env) {
+    /**
+     * Which path the installed hooks' stages with work take. Runtimes give hooks only the hook's own
+     * env, so their run directory is IDSHIFT_RUN_DIR from --env, else the default, whatever ours is.
+     */
+    private void describePath() {
+        Path run = StagingStore.DEFAULT_ROOT;
         for (String each : env) {
             if (each.startsWith("IDSHIFT_RUN_DIR=") && each.length() > "IDSHIFT_RUN_DIR=".length()) {
-                return Path.of(each.substring("IDSHIFT_RUN_DIR=".length()));
+                run = Path.of(each.substring("IDSHIFT_RUN_DIR=".length()));
             }
         }
-        return StagingStore.fromEnvironment().root();
+        System.out.println("stages with work will run through " + HookChannel.describe(run));
+        if (!run.equals(StagingStore.fromEnvironment().root())) {
+            System.out.println("note: the hooks use " + run + ", not this shell's IDSHIFT_RUN_DIR " + StagingStore.fromEnvironment().root()
+                    + " (give --env IDSHIFT_RUN_DIR=... for another)");
+        }
     }
 
     @SuppressWarnings("unchecked")
     private void installIntoBundle(String launcher) throws IOException {
+        checkEnv();
         if (bundle == null) {
             throw new BadInputException("install runc needs --bundle DIR");
         }
@@ -123,7 +136,7 @@ public final class InstallCommand implements Callable<Integer> {
         // poststop too: with the FUSE backend it waits for the container's FUSE server and removes its staging.
         boolean changed = false;
         for (String each : List.of(stage, "poststop")) {
-            if (addHook(hooks, each, launcher)) {
+            if (addHook(hooks, each, launcher, env)) {
                 System.out.println("added idshift hook (" + each + ") to " + configFile);
                 changed = true;
             } else {
@@ -133,12 +146,12 @@ public final class InstallCommand implements Callable<Integer> {
         if (changed) {
             AtomicFiles.write(configFile, JsonTree.write(config.members()));
         }
-        System.out.println("stages with work will run through " + HookChannel.describe(StagingStore.fromEnvironment().root()));
+        describePath();
     }
 
-    /** Adds `idshift hook STAGE` to the hooks object unless the launcher already runs there. */
+    /** Adds `idshift hook STAGE` (with ENV, if any) to the hooks object unless the launcher already runs there. */
     @SuppressWarnings("unchecked")
-    private static boolean addHook(Map<String, Object> hooks, String stage, String launcher) {
+    private static boolean addHook(Map<String, Object> hooks, String stage, String launcher, List<String> env) {
         List<Object> entries = hooks.get(stage) instanceof List ? (List<Object>) hooks.get(stage) : new ArrayList<>();
         for (Object entry : entries) {
             if (entry instanceof Map && launcher.equals(((Map<String, Object>) entry).get("path"))) {
@@ -148,6 +161,9 @@ public final class InstallCommand implements Callable<Integer> {
         Map<String, Object> hook = new LinkedHashMap<>();
         hook.put("path", launcher);
         hook.put("args", List.of("idshift", "hook", stage));
+        if (!env.isEmpty()) {
+            hook.put("env", new ArrayList<Object>(env));
+        }
         entries.add(hook);
         hooks.put(stage, entries);
         return true;
