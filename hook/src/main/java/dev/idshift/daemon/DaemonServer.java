@@ -1,5 +1,6 @@
 package dev.idshift.daemon;
 
+import dev.idshift.backend.kernel.UsernsCache;
 import dev.idshift.daemon.protocol.Codec;
 import dev.idshift.daemon.protocol.Protocol;
 import dev.idshift.daemon.protocol.Response;

@@ -3,6 +3,7 @@ package dev.idshift.daemon;
 import dev.idshift.backend.IdmapUnsupportedException;
 import dev.idshift.backend.kernel.IdmappedTrees;
 import dev.idshift.backend.kernel.LayerMaps;
+import dev.idshift.backend.kernel.UsernsCache;
 import dev.idshift.daemon.protocol.Response;
 import dev.idshift.idmap.IdMap;
 import dev.idshift.marks.CallerIds;

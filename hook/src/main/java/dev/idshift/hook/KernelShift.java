@@ -37,8 +37,11 @@ final class KernelShift {
         try (UsernsPool namespaces = new UsernsPool()) {
             MountMaps rootMaps = new MountMaps(plan.uid().mountMap(), plan.gid().mountMap());
             // Made here, in the host's namespaces: the helper process must not start in the container's.
-            namespaces.offer(rootMaps, plan.reusesContainerUserns() ? UserNamespaces.openOf(pid)
-                    : UserNamespaces.createWithMaps(rootMaps.uids(), rootMaps.gids()));
+            if (plan.reusesContainerUserns()) {
+                namespaces.offer(rootMaps, UserNamespaces.openOf(pid));
+            } else {
+                namespaces.forMaps(rootMaps);
+            }
             if (ShiftedTrees.overlayAt(rootfs) != null) {
                 // Built here too: a layer stored differently needs a namespace of its own, whose helper
                 // process must start in the host's namespaces. The runtime's submounts are put back on top.

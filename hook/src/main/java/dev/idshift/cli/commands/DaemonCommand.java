@@ -3,6 +3,8 @@ package dev.idshift.cli.commands;
 import dev.idshift.app.ExitCode;
 import dev.idshift.app.FuseServerCommand;
 import dev.idshift.backend.fuse.SpareFuseServers;
+import dev.idshift.backend.kernel.UsernsCache;
+import dev.idshift.backend.kernel.UsernsPool;
 import dev.idshift.daemon.DaemonServer;
 import dev.idshift.daemon.protocol.Protocol;
 import dev.idshift.marks.MarkStore;
@@ -28,6 +30,9 @@ public final class DaemonCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         MarkCommand.requireRoot("daemon");
+        // A long-running process: every shift (hook channel precreates, nested overlays) borrows its
+        // helper user namespaces from one cache instead of starting a helper process each.
+        UsernsPool.shareThrough(new UsernsCache(64));
         DaemonServer server = new DaemonServer(socket != null ? socket : Protocol.socketFromEnvironment(),
                 MarkStore.fromEnvironment(), etc, System.err);
         // Root-run hooks hand their work to this warm JVM over the hook channel (a separate component).

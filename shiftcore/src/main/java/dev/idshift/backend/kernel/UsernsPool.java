@@ -12,6 +12,9 @@ import java.util.Map;
  * once per shift and closed together.
  */
 public final class UsernsPool implements AutoCloseable {
+    /** Set by a long-running process (the daemon): namespaces are then lent by this cache, not made per shift. */
+    private static volatile UsernsCache shared;
+
     private final Map<MountMaps, Fd> byMaps = new HashMap<>();
     private final List<Fd> owned = new ArrayList<>();
 
@@ -25,10 +28,19 @@ public final class UsernsPool implements AutoCloseable {
     public Fd forMaps(MountMaps maps) {
         Fd userns = byMaps.get(maps);
         if (userns == null) {
-            userns = UserNamespaces.createWithMaps(maps.uids(), maps.gids());
+            UsernsCache cache = shared;
+            userns = cache != null ? cache.usernsFor(maps.uids(), maps.gids()) : UserNamespaces.createWithMaps(maps.uids(), maps.gids());
             offer(maps, userns);
         }
         return userns;
+    }
+
+    /**
+     * Every pool of this process takes its namespaces from {@code cache} (each a duplicate fd it
+     * closes): a helper process costs ~5 ms, and a daemon sees the same few maps again and again.
+     */
+    public static void shareThrough(UsernsCache cache) {
+        shared = cache;
     }
 
     @Override

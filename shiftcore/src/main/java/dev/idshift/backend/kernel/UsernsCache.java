@@ -1,8 +1,7 @@
-package dev.idshift.daemon;
+package dev.idshift.backend.kernel;
 
 import dev.idshift.idmap.IdMap;
 import dev.idshift.sys.Fd;
-import dev.idshift.backend.kernel.UserNamespaces;
 import dev.idshift.sys.files.FileSyscalls;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -11,19 +10,20 @@ import java.util.function.BiFunction;
 
 /**
  * User namespaces carrying mount maps, kept by map: making one costs a helper process (~5 ms), and
- * a daemon sees the same few maps again and again. At most {@code capacity}; the least recently
+ * a daemon sees the same few maps again and again (its socket requests, and the precreate stages of
+ * its hook channel, through UsernsPool.shareThrough). At most {@code capacity}; the least recently
  * used is closed first.
  *
  * <p>Lends, never borrows out: a caller gets its own duplicate of the cached fd, taken under the
  * lock. A raw number handed out would be closed by a concurrent eviction, and the number could be
  * reused (another caller's namespace) before the caller's mount_setattr.
  */
-final class UsernsCache {
+public final class UsernsCache {
     private final int capacity;
     private final Map<String, Fd> byMaps = new LinkedHashMap<>(16, 0.75f, true);
     private final BiFunction<IdMap, IdMap, Fd> create;
 
-    UsernsCache(int capacity) {
+    public UsernsCache(int capacity) {
         this(capacity, new BiFunction<IdMap, IdMap, Fd>() {
             @Override
             public Fd apply(IdMap uidMap, IdMap gidMap) {
@@ -33,13 +33,13 @@ final class UsernsCache {
     }
 
     /** @param create makes a user namespace with these maps (tests pass any fd) */
-    UsernsCache(int capacity, BiFunction<IdMap, IdMap, Fd> create) {
+    public UsernsCache(int capacity, BiFunction<IdMap, IdMap, Fd> create) {
         this.capacity = capacity;
         this.create = create;
     }
 
     /** A user namespace with these maps, as a new fd the caller owns and closes. */
-    synchronized Fd usernsFor(IdMap uidMap, IdMap gidMap) {
+    public synchronized Fd usernsFor(IdMap uidMap, IdMap gidMap) {
         String key = uidMap + "|" + gidMap;
         Fd cached = byMaps.get(key);
         if (cached == null) {
@@ -54,7 +54,7 @@ final class UsernsCache {
         return new Fd(FileSyscalls.get().duplicate(cached.get(), "the user namespace for " + key));
     }
 
-    synchronized void closeAll() {
+    public synchronized void closeAll() {
         for (Fd fd : byMaps.values()) {
             fd.close();
         }

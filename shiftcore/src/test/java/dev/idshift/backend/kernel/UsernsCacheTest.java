@@ -1,4 +1,4 @@
-package dev.idshift.daemon;
+package dev.idshift.backend.kernel;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
