@@ -127,12 +127,7 @@ class PodmanTest {
     void gcRemovesTheStagingOfAFailedCreateWithoutWaitingForTheGracePeriod() throws Exception {
         try (Scratch scratch = new Scratch(); Podman podman = Podman.withOwnRunDirectory(scratch)) {
             Path run = podman.runDirectory();
-            Path rootfs = Rootfs.create(scratch.dir("rootfs"));
-
-            // runc's create fails (no such entrypoint): no poststart, no poststop.
-            List<String> options = new ArrayList<>(withRm(ENABLE));
-            options.addAll(List.of("--entrypoint", "/no/such/binary"));
-            Exec.Result result = podman.run(options, 100000, rootfs, "true");
+            Exec.Result result = failedCreate(podman, Rootfs.create(scratch.dir("rootfs")));
             List<String> staged = listing(run.resolve("state"));
             Exec.Result gc = podman.gc();
 
@@ -154,47 +149,50 @@ class PodmanTest {
      */
     @Test
     void aLaterStageRemovesTheStagingOfAFailedCreateAndKeepsWhatIsNotGone() throws Exception {
-        try (Scratch scratch = new Scratch()) {
-            Path run = scratch.dir("run");
-            try (Podman podman = Podman.in(scratch, List.of("--env", "IDSHIFT_RUN_DIR=" + run))) {
-                Path rootfs = Rootfs.create(scratch.dir("rootfs"));
-                List<String> failing = new ArrayList<>(withRm(ENABLE));
-                failing.addAll(List.of("--entrypoint", "/no/such/binary"));
-                Exec.Result failed = podman.run(failing, 100000, rootfs, "true");
-                List<String> failedState = listing(run.resolve("state"));
-                List<String> failedStaging = listing(run.resolve("staging"));
-                Path inProgress = Files.createDirectories(run.resolve("staging/0123456789abcdef0123456789abcdef"));
+        try (Scratch scratch = new Scratch(); Podman podman = Podman.withOwnRunDirectory(scratch)) {
+            Path run = podman.runDirectory();
+            Path rootfs = Rootfs.create(scratch.dir("rootfs"));
+            Exec.Result failed = failedCreate(podman, rootfs);
+            List<String> failedState = listing(run.resolve("state"));
+            List<String> failedStaging = listing(run.resolve("staging"));
+            Path inProgress = Files.createDirectories(run.resolve("staging/0123456789abcdef0123456789abcdef"));
 
-                String name = "idshift-it-init-" + ProcessHandle.current().pid();
-                List<String> create = new ArrayList<>(List.of("create", "--name", name, "--uidmap", "0:100000:65536", "--gidmap",
-                        "0:100000:65536", "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=4096:4096", "--net", "none"));
-                create.addAll(ENABLE);
-                create.addAll(List.of("--rootfs", rootfs.toString(), "/bin/stat", "-c", "%u:%g", "/"));
-                try {
-                    Exec.ok(podman.command(create.toArray(new String[0])));
-                    Exec.ok(podman.command("init", name));
-                    List<String> initialized = new ArrayList<>(listing(run.resolve("state")));
-                    Exec.Result later = podman.run(withRm(ENABLE), 100000, rootfs, "true");
-                    List<String> afterLater = listing(run.resolve("state"));
-                    Exec.Result started = Exec.run(podman.command("start", "--attach", name), null, java.util.Map.of(), 120);
+            String name = "idshift-it-init-" + ProcessHandle.current().pid();
+            List<String> create = new ArrayList<>(List.of("create", "--name", name, "--uidmap", "0:100000:65536", "--gidmap",
+                    "0:100000:65536", "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=4096:4096", "--net", "none"));
+            create.addAll(ENABLE);
+            create.addAll(List.of("--rootfs", rootfs.toString(), "/bin/stat", "-c", "%u:%g", "/"));
+            try {
+                Exec.ok(podman.command(create.toArray(new String[0])));
+                Exec.ok(podman.command("init", name));
+                List<String> initialized = new ArrayList<>(listing(run.resolve("state")));
+                Exec.Result later = podman.run(withRm(ENABLE), 100000, rootfs, "true");
+                List<String> afterLater = listing(run.resolve("state"));
+                Exec.Result started = Exec.run(podman.command("start", "--attach", name), null, java.util.Map.of(), 120);
 
-                    assertNotEquals(0, failed.exit(), failed.describe());
-                    assertEquals(1, failedState.size(), "precreate staged, and no poststop came: " + failedState);
-                    assertEquals(1, failedStaging.size(), failedStaging.toString());
-                    assertEquals(0, later.exit(), later.describe());
-                    assertEquals(1, initialized.size(), "podman init's precreate removed the failed create's staging: " + initialized);
-                    assertEquals(initialized, afterLater, "the created, not started container keeps its staging");
-                    assertTrue(Files.isDirectory(inProgress), "a staging directory without a record is left to gc's grace");
-                    assertEquals(0, started.exit(), started.describe());
-                    assertEquals("0:0", started.stdout().trim(), started.describe());
-                } finally {
-                    Exec.run(podman.command("rm", "--force", name), null, java.util.Map.of(), 120);
-                    Files.deleteIfExists(inProgress);
-                }
-                assertEquals(List.of(), listing(run.resolve("state")), "its poststop removed the rest");
-                assertEquals(List.of(), listing(run.resolve("staging")));
+                assertNotEquals(0, failed.exit(), failed.describe());
+                assertEquals(1, failedState.size(), "precreate staged, and no poststop came: " + failedState);
+                assertEquals(1, failedStaging.size(), failedStaging.toString());
+                assertEquals(0, later.exit(), later.describe());
+                assertEquals(1, initialized.size(), "podman init's precreate removed the failed create's staging: " + initialized);
+                assertEquals(initialized, afterLater, "the created, not started container keeps its staging");
+                assertTrue(Files.isDirectory(inProgress), "a staging directory without a record is left to gc's grace");
+                assertEquals(0, started.exit(), started.describe());
+                assertEquals("0:0", started.stdout().trim(), started.describe());
+            } finally {
+                Exec.run(podman.command("rm", "--force", name), null, java.util.Map.of(), 120);
+                Files.deleteIfExists(inProgress);
             }
+            assertEquals(List.of(), listing(run.resolve("state")), "its poststop removed the rest");
+            assertEquals(List.of(), listing(run.resolve("staging")));
         }
+    }
+
+    /** An annotated container whose runtime create fails (no such entrypoint): precreate staged, no poststart, no poststop. */
+    private static Exec.Result failedCreate(Podman podman, Path rootfs) {
+        List<String> options = new ArrayList<>(withRm(ENABLE));
+        options.addAll(List.of("--entrypoint", "/no/such/binary"));
+        return podman.run(options, 100000, rootfs, "true");
     }
 
     private static List<String> listing(Path directory) throws java.io.IOException {
