@@ -151,10 +151,10 @@ public final class HookChannel implements AutoCloseable {
         thread.start();
     }
 
-    /** Whether `env --default-signal=CONT true` works here (see ENV_MARKER). */
+    /** Whether `env --default-signal true` works here (see ENV_MARKER). */
     private static boolean envUnblocksSignals() {
         try {
-            Process env = new ProcessBuilder("env", "--default-signal=CHLD,CONT", "true").redirectErrorStream(true)
+            Process env = new ProcessBuilder("env", "--default-signal", "true").redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
             return env.waitFor(10, TimeUnit.SECONDS) && env.exitValue() == 0;
         } catch (IOException e) {
