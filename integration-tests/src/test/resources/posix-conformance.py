@@ -2,7 +2,7 @@
 # one line per case ("case: OK details" or "case: ERRNO"), run in the current directory as the
 # view's root, with "alice" (uid/gid 1000) for the permission cases. Run through two views of the
 # same map (the kernel backend is the ground truth), the transcripts must be the same.
-import errno, os, stat, sys
+import errno, os, stat, sys, time
 
 ALICE = 1000
 results = []
@@ -107,6 +107,29 @@ say("chown unmapped", lambda: os.chown("co", 70000, -1))
 os.symlink("co", "colink")
 say("lchown", lambda: (os.lchown("colink", 7, 8), owner("colink"), owner("co"))[1:])
 say("chown ENOENT", lambda: os.chown("nope", 1, 1))
+
+
+def ctime_changes(change, path, follow=True):
+    """Whether change() gives path a new ctime (the coarse clock ticks within the sleep)."""
+    before = (os.stat if follow else os.lstat)(path).st_ctime_ns
+    time.sleep(0.05)
+    change()
+    return (os.stat if follow else os.lstat)(path).st_ctime_ns > before
+
+
+def fchown_keep(path):
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fchown(fd, -1, -1)
+    finally:
+        os.close(fd)
+
+
+# chown(-1, -1) changes nothing but ctime (pjdfstest chown/00.t's "TODO Linux" cases: ext4 sets it).
+say("chown -1 -1 sets ctime", lambda: ctime_changes(lambda: os.chown("co", -1, -1), "co"))
+say("chown -1 -1 of a dir sets ctime", lambda: ctime_changes(lambda: os.chown("d1", -1, -1), "d1"))
+say("lchown -1 -1 of a symlink sets ctime", lambda: ctime_changes(lambda: os.lchown("colink", -1, -1), "colink", False))
+say("fchown -1 -1 sets ctime", lambda: ctime_changes(lambda: fchown_keep("co"), "co"))
 
 # ---- link ----
 touch("l1")

@@ -193,10 +193,16 @@ final class ShiftingNodes {
 
     /**
      * SETATTR in the order that keeps what was asked: size, owner (a chown clears setuid/setgid), then
-     * mode (the kernel sends the mode it wants kept with the chown), then times.
+     * mode (the kernel sends the mode it wants kept with the chown), then times. A SETATTR that
+     * changes none of them is a chown(-1, -1): the kernel asks only for a new ctime (without writeback
+     * cache it sends no FATTR_CTIME), so it is passed on as that chown, which sets the source's ctime.
      */
     private int setattr(int nodeFd, long arg, RequestBuffers b, long out) {
         int valid = memory.getInt(arg);
+        int timeBits = FuseProtocol.FATTR_ATIME | FuseProtocol.FATTR_MTIME | FuseProtocol.FATTR_ATIME_NOW
+                | FuseProtocol.FATTR_MTIME_NOW;
+        int changes = FuseProtocol.FATTR_SIZE | FuseProtocol.FATTR_UID | FuseProtocol.FATTR_GID | FuseProtocol.FATTR_MODE
+                | timeBits;
         int result;
         if ((valid & FuseProtocol.FATTR_SIZE) != 0) {
             long size = memory.getLong(arg + 16);
@@ -214,7 +220,7 @@ final class ShiftingNodes {
                 return result;
             }
         }
-        if ((valid & (FuseProtocol.FATTR_UID | FuseProtocol.FATTR_GID)) != 0) {
+        if ((valid & (FuseProtocol.FATTR_UID | FuseProtocol.FATTR_GID)) != 0 || (valid & changes) == 0) {
             long uid = IdMap.INVALID_ID;
             long gid = IdMap.INVALID_ID;
             if ((valid & FuseProtocol.FATTR_UID) != 0) {
@@ -247,8 +253,6 @@ final class ShiftingNodes {
                 return result;
             }
         }
-        int timeBits = FuseProtocol.FATTR_ATIME | FuseProtocol.FATTR_MTIME | FuseProtocol.FATTR_ATIME_NOW
-                | FuseProtocol.FATTR_MTIME_NOW;
         if ((valid & timeBits) != 0) {
             long times = b.small;
             time(times, valid, FuseProtocol.FATTR_ATIME_NOW, FuseProtocol.FATTR_ATIME, memory.getLong(arg + 32),
