@@ -428,6 +428,53 @@ class HookChannelTest {
     }
 
     /**
+     * The requester is the process that holds its answer file open, not whatever process has the
+     * number it wrote. A root launcher in a pid namespace of its own (a runtime run under
+     * `unshare --pid`, a supervisor's pid namespace) writes its pid as it sees it; in the daemon's
+     * namespace that number is another root process (here a `sleep` of the test's own, the number
+     * taken in the child namespace through ns_last_pid). The daemon must not serve the request as that
+     * process's (its parent taken as the runtime, SIGCONT sent to it, a state's pid read in the wrong
+     * namespace): it refuses it, and the launcher runs the hook itself.
+     */
+    @Test
+    void aRequestFromAnotherPidNamespaceIsNotServedAsTheProcessWithThatNumber() throws Exception {
+        Host.requireRoot();
+        try (Scratch scratch = new Scratch()) {
+            Path run = scratch.dir("run");
+            Path bundle = scratch.dir("bundle");
+            Files.writeString(bundle.resolve("config.json"), "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"}}");
+            Path state = scratch.dir("input").resolve("state.json");
+            Files.writeString(state, "{\"ociVersion\":\"1.0.2\",\"id\":\"isd-pidns\",\"status\":\"stopped\",\"pid\":0,\"bundle\":\"" + bundle + "\"}");
+            // Work to do (a FUSE staging record of this container's), so the stage goes to the daemon.
+            Files.createDirectories(run.resolve("state"));
+            Files.writeString(run.resolve("state/" + sha256("idshift container isd-pidns").substring(0, 32) + ".json"), "{}");
+            try (Daemon daemon = daemon(scratch, run, Map.of())) {
+                // Nothing blocked in it: the launcher reads "its" /proc/$$/stat, which is this process's.
+                Process namesake = new ProcessBuilder("env", "--default-signal", "sleep", "60").start();
+                try {
+                    long pid = namesake.pid();
+                    String inChild = "echo " + (pid - 1) + " > /proc/sys/kernel/ns_last_pid; " + Host.launcher() + " hook poststop < " + state
+                            + " & wait $!";
+                    Exec.Result result = Exec.run(List.of("unshare", "--pid", "--fork", "sh", "-c", inChild), null,
+                            Map.of("IDSHIFT_RUN_DIR", run.toString(), "IDSHIFT_JAVA", "/bin/false"), 60);
+                    long deadline = System.nanoTime() + 10_000_000_000L;
+                    while (!daemon.log().contains("naming pid " + pid) && !daemon.log().contains("pid " + pid + " poststop")
+                            && System.nanoTime() < deadline) {
+                        Thread.sleep(20);
+                    }
+                    assertFalse(daemon.log().contains("pid " + pid + " poststop: exit"), "served as pid " + pid + ": " + daemon.log()
+                            + "\n" + result.describe());
+                    assertTrue(daemon.log().contains("refused a request naming pid " + pid), daemon.log() + "\n" + result.describe());
+                    assertEquals(List.of(), leftovers(run));
+                } finally {
+                    namesake.destroyForcibly();
+                    namesake.waitFor();
+                }
+            }
+        }
+    }
+
+    /**
      * Only root can use the channel: a real unprivileged user (its own subid range), also as root of a
      * user namespace of its own, cannot write a request or a request file (RUN/hookd is 0700 root);
      * and a request root writes naming that user's process is refused by the daemon, which takes the
