@@ -10,6 +10,7 @@ import dev.idshift.staging.StagingStore;
 import dev.idshift.sys.Linux;
 import dev.idshift.sys.SyscallException;
 import dev.idshift.sys.Syscalls;
+import dev.idshift.sys.files.FileIdentity;
 import dev.idshift.sys.files.ProcFiles;
 import dev.idshift.sys.namespaces.UserNamespaceOwner;
 import dev.idshift.sys.processes.Pidfds;
@@ -18,6 +19,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
@@ -98,8 +100,8 @@ final class HookRequest {
             return;  // no such process: a forged or stale line
         }
         try {
-            if (!requesterIsHostRoot() || !Pidfds.get().alive(pidfd, "pid " + pid)) {
-                log.println("idshift: daemon: hook channel: refused a request naming pid " + pid + ": not a process of host root");
+            if (!requesterIsHostRoot() || !holdsAnswerFile() || !Pidfds.get().alive(pidfd, "pid " + pid)) {
+                log.println("idshift: daemon: hook channel: refused a request naming pid " + pid + ": not a process of host root holding its answer file");
                 return;
             }
             // The claim: from here on the launcher waits for us instead of running the hook itself.
@@ -235,6 +237,29 @@ final class HookRequest {
         } catch (IOException | RuntimeException e) {
             return false;
         }
+    }
+
+    /**
+     * Whether process PID holds PID.out open, as the launcher that wrote the request does (fd 5)
+     * from before it writes the line. The number alone does not name the requester: a launcher in a
+     * pid namespace of its own writes its pid as it sees it, and in ours that number is another
+     * process (then its parent would be taken as the runtime and the wake-up sent to it).
+     */
+    private boolean holdsAnswerFile() {
+        FileIdentity answer = FileIdentity.of(directory.resolve(pid + ".out"), LinkOption.NOFOLLOW_LINKS);
+        if (answer == null) {
+            return false;
+        }
+        try (DirectoryStream<Path> fds = Files.newDirectoryStream(Path.of("/proc/" + pid + "/fd"))) {
+            for (Path fd : fds) {
+                if (answer.equals(FileIdentity.of(fd))) {
+                    return true;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+        return false;
     }
 
     /** A regular file owned by root, not followed through a symlink. */

@@ -434,7 +434,8 @@ class HookChannelTest {
      * namespace that number is another root process (here a `sleep` of the test's own, the number
      * taken in the child namespace through ns_last_pid). The daemon must not serve the request as that
      * process's (its parent taken as the runtime, SIGCONT sent to it, a state's pid read in the wrong
-     * namespace): it refuses it, and the launcher runs the hook itself.
+     * namespace): the launcher sees that $$ is not itself in /proc and runs the hook itself, and the
+     * daemon refuses such a request should one come (the number's process does not hold PID.out).
      */
     @Test
     void aRequestFromAnotherPidNamespaceIsNotServedAsTheProcessWithThatNumber() throws Exception {
@@ -457,14 +458,25 @@ class HookChannelTest {
                             + " & wait $!";
                     Exec.Result result = Exec.run(List.of("unshare", "--pid", "--fork", "sh", "-c", inChild), null,
                             Map.of("IDSHIFT_RUN_DIR", run.toString(), "IDSHIFT_JAVA", "/bin/false"), 60);
+                    assertFalse(daemon.log().contains("pid " + pid + " poststop: exit"), "served as pid " + pid + ": " + daemon.log()
+                            + "\n" + result.describe());
+                    assertEquals(1, result.exit(), "the launcher ran the hook itself (IDSHIFT_JAVA fails): " + result.describe());
+                    assertEquals(List.of(), leftovers(run));
+
+                    // The daemon's own wall: a request naming the process, with files it does not hold, is refused.
+                    Path hookd = run.resolve("hookd");
+                    Files.copy(state, hookd.resolve(pid + ".req"));
+                    Files.write(hookd.resolve(pid + ".out"), new byte[0]);
+                    Exec.ok(List.of("sh", "-c", "echo '" + pid + " poststop' > " + hookd.resolve("requests")));
                     long deadline = System.nanoTime() + 10_000_000_000L;
                     while (!daemon.log().contains("naming pid " + pid) && !daemon.log().contains("pid " + pid + " poststop")
                             && System.nanoTime() < deadline) {
                         Thread.sleep(20);
                     }
-                    assertFalse(daemon.log().contains("pid " + pid + " poststop: exit"), "served as pid " + pid + ": " + daemon.log()
-                            + "\n" + result.describe());
-                    assertTrue(daemon.log().contains("refused a request naming pid " + pid), daemon.log() + "\n" + result.describe());
+                    assertTrue(daemon.log().contains("refused a request naming pid " + pid), daemon.log());
+                    assertTrue(Files.exists(hookd.resolve(pid + ".req")), "not taken");
+                    Files.delete(hookd.resolve(pid + ".req"));
+                    Files.delete(hookd.resolve(pid + ".out"));
                     assertEquals(List.of(), leftovers(run));
                 } finally {
                     namesake.destroyForcibly();

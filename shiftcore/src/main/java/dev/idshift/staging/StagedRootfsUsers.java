@@ -1,10 +1,10 @@
 package dev.idshift.staging;
 
+import dev.idshift.sys.files.FileIdentity;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Map;
 
 /**
  * Whether some process has its root directory on a record's staged rootfs. A container that was
@@ -29,14 +29,13 @@ public final class StagedRootfsUsers {
         if (rootfs == null) {
             return false;
         }
-        Object[] staged = deviceAndInode(Path.of(rootfs.stagingPath()));
+        FileIdentity staged = FileIdentity.of(Path.of(rootfs.stagingPath()));
         if (staged == null) {
             return false;  // the mount point is gone: nothing can be pivoted into it any more
         }
         try (DirectoryStream<Path> processes = Files.newDirectoryStream(Path.of("/proc"), "[0-9]*")) {
             for (Path process : processes) {
-                Object[] root = deviceAndInode(process.resolve("root"));
-                if (root != null && root[0].equals(staged[0]) && root[1].equals(staged[1])) {
+                if (staged.equals(FileIdentity.of(process.resolve("root")))) {  // null: exited meanwhile, or a kernel thread
                     return true;
                 }
             }
@@ -44,14 +43,5 @@ public final class StagedRootfsUsers {
             return true;  // cannot tell: keep it (gc's grace period still applies)
         }
         return false;
-    }
-
-    private static Object[] deviceAndInode(Path path) {
-        try {
-            Map<String, Object> attributes = Files.readAttributes(path, "unix:dev,ino");
-            return new Object[] {attributes.get("dev"), attributes.get("ino")};
-        } catch (IOException | RuntimeException e) {
-            return null;  // exited meanwhile, or a kernel thread
-        }
     }
 }
