@@ -81,6 +81,15 @@ class OciReaderTest {
         assertThrows(JsonInputException.class, () -> JsonTree.parseObject(json("{} {}"), "state"));
     }
 
+    /** Past the parser's limits (a daemon caller's request nested 200,000 deep) is bad input, named as such, not an internal error. */
+    @Test
+    void nestingPastTheParsersLimitIsBadInput() {
+        String deep = "{\"x\":" + "[".repeat(200_000) + "]".repeat(200_000) + "}";
+        JsonInputException error = assertThrows(JsonInputException.class, () -> JsonTree.parseObject(json(deep), "request"));
+        assertTrue(error.getMessage().startsWith("request: $: malformed JSON: ") && error.getMessage().contains("nesting depth"),
+                error.getMessage());
+    }
+
     @Test
     void tellsAConfigFromAState() {
         assertTrue(OciReader.looksLikeConfig(JsonTree.parseObject(json("{'ociVersion':'1','root':{'path':'r'}}"), "x")));

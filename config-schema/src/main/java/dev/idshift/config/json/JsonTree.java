@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -57,6 +58,9 @@ public final class JsonTree {
             String where = e.getProcessor() == null ? "$" : pathOf((JsonParser) e.getProcessor());
             throw new JsonInputException(source, where, "malformed JSON: " + e.getOriginalMessage()
                     + " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")");
+        } catch (StreamConstraintsException e) {
+            // Past the parser's limits (nesting depth, number or string length): bad input, not a fault of ours.
+            throw new JsonInputException(source, "$", "malformed JSON: " + e.getOriginalMessage());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
