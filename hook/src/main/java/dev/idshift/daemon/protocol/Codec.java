@@ -115,11 +115,11 @@ public final class Codec {
                 onlyFields(json, op, SOURCE, UIDMAP, GIDMAP, READONLY);
                 IdMap uidMap = idMap(json, UIDMAP);
                 IdMap gidMap = json.has(GIDMAP) ? idMap(json, GIDMAP) : uidMap;
-                return new Request.Mount(json.string(SOURCE), uidMap, gidMap, json.optBoolean(READONLY, false));
+                return new Request.Mount(path(json, SOURCE), uidMap, gidMap, json.optBoolean(READONLY, false));
             }
             case OP_SHIFT:
                 onlyFields(json, op, SOURCE, CONTAINER_UIDMAP, CONTAINER_GIDMAP, FS_UIDMAP, FS_GIDMAP, READONLY);
-                return new Request.Shift(json.string(SOURCE), idMap(json, CONTAINER_UIDMAP), idMap(json, CONTAINER_GIDMAP),
+                return new Request.Shift(path(json, SOURCE), idMap(json, CONTAINER_UIDMAP), idMap(json, CONTAINER_GIDMAP),
                         optIdMap(json, FS_UIDMAP), optIdMap(json, FS_GIDMAP), json.optBoolean(READONLY, false));
             default:
                 throw json.error(OP, "unknown op \"" + op + "\"; expected " + OP_STATUS + ", " + OP_MARKS + ", " + OP_MOUNT
@@ -206,6 +206,15 @@ public final class Codec {
                 passed.close();
             }
         }
+    }
+
+    /** A path field: a string no file can be named by if it holds a NUL byte (it would fail deep inside as an internal error). */
+    private static String path(JsonObjectView json, String key) {
+        String path = json.string(key);
+        if (path.indexOf('\0') >= 0) {
+            throw json.error(key, "a path cannot contain a NUL byte");
+        }
+        return path;
     }
 
     /** "backend": one of ours; left out by daemons that only ever made kernel mounts. */

@@ -116,6 +116,10 @@ class CodecTest {
         assertEquals("request: $.source: required string is missing", refusal(mount + "\"uidmap\":\"0:100000:1\"}"));
         assertEquals("request: $.uidmap: required string is missing", refusal(mount + "\"source\":\"/img\"}"));
         assertEquals("request: $.source: expected a string, got 7", refusal(mount + "\"source\":7,\"uidmap\":\"0:1:1\"}"));
+        // A NUL in a path was "internal error: java.nio.file.InvalidPathException: ..." from deep inside the daemon.
+        assertEquals("request: $.source: a path cannot contain a NUL byte", refusal(mount + "\"source\":\"/img\\u0000x\",\"uidmap\":\"0:1:1\"}"));
+        assertEquals("request: $.source: a path cannot contain a NUL byte",
+                refusal("{\"version\":1,\"op\":\"shift\",\"source\":\"/img\\u0000\",\"containerUidmap\":\"0:1:1\"}"));
         assertEquals("request: $.readonly: expected true or false, got \"yes\"",
                 refusal(mount + "\"source\":\"/img\",\"uidmap\":\"0:1:1\",\"readonly\":\"yes\"}"));
         assertEquals("request: $.gidmap: \"x\" in \"x\" is not an extent; expected INSIDE:OUTSIDE:COUNT, e.g. 0:100000:65536",
