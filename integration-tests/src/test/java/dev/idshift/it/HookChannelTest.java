@@ -241,10 +241,8 @@ class HookChannelTest {
         Host.requireRoot();
         try (Scratch scratch = new Scratch()) {
             Path run = scratch.dir("run");
-            Path bundle = scratch.dir("bundle");
-            Files.writeString(bundle.resolve("config.json"), "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"}}");
             Map<String, String> env = Map.of("IDSHIFT_RUN_DIR", run.toString(), "IDSHIFT_JAVA", "/bin/false");
-            String state = "{\"ociVersion\":\"1.0.2\",\"id\":\"isd-noop\",\"status\":\"stopped\",\"pid\":0,\"bundle\":\"" + bundle + "\"}";
+            String state = stoppedState(scratch, "isd-noop");
             for (String stage : List.of("poststop", "poststart")) {
                 Exec.Result result = hook(stage, state.getBytes(StandardCharsets.UTF_8), env);
                 assertEquals(0, result.exit(), stage + " started no JVM: " + result.describe());
@@ -268,6 +266,13 @@ class HookChannelTest {
             byte[] enabled = "{\"annotations\":{\"dev.idshift.enable\":\"true\"}}".getBytes(StandardCharsets.UTF_8);
             assertNotEquals(0, hook("precreate", enabled, env).exit(), "precreate of an enabled config needs Java");
         }
+    }
+
+    /** The state of a stopped container ID whose bundle (in SCRATCH) has a minimal config. */
+    private static String stoppedState(Scratch scratch, String id) throws Exception {
+        Path bundle = scratch.dir("bundle");
+        Files.writeString(bundle.resolve("config.json"), "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"}}");
+        return "{\"ociVersion\":\"1.0.2\",\"id\":\"" + id + "\",\"status\":\"stopped\",\"pid\":0,\"bundle\":\"" + bundle + "\"}";
     }
 
     private static Exec.Result hook(String stage, byte[] stdin, Map<String, String> env) {
@@ -442,10 +447,8 @@ class HookChannelTest {
         Host.requireRoot();
         try (Scratch scratch = new Scratch()) {
             Path run = scratch.dir("run");
-            Path bundle = scratch.dir("bundle");
-            Files.writeString(bundle.resolve("config.json"), "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"}}");
             Path state = scratch.dir("input").resolve("state.json");
-            Files.writeString(state, "{\"ociVersion\":\"1.0.2\",\"id\":\"isd-pidns\",\"status\":\"stopped\",\"pid\":0,\"bundle\":\"" + bundle + "\"}");
+            Files.writeString(state, stoppedState(scratch, "isd-pidns"));
             // Work to do (a FUSE staging record of this container's), so the stage goes to the daemon.
             Files.createDirectories(run.resolve("state"));
             Files.writeString(run.resolve("state/" + sha256("idshift container isd-pidns").substring(0, 32) + ".json"), "{}");
