@@ -1,11 +1,13 @@
 package dev.idshift.hook;
 
 import dev.idshift.config.oci.IdMapping;
+import dev.idshift.idmap.IdExtent;
 import dev.idshift.idmap.IdMap;
 import dev.idshift.idmap.IdMapParser;
 import dev.idshift.sys.files.ProcFiles;
 import java.io.IOException;
 import java.nio.file.NoSuchFileException;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -27,7 +29,16 @@ public record ContainerIds(IdMap uids, IdMap gids, String origin) {
                 throw new IllegalStateException("cannot read the id maps of container process " + pid + ": " + e.getMessage());
             }
         }
-        return new ContainerIds(IdMap.fromOci(configUids), IdMap.fromOci(configGids), "config.json linux.uidMappings/gidMappings");
+        return new ContainerIds(fromOci(configUids), fromOci(configGids), "config.json linux.uidMappings/gidMappings");
+    }
+
+    /** config.json's linux.uidMappings (or gidMappings) as an id map, checked as the kernel would. */
+    static IdMap fromOci(List<IdMapping> mappings) {
+        List<IdExtent> extents = new ArrayList<>(mappings.size());
+        for (IdMapping mapping : mappings) {
+            extents.add(new IdExtent(mapping.containerId(), mapping.hostId(), mapping.size()));
+        }
+        return IdMap.of(extents);
     }
 
     private static String read(long pid, String file) throws IOException {

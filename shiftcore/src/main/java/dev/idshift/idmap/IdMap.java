@@ -1,6 +1,5 @@
 package dev.idshift.idmap;
 
-import dev.idshift.config.oci.IdMapping;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -85,14 +84,6 @@ public final class IdMap {
 
     private static boolean overlaps(long startA, long countA, long startB, long countB) {
         return startA < startB + countB && startB < startA + countA;
-    }
-
-    public static IdMap fromOci(List<IdMapping> mappings) {
-        List<IdExtent> extents = new ArrayList<>(mappings.size());
-        for (IdMapping mapping : mappings) {
-            extents.add(new IdExtent(mapping.containerId(), mapping.hostId(), mapping.size()));
-        }
-        return of(extents);
     }
 
     /** The single extent {@code 0 -> base} for {@code count} ids. */

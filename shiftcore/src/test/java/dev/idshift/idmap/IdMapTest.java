@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.idshift.config.oci.IdMapping;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -37,12 +36,6 @@ class IdMapTest {
         assertEquals("0:100000:65536,65536:0:1", map.toString());
         assertEquals("0 100000 65536\n65536 0 1\n", map.toProcFormat());
         assertEquals(IdMap.IDENTITY, IdMapParser.parseProcMap("         0          0 4294967295\n"));
-    }
-
-    @Test
-    void readsOciMappings() {
-        IdMap map = IdMap.fromOci(List.of(new IdMapping(0, 100000, 65536)));
-        assertEquals(IdMap.shift(100000, 65536), map);
     }
 
     @Test
