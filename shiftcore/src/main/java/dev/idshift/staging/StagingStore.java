@@ -3,6 +3,7 @@ package dev.idshift.staging;
 import dev.idshift.config.annotations.IdshiftAnnotations;
 import dev.idshift.config.json.JsonObjectView;
 import dev.idshift.config.json.JsonTree;
+import dev.idshift.backend.RunDirectory;
 import dev.idshift.sys.Errno;
 import dev.idshift.sys.Linux;
 import dev.idshift.sys.SyscallException;
@@ -17,7 +18,6 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -48,8 +48,7 @@ import java.util.Map;
  * anything but S) reaches no one's staging.
  */
 public final class StagingStore {
-    public static final Path DEFAULT_ROOT = Path.of("/run/idshift");
-    private static final SecureRandom RANDOM = new SecureRandom();
+    public static final Path DEFAULT_ROOT = RunDirectory.DEFAULT;
 
     private final Path root;
 
@@ -68,15 +67,12 @@ public final class StagingStore {
 
     /** The store at IDSHIFT_RUN_DIR if set (tests, several idshift installs), else /run/idshift. */
     public static StagingStore fromEnvironment() {
-        String configured = System.getenv("IDSHIFT_RUN_DIR");
-        return new StagingStore(configured == null || configured.isEmpty() ? DEFAULT_ROOT : Path.of(configured));
+        return new StagingStore(RunDirectory.fromEnvironment());
     }
 
     /** 32 random lowercase hex digits (a record's name, or a staging secret). */
     public static String newKey() {
-        byte[] bytes = new byte[16];
-        RANDOM.nextBytes(bytes);
-        return hex(bytes);
+        return RunDirectory.newName();
     }
 
     /** A staging secret S for the dev.idshift.staging annotation (the schema's key syntax). */
@@ -108,18 +104,10 @@ public final class StagingStore {
         try {
             byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
                     .digest(input.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-            return hex(java.util.Arrays.copyOf(digest, 16));
+            return RunDirectory.hex(java.util.Arrays.copyOf(digest, 16));
         } catch (java.security.NoSuchAlgorithmException impossible) {
             throw new IllegalStateException(impossible);
         }
-    }
-
-    private static String hex(byte[] bytes) {
-        StringBuilder hex = new StringBuilder(bytes.length * 2);
-        for (byte b : bytes) {
-            hex.append(Character.forDigit((b >> 4) & 0xF, 16)).append(Character.forDigit(b & 0xF, 16));
-        }
-        return hex.toString();
     }
 
     /** ROOT/staging/KEY: where KEY's mount points are. */

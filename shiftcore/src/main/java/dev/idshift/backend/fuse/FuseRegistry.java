@@ -2,7 +2,7 @@ package dev.idshift.backend.fuse;
 
 import dev.idshift.config.json.JsonObjectView;
 import dev.idshift.config.json.JsonTree;
-import dev.idshift.staging.StagingStore;
+import dev.idshift.backend.RunDirectory;
 import dev.idshift.sys.files.AtomicFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -27,12 +27,12 @@ public final class FuseRegistry {
     }
 
     public static FuseRegistry fromEnvironment() {
-        return new FuseRegistry(StagingStore.fromEnvironment().root());
+        return new FuseRegistry(RunDirectory.fromEnvironment());
     }
 
     /** A new, empty record directory (root-only) for a server about to start. */
     public Path newEntry() {
-        String key = StagingStore.newKey();
+        String key = RunDirectory.newName();
         try {
             Files.createDirectories(directory);
             Files.setPosixFilePermissions(directory, PosixFilePermissions.fromString("rwx------"));
