@@ -1,6 +1,8 @@
 package dev.idshift.app;
 
 import dev.idshift.backend.fuse.FuseServerProcesses;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.List;
 
 /**
@@ -13,6 +15,22 @@ public final class FuseServerCommand {
 
     /** The daemon's spare servers, once it has set them up; null in a short-lived process. */
     private static volatile FuseServerProcesses spares;
+
+    /**
+     * {@link #processes}, asked each time a server is started (not when the engine's FUSE backend is
+     * made: the daemon sets up its spares later, and a hook that needs no server needs no launcher).
+     */
+    public static final FuseServerProcesses SERVERS = new FuseServerProcesses() {
+        @Override
+        public Process start(List<String> arguments, Path log) throws IOException {
+            return processes().start(arguments, log);
+        }
+
+        @Override
+        public String describe() {
+            return processes().describe();
+        }
+    };
 
     private FuseServerCommand() {
     }

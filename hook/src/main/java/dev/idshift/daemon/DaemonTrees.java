@@ -1,8 +1,15 @@
 package dev.idshift.daemon;
 
-import dev.idshift.backend.IdmapUnsupportedException;
-import dev.idshift.backend.kernel.IdmappedTrees;
-import dev.idshift.backend.kernel.LayerMaps;
+import dev.idshift.app.FuseServerCommand;
+import dev.idshift.backend.LayerMaps;
+import dev.idshift.backend.MountMaps;
+import dev.idshift.backend.ShiftRequest;
+import dev.idshift.backend.ShiftedTree;
+import dev.idshift.backend.fuse.FuseBackend;
+import dev.idshift.backend.fuse.FuseRegistry;
+import dev.idshift.backend.kernel.UsernsPool;
+import dev.idshift.config.annotations.Backend;
+import dev.idshift.shift.Shifter;
 import dev.idshift.backend.kernel.UsernsCache;
 import dev.idshift.daemon.protocol.Response;
 import dev.idshift.idmap.IdMap;
@@ -23,7 +30,7 @@ final class DaemonTrees implements TreeMaker {
     private final UsernsCache userns;
     private final Path etc;
     private final HandedOutMounts handedOut = new HandedOutMounts(StagingStore.fromEnvironment().root().resolve("daemon-lock"));
-    private final FuseViews fuse = new FuseViews(handedOut);
+    private final FuseBackend fuse = new FuseBackend(FuseServerCommand.SERVERS, FuseRegistry.fromEnvironment(), new FuseViews(handedOut));
 
     DaemonTrees(UsernsCache userns, Path etc) {
         this.userns = userns;
@@ -37,11 +44,12 @@ final class DaemonTrees implements TreeMaker {
      */
     @Override
     public Made shifted(Fd hostDir, String source, IdMap uidMap, IdMap gidMap, boolean readonly) {
-        try (Fd namespace = userns.usernsFor(uidMap, gidMap)) {
-            Fd tree = IdmappedTrees.kernel().cloneIdmapped(hostDir, source, namespace.get(), HandedOutMounts.attributes(readonly));
-            return new Made(handedOut.seal(tree, source), Response.Backend.KERNEL);
-        } catch (IdmapUnsupportedException e) {
-            return new Made(fuse.detachedView(hostDir.get(), uidMap, gidMap, readonly), Response.Backend.FUSE);
+        try (UsernsPool namespaces = new UsernsPool()) {
+            namespaces.offer(new MountMaps(uidMap, gidMap), userns.usernsFor(uidMap, gidMap));
+            ShiftedTree tree = Shifter.standard(namespaces, fuse).shift(ShiftRequest.ofOpened(hostDir, source,
+                    LayerMaps.fixed(uidMap, gidMap), HandedOutMounts.access(readonly)), Backend.AUTO);
+            return new Made(handedOut.seal(tree.tree(), source),
+                    tree.backend().equals(FuseBackend.NAME) ? Response.Backend.FUSE : Response.Backend.KERNEL);
         }
     }
 

@@ -1,6 +1,6 @@
 package dev.idshift.daemon;
 
-import dev.idshift.backend.kernel.LayerMaps;
+import dev.idshift.backend.LayerMaps;
 import dev.idshift.daemon.protocol.Codec;
 import dev.idshift.daemon.protocol.Request;
 import dev.idshift.daemon.protocol.Response;
@@ -16,7 +16,7 @@ import dev.idshift.marks.Mark;
 import dev.idshift.marks.MarkSafety;
 import dev.idshift.marks.MarkStore;
 import dev.idshift.marks.Refusal;
-import dev.idshift.shift.ShiftedTrees;
+import dev.idshift.backend.overlay.OverlayMounts;
 import dev.idshift.sys.Fd;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -151,7 +151,7 @@ final class RequestHandler {
     private Response rebuilt(CallerOverlays.CallerOverlay overlay, Fd procDir, List<Mark> usable, LayerMaps maps, CallerIds caller,
                              boolean readonly, String source) {
         Fd tree = trees.rebuiltOverlay(overlay, procDir, usable, maps, caller, readonly, source);
-        return new Response.Shifted(source, Response.Backend.OVERLAY, ShiftedTrees.describe(overlay.spec()), tree);
+        return new Response.Shifted(source, Response.Backend.OVERLAY, OverlayMounts.describe(overlay.spec()), tree);
     }
 
     /** The marks the caller may use, and no others: a mark's path and owner are not everyone's business. */

@@ -1,6 +1,6 @@
 package dev.idshift.daemon;
 
-import dev.idshift.backend.kernel.LayerMaps;
+import dev.idshift.backend.LayerMaps;
 import dev.idshift.daemon.protocol.Response;
 import dev.idshift.idmap.IdMap;
 import dev.idshift.marks.CallerIds;

@@ -3,6 +3,7 @@ package dev.idshift.hook;
 import dev.idshift.backend.fuse.FuseRegistry;
 import dev.idshift.staging.StagingRecord;
 import dev.idshift.staging.StagingStore;
+import dev.idshift.staging.StagingTeardown;
 import java.nio.file.NoSuchFileException;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,7 +30,7 @@ final class GoneStaging {
                 continue;  // removed meanwhile by its poststop
             }
             if (StagingStore.isGone(record)) {
-                FuseShift.remove(store, FuseRegistry.fromEnvironment(), key);
+                StagingTeardown.remove(store, FuseRegistry.fromEnvironment(), key);
                 removed.add(key);
             }
         }

@@ -3,15 +3,14 @@ package dev.idshift.hook;
 import dev.idshift.app.BadInputException;
 import dev.idshift.app.ErrorReporter;
 import dev.idshift.app.ExitCode;
-import dev.idshift.config.annotations.Backend;
 import dev.idshift.config.annotations.IdshiftAnnotations;
 import dev.idshift.config.json.JsonObjectView;
 import dev.idshift.config.json.JsonTree;
 import dev.idshift.config.oci.OciReader;
 import dev.idshift.config.oci.OciState;
 import dev.idshift.backend.fuse.FuseRegistry;
-import dev.idshift.backend.IdmapUnsupportedException;
 import dev.idshift.staging.StagingStore;
+import dev.idshift.staging.StagingTeardown;
 import dev.idshift.sys.Syscalls;
 import java.io.IOException;
 import java.io.InputStream;
@@ -90,7 +89,7 @@ public final class HookMain {
                 }
                 if (key != null) {
                     if (stage == HookStage.TEARDOWN) {
-                        FuseShift.remove(store, FuseRegistry.fromEnvironment(), key);
+                        StagingTeardown.remove(store, FuseRegistry.fromEnvironment(), key);
                     } else {
                         store.recordContainer(key, state.id(), state.pid());
                     }
@@ -130,25 +129,11 @@ public final class HookMain {
         ParentRuntime runtime = ParentRuntime.ofParentOf(hookProcess);
         if (dryRun) {
             StatePid.refusal(state.pid());  // the training walk: load the check's classes (our own pid is refused)
-            KernelShift.walkWithoutMounting(state.pid());
+            RootfsShift.walkWithoutMounting(state.pid());
             return ExitCode.OK;
         }
-        Backend backend = decision.annotations().backend();
-        String how;
-        if (backend == Backend.FUSE) {
-            how = "FUSE";
-            FuseShift.injectRootfs(state.id(), state.pid(), bundle, decision.plan().get(), runtime.needsProtectedPathsReapplied());
-        } else {
-            try {
-                how = KernelShift.injectRootfs(state.pid(), bundle, decision.plan().get(), runtime.needsProtectedPathsReapplied());
-            } catch (IdmapUnsupportedException e) {
-                if (backend == Backend.KERNEL) {
-                    throw e;
-                }
-                how = "FUSE: " + e.getMessage();
-                FuseShift.injectRootfs(state.id(), state.pid(), bundle, decision.plan().get(), runtime.needsProtectedPathsReapplied());
-            }
-        }
+        String how = RootfsShift.inject(state.id(), state.pid(), bundle, decision.plan().get(), decision.annotations().backend(),
+                runtime.needsProtectedPathsReapplied());
         debug(err, "shifted " + bundle.rootfs() + " for " + runtime + " (" + how + "; " + decision.reason() + ")");
         return ExitCode.OK;
     }

@@ -1,6 +1,6 @@
 package dev.idshift.hook;
 
-import dev.idshift.shift.ShiftedTrees;
+import dev.idshift.shift.Shifter;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -40,7 +40,7 @@ public final class HookTraining {
             int code = 0;
             for (int i = 0; i < times; i++) {
                 code = HookMain.run(new String[] {"hook", "createRuntime"}, new ByteArrayInputStream(state), quiet, quiet, true);
-                ShiftedTrees.overlayAt(bundle.resolve("rootfs").toString());  // the mount table's parser (not an overlay)
+                Shifter.shapeOf(bundle.resolve("rootfs").toString());  // the mount table's parser (not an overlay)
             }
             return code;
         } finally {

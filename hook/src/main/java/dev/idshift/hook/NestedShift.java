@@ -42,7 +42,7 @@ final class NestedShift {
                 return "the daemon found the rootfs already owned by the container's ids";
             }
             RootfsInjector.injectTree(pid, bundle.rootfs().toString(), ((Response.Shifted) outcome).tree(),
-                    KernelShift.protectedPaths(linux, ids.uids(), ids.gids(), reapplyProtectedPaths));
+                    RootfsShift.protectedPaths(linux, ids.uids(), ids.gids(), reapplyProtectedPaths));
             return "shifted " + bundle.rootfs() + " through the idshift daemon";
         }
     }

@@ -14,14 +14,16 @@ import dev.idshift.idmap.IdMap;
 import dev.idshift.layout.Owner;
 import dev.idshift.layout.ShiftPlan;
 import dev.idshift.layout.ShiftPlanner;
-import dev.idshift.backend.fuse.FuseMounts;
 import dev.idshift.backend.fuse.FuseRegistry;
-import dev.idshift.shift.ShiftedTrees;
-import dev.idshift.backend.kernel.LayerMaps;
+import dev.idshift.backend.LayerMaps;
 import dev.idshift.backend.ShiftedTree;
 import dev.idshift.backend.kernel.UsernsPool;
-import dev.idshift.backend.IdmapUnsupportedException;
 import dev.idshift.backend.kernel.IdmappedTrees;
+import dev.idshift.backend.MountAccess;
+import dev.idshift.backend.ShiftRequest;
+import dev.idshift.backend.fuse.FuseBackend;
+import dev.idshift.shift.Shifter;
+import dev.idshift.staging.StagingTeardown;
 import dev.idshift.staging.StagedMount;
 import dev.idshift.staging.StagingRecord;
 import dev.idshift.staging.StagingStore;
@@ -54,8 +56,7 @@ final class PrecreateStage {
     static void run(JsonObjectView document, StagingStore store, OutputStream out, long creatorPid) {
         OciConfig config = OciReader.config(document);
         IdshiftAnnotations annotations = IdshiftAnnotations.from(config.annotations(), "config on stdin");
-        List<StagedMount> staged = new ArrayList<>();
-        String key = null;
+        ContainerStaging staging = null;
         if (annotations.staging().isPresent()) {
             throw new BadInputException("config on stdin: $.annotations[\"" + IdshiftAnnotations.STAGING + "\"]: is set;"
                     + " only idshift's precreate stage sets it");
@@ -64,16 +65,16 @@ final class PrecreateStage {
             ContainerIds ids = ContainerIds.of(0, config.linux().uidMappings(), config.linux().gidMappings());
             // The config carries the secret; the mounts and the record are named by its hash (StagingStore).
             String secret = StagingStore.newSecret();
-            key = StagingStore.keyOf(secret);
+            staging = new ContainerStaging(ids, annotations.backend(), store, StagingStore.keyOf(secret));
             try {
-                stageRootfs(document, config, ids, annotations, store, key, staged);
-                stageVolumes(document, config, ids, annotations, store, key, staged);
-                if (!staged.isEmpty()) {
-                    store.save(new StagingRecord(key, System.currentTimeMillis(), staged, null, creator(creatorPid)));
+                stageRootfs(document, config, annotations, staging);
+                stageVolumes(document, config, annotations, staging);
+                if (!staging.staged.isEmpty()) {
+                    store.save(new StagingRecord(staging.key, System.currentTimeMillis(), staging.staged, null, creator(creatorPid)));
                     annotationsOf(document).put(IdshiftAnnotations.STAGING, secret);
                 }
             } catch (RuntimeException | Error e) {
-                FuseShift.remove(store, FuseRegistry.fromEnvironment(), key);
+                staging.tearDown();
                 throw e;
             }
         }
@@ -82,30 +83,28 @@ final class PrecreateStage {
             out.flush();
         } catch (RuntimeException | IOException e) {
             // The runtime will not get our config: leave nothing behind.
-            if (!staged.isEmpty()) {
-                FuseShift.remove(store, FuseRegistry.fromEnvironment(), key);
+            if (staging != null && !staging.staged.isEmpty()) {
+                staging.tearDown();
             }
             throw e instanceof IOException ? new java.io.UncheckedIOException((IOException) e) : (RuntimeException) e;
         }
     }
 
-    private static void stageRootfs(JsonObjectView document, OciConfig config, ContainerIds ids, IdshiftAnnotations annotations,
-                                    StagingStore store, String key, List<StagedMount> staged) {
+    private static void stageRootfs(JsonObjectView document, OciConfig config, IdshiftAnnotations annotations, ContainerStaging staging) {
         Path rootfs = Path.of(config.root().path());
         if (!rootfs.isAbsolute()) {
             throw new BadInputException("config on stdin: $.root.path: \"" + rootfs + "\" is relative; at the precreate stage"
                     + " there is no bundle to resolve it against");
         }
         ExplicitLayout explicit = ExplicitLayout.from(annotations, "config on stdin");
-        Optional<String> shifted = stage(realSource(rootfs, "$.root.path", false), "/", ids,
-                explicit.uids(), explicit.gids(), true, annotations.backend(), store, key, "rootfs", staged);
+        Optional<String> shifted = staging.stage(new TreeToStage(realSource(rootfs, "$.root.path", false), "/", "rootfs",
+                explicit.uids(), explicit.gids(), true));
         if (shifted.isPresent()) {
             rootObject(document).put("path", shifted.get());
         }
     }
 
-    private static void stageVolumes(JsonObjectView document, OciConfig config, ContainerIds ids, IdshiftAnnotations annotations,
-                                     StagingStore store, String key, List<StagedMount> staged) {
+    private static void stageVolumes(JsonObjectView document, OciConfig config, IdshiftAnnotations annotations, ContainerStaging staging) {
         if (annotations.mounts().isEmpty()) {
             return;
         }
@@ -119,8 +118,8 @@ final class PrecreateStage {
             // Files too: engines bind /etc/hosts, resolv.conf and hostname, and "*" means every bind.
             Path source = realSource(Path.of(mount.source().get()), "$.mounts[" + i + "].source", true);
             // Each volume's own layout, detected from its own root directory.
-            Optional<String> shifted = stage(source, mount.destination(), ids, Optional.empty(), Optional.empty(),
-                    mount.options().contains("rbind"), annotations.backend(), store, key, "volume-" + i, staged);
+            Optional<String> shifted = staging.stage(new TreeToStage(source, mount.destination(), "volume-" + i,
+                    Optional.empty(), Optional.empty(), mount.options().contains("rbind")));
             if (shifted.isPresent()) {
                 mountObjects.get(i).members().put("source", shifted.get());
             }
@@ -133,44 +132,69 @@ final class PrecreateStage {
         }
     }
 
-    /** Shifts one tree onto KEY's staging directory NAME; empty when its layout needs no shift. */
-    private static Optional<String> stage(Path source, String destination, ContainerIds ids, Optional<IdMap> explicitUids,
-                                          Optional<IdMap> explicitGids, boolean recursive, Backend backend, StagingStore store,
-                                          String key, String name, List<StagedMount> staged) {
-        Owner owner;
-        try {
-            owner = Owner.of(source);
-        } catch (IOException e) {
-            throw new BadInputException("cannot read the owner of " + source + ": " + e.getMessage());
+    /**
+     * One tree to stage: its real path, where the container sees it, the name of its mount point
+     * under the staging directory, the on-disk maps the annotations give (else its layout is
+     * detected from its own root), and whether the mounts beneath it come along (rbind).
+     */
+    private record TreeToStage(Path source, String destination, String name, Optional<IdMap> explicitUids,
+                               Optional<IdMap> explicitGids, boolean recursive) {
+    }
+
+    /**
+     * One container's staging: its ids, the backend its annotations ask for, and the mount points
+     * under KEY made so far (the record lists them; a failure part-way removes them all).
+     */
+    private static final class ContainerStaging {
+        private final ContainerIds ids;
+        private final Backend backend;
+        private final StagingStore store;
+        private final String key;
+        private final List<StagedMount> staged = new ArrayList<>();
+
+        ContainerStaging(ContainerIds ids, Backend backend, StagingStore store, String key) {
+            this.ids = ids;
+            this.backend = backend;
+            this.store = store;
+            this.key = key;
         }
-        ShiftPlan plan = ShiftPlanner.plan(ids.uids(), ids.gids(), owner.uid(), owner.gid(), explicitUids, explicitGids, "annotation");
-        if (plan.isNoop()) {
-            return Optional.empty();
-        }
-        // Reachable by root and the container's root only: runc init binds it as the container's root.
-        boolean file = !Files.isDirectory(source);
-        long containerRootGid = ids.gids().toOutside(0);
-        Path mountPoint = file ? store.newFileMountPoint(key, name, containerRootGid) : store.newMountPoint(key, name, containerRootGid);
-        // A file bind always takes the kernel path: a FUSE server serves directories.
-        boolean fuse = backend == Backend.FUSE && !file;
-        if (!fuse) {
-            try (UsernsPool namespaces = new UsernsPool();
-                 ShiftedTree tree = ShiftedTrees.make(source.toString(), LayerMaps.like(plan), namespaces, recursive, false)) {
-                IdmappedTrees.kernel().attach(tree.tree(), mountPoint.toString());
-            } catch (IdmapUnsupportedException e) {
-                if (backend == Backend.KERNEL || file) {
-                    throw e;
-                }
-                fuse = true;
+
+        /** Shifts one tree onto KEY's staging directory NAME; empty when its layout needs no shift. */
+        Optional<String> stage(TreeToStage tree) {
+            Path source = tree.source();
+            Owner owner;
+            try {
+                owner = Owner.of(source);
+            } catch (IOException e) {
+                throw new BadInputException("cannot read the owner of " + source + ": " + e.getMessage());
             }
+            ShiftPlan plan = ShiftPlanner.plan(ids.uids(), ids.gids(), owner.uid(), owner.gid(), tree.explicitUids(),
+                    tree.explicitGids(), "annotation");
+            if (plan.isNoop()) {
+                return Optional.empty();
+            }
+            // Reachable by root and the container's root only: runc init binds it as the container's root.
+            boolean file = !Files.isDirectory(source);
+            long containerRootGid = ids.gids().toOutside(0);
+            String mountPoint = (file ? store.newFileMountPoint(key, tree.name(), containerRootGid)
+                    : store.newMountPoint(key, tree.name(), containerRootGid)).toString();
+            ShiftRequest request = ShiftRequest.of(source.toString(), Shifter.shapeOf(source.toString()), LayerMaps.like(plan),
+                    MountAccess.CONTAINER);
+            // A FUSE server mounts on the staging mount point itself (poststop finds it there), and its clone goes back there.
+            FuseBackend fuse = new FuseBackend(FuseServerCommand.SERVERS, FuseRegistry.fromEnvironment(),
+                    FuseBackend.ServerPlace.at(mountPoint));
+            try (UsernsPool namespaces = new UsernsPool();
+                 ShiftedTree shifted = Shifter.standard(namespaces, fuse).shift(tree.recursive() ? request.withSubmounts() : request, backend)) {
+                IdmappedTrees.kernel().attach(shifted.tree(), mountPoint);
+            }
+            staged.add(new StagedMount(source.toString(), mountPoint, tree.destination()));
+            return Optional.of(mountPoint);
         }
-        if (fuse) {
-            // The runtime binds the staged view into the container; poststop detaches it and stops the server.
-            FuseMounts.start(FuseServerCommand.processes(), FuseRegistry.fromEnvironment(), source.toString(), mountPoint.toString(),
-                    plan.uid().mountMap(), plan.gid().mountMap(), false);
+
+        /** The runtime will not get our config, or a tree failed: leave nothing behind. */
+        void tearDown() {
+            StagingTeardown.remove(store, FuseRegistry.fromEnvironment(), key);
         }
-        staged.add(new StagedMount(source.toString(), mountPoint.toString(), destination));
-        return Optional.of(mountPoint.toString());
     }
 
     private static StagingRecord.Creator creator(long pid) {

@@ -3,7 +3,7 @@ package dev.idshift.hookchannel;
 import dev.idshift.app.ErrorReporter;
 import dev.idshift.config.annotations.IdshiftAnnotations;
 import dev.idshift.config.json.JsonTree;
-import dev.idshift.hook.FuseShift;
+import dev.idshift.staging.StagingTeardown;
 import dev.idshift.hook.HookMain;
 import dev.idshift.backend.fuse.FuseRegistry;
 import dev.idshift.staging.StagingStore;
@@ -281,7 +281,7 @@ final class HookRequest {
                 Object secret = ((Map<String, Object>) annotations).get(IdshiftAnnotations.STAGING);
                 if (secret instanceof String && StagingStore.isKey((String) secret)) {
                     String key = StagingStore.keyOf((String) secret);
-                    FuseShift.remove(StagingStore.fromEnvironment(), FuseRegistry.fromEnvironment(), key);
+                    StagingTeardown.remove(StagingStore.fromEnvironment(), FuseRegistry.fromEnvironment(), key);
                     log.println("idshift: daemon: hook channel: removed staging " + key + ": its launcher had given up");
                 }
             }

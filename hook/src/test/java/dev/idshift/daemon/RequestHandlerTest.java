@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.idshift.backend.kernel.LayerMaps;
+import dev.idshift.backend.LayerMaps;
 import dev.idshift.daemon.protocol.Request;
 import dev.idshift.daemon.protocol.Response;
 import dev.idshift.idmap.IdExtent;

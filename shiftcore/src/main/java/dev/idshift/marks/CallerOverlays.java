@@ -1,12 +1,12 @@
 package dev.idshift.marks;
 
 import dev.idshift.layout.Owner;
-import dev.idshift.shift.ShiftedTrees;
+import dev.idshift.backend.overlay.OverlayMounts;
 import dev.idshift.sys.Fd;
 import dev.idshift.backend.IdmapUnsupportedException;
-import dev.idshift.backend.kernel.LayerMaps;
+import dev.idshift.backend.LayerMaps;
 import dev.idshift.backend.kernel.MountInfo;
-import dev.idshift.backend.kernel.MountMaps;
+import dev.idshift.backend.MountMaps;
 import dev.idshift.backend.kernel.UsernsPool;
 import dev.idshift.backend.overlay.OverlayLayers;
 import dev.idshift.backend.overlay.OverlayRebuild;
@@ -55,7 +55,7 @@ public final class CallerOverlays {
         }
         OverlaySpec spec;
         try {
-            spec = ShiftedTrees.overlayOf(mount, path);
+            spec = OverlayMounts.of(mount, path);
         } catch (IdmapUnsupportedException | UnsupportedOperationException e) {
             throw new Refusal(e.getMessage());
         }

@@ -1,7 +1,7 @@
 package dev.idshift.cli.commands;
 
 import dev.idshift.app.ExitCode;
-import dev.idshift.shift.ShiftedTrees;
+import dev.idshift.shift.Shifter;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -40,7 +40,7 @@ public final class DoctorCommand implements Callable<Integer> {
         String maxUserns = read("/proc/sys/user/max_user_namespaces");
         out.println("user namespaces: " + ("0".equals(maxUserns) ? "DISABLED (user.max_user_namespaces=0)" : "enabled (max " + maxUserns + ")"));
         String probed = path.toAbsolutePath().toString();
-        ShiftedTrees.Way way = ShiftedTrees.wayFor(probed);
+        Shifter.Way way = Shifter.autoWayFor(probed);
         boolean kernel = way.kernel();
         out.println("idmapped mounts: " + (kernel ? "yes - " : "NO - ") + way.why());
         out.println("FUSE backend:    " + fuseBackend());

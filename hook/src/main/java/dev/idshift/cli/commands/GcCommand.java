@@ -2,7 +2,7 @@ package dev.idshift.cli.commands;
 
 import dev.idshift.app.ExitCode;
 import dev.idshift.staging.StagingRecord;
-import dev.idshift.hook.FuseShift;
+import dev.idshift.staging.StagingTeardown;
 import dev.idshift.backend.fuse.FuseMountRecord;
 import dev.idshift.backend.fuse.FuseMounts;
 import dev.idshift.backend.fuse.FuseRegistry;
@@ -55,7 +55,7 @@ public final class GcCommand implements Callable<Integer> {
                     : " (" + record.mounts().size() + " mount" + (record.mounts().size() == 1 ? "" : "s")
                             + ", from " + record.mounts().get(0).source() + ")"));
             if (!dryRun) {
-                FuseShift.remove(store, FuseRegistry.fromEnvironment(), key);
+                StagingTeardown.remove(store, FuseRegistry.fromEnvironment(), key);
             }
             removed++;
         }

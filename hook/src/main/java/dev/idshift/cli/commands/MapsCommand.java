@@ -5,7 +5,7 @@ import dev.idshift.hook.Bundle;
 import dev.idshift.hook.ShiftDecision;
 import dev.idshift.layout.AxisPlan;
 import dev.idshift.layout.ShiftPlan;
-import dev.idshift.shift.ShiftedTrees;
+import dev.idshift.shift.Shifter;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.Map;
@@ -58,7 +58,7 @@ public final class MapsCommand implements Callable<Integer> {
                 out.println("decision:    shift the rootfs with a kernel idmapped mount (FUSE if the kernel refuses to idmap it)");
         }
         if (decision.annotations().backend() != dev.idshift.config.annotations.Backend.FUSE) {
-            ShiftedTrees.Way way = ShiftedTrees.wayFor(bundle.rootfs().toString());
+            Shifter.Way way = Shifter.autoWayFor(bundle.rootfs().toString());
             out.println("path:        " + way.why());
         }
         return ExitCode.OK;

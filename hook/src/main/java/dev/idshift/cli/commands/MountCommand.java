@@ -10,14 +10,13 @@ import dev.idshift.daemon.protocol.Protocol;
 import dev.idshift.daemon.protocol.Request;
 import dev.idshift.daemon.protocol.Response;
 import dev.idshift.app.FuseServerCommand;
-import dev.idshift.backend.fuse.FuseMountRecord;
-import dev.idshift.backend.fuse.FuseMounts;
+import dev.idshift.backend.fuse.FuseBackend;
 import dev.idshift.backend.fuse.FuseRegistry;
-import dev.idshift.backend.IdmapUnsupportedException;
 import dev.idshift.backend.kernel.IdmappedTrees;
 import dev.idshift.backend.kernel.ShiftedMounts;
-import dev.idshift.shift.ShiftedTrees;
-import dev.idshift.backend.kernel.LayerMaps;
+import dev.idshift.shift.Shifter;
+import dev.idshift.backend.ShiftRequest;
+import dev.idshift.backend.LayerMaps;
 import dev.idshift.backend.ShiftedTree;
 import dev.idshift.backend.kernel.UsernsPool;
 import dev.idshift.sys.credentials.Credentials;
@@ -85,37 +84,15 @@ public final class MountCommand implements Callable<Integer> {
         MapOptions maps = MapOptions.from(uidMaps, gidMaps, options);
         Path realTarget = directory(target, "DST");
         warnIfReachable(maps.access(), realTarget);
-        String how = "";
+        String how;
         Path realSource = source.toAbsolutePath().normalize();
         MountAccess granted = maps.access();
         String limits = disabled(granted);
-        boolean fuse = chosen == Backend.FUSE;
-        if (chosen != Backend.FUSE && !viaDaemon && privileged()) {
-            realSource = directory(source, "SRC");
-            try (UsernsPool namespaces = new UsernsPool();
-                 ShiftedTree tree = ShiftedTrees.make(realSource.toString(), LayerMaps.fixed(maps.uidMap(), maps.gidMap()), namespaces,
-                         false, maps.access().readonly())) {
-                ShiftedMounts.restrict(tree.tree(), maps.access(), realTarget.toString());
-                IdmappedTrees.kernel().attach(tree.tree(), realTarget.toString());
-                how = tree.how();
-            } catch (IdmapUnsupportedException e) {
-                if (chosen == Backend.KERNEL) {
-                    throw e;
-                }
-                fuse = true;
-                how = e.getMessage();
-            }
-        }
-        if (fuse) {
-            if (viaDaemon || !privileged()) {
+        if (viaDaemon || !privileged()) {
+            if (chosen == Backend.FUSE) {
                 throw new UnsupportedOperationException("--backend fuse: the FUSE server runs as root in the host's user"
                         + " namespace; run idshift mount as root, or leave --backend auto (the daemon makes a FUSE view itself where the kernel will not idmap)");
             }
-            realSource = directory(source, "SRC");
-            FuseMountRecord server = FuseMounts.start(FuseServerCommand.processes(), FuseRegistry.fromEnvironment(),
-                    realSource.toString(), realTarget.toString(), maps.uidMap(), maps.gidMap(), maps.access());
-            how = "FUSE, server pid " + server.pid() + (chosen == Backend.AUTO ? "; " + how : "");
-        } else if (viaDaemon || !privileged()) {
             // SRC is resolved by the daemon, beneath its mark: the caller may not even be able to reach it.
             // The daemon resolves SRC in the host's view; pass what the user typed, made absolute.
             String requested = source.toAbsolutePath().normalize().toString();
@@ -130,6 +107,18 @@ public final class MountCommand implements Callable<Integer> {
             granted = new MountAccess(granted.readonly(), granted.suid(), false);
             limits = (granted.suid() ? "" : ": setuid files do not work through it (-o suid to allow)")
                     + "; device nodes never work through the daemon's mounts";
+        } else {
+            realSource = directory(source, "SRC");
+            // A FUSE server mounts on DST itself (idshift umount finds it there), and its clone goes back there.
+            FuseBackend fuse = new FuseBackend(FuseServerCommand.SERVERS, FuseRegistry.fromEnvironment(),
+                    FuseBackend.ServerPlace.at(realTarget.toString()));
+            ShiftRequest request = ShiftRequest.of(realSource.toString(), Shifter.shapeOf(realSource.toString()),
+                    LayerMaps.fixed(maps.uidMap(), maps.gidMap()), maps.access());
+            try (UsernsPool namespaces = new UsernsPool();
+                 ShiftedTree tree = Shifter.standard(namespaces, fuse).shift(request, chosen)) {
+                IdmappedTrees.kernel().attach(tree.tree(), realTarget.toString());
+                how = tree.how();
+            }
         }
         System.out.println("idshift: mounted " + realSource + " on " + realTarget + " (" + how + "; uids "
                 + maps.uidMap() + ", gids " + maps.gidMap() + "; " + granted.words() + limits + ")");

@@ -32,8 +32,13 @@ public final class IdmappedTrees {
      * procfs, sysfs and overlayfs cannot be idmapped, and a recursive idmap fails as a whole.
      */
     public Fd cloneIdmapped(String path, int usernsFd, boolean recursive, boolean readonly) {
+        return cloneIdmapped(path, usernsFd, recursive, readonly ? Linux.MOUNT_ATTR_RDONLY : 0L);
+    }
+
+    /** The same, with {@code attributes} (MOUNT_ATTR_RDONLY, _NOSUID, _NODEV) set together with the idmap. */
+    public Fd cloneIdmapped(String path, int usernsFd, boolean recursive, long attributes) {
         int flags = Linux.OPEN_TREE_CLONE | Linux.OPEN_TREE_CLOEXEC | (recursive ? Linux.AT_RECURSIVE : 0);
-        return idmap(mounts.openTree(Linux.AT_FDCWD, path, flags, path), path, usernsFd, readonly ? Linux.MOUNT_ATTR_RDONLY : 0);
+        return idmap(mounts.openTree(Linux.AT_FDCWD, path, flags, path), path, usernsFd, attributes);
     }
 
     /**

@@ -8,10 +8,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Stacks an idmapped clone of a container's rootfs on top of it, inside the container's mount
+ * Stacks a shifted tree of a container's rootfs on top of it, inside the container's mount
  * namespace, between the runtime's rootfs set-up and its pivot_root (prestart/createRuntime).
- * The clone is recursive, so /proc, /dev and every other mount the runtime already made under the
- * rootfs are kept; only the top mount is idmapped.
+ * An idmapped clone is recursive, so /proc, /dev and every other mount the runtime already made
+ * under the rootfs are kept (only the top mount is idmapped); a tree built anew gets them put back.
  */
 public final class RootfsInjector {
     private static final RootfsInjector KERNEL = new RootfsInjector(MountCalls.kernel());
@@ -25,21 +25,15 @@ public final class RootfsInjector {
         this.trees = new IdmappedTrees(mounts);
     }
 
-    /** Makes the shifted tree inside the container's mount namespace, where the runtime's submounts are. */
-    public interface TreeMaker {
-        ShiftedTree make();
-    }
-
     /**
      * @param containerPid the container's init, whose mount namespace we enter
      * @param rootfs       the rootfs path (absolute, the same in the host and the container namespace)
-     * @param maker        makes the shifted tree of the rootfs, in that namespace (a recursive idmapped
-     *                     clone keeps /proc, /dev and binds; a rebuilt tree gets clones of them put back)
+     * @param tree         the shifted rootfs (the caller's to close): a recursive clone made in that
+     *                     namespace keeps /proc, /dev and binds; a tree built anew gets clones of them put back
      * @param protect      masked/read-only paths to re-apply on the injected tree (empty: none)
-     * @return             what the maker says it made
      */
-    public static String inject(long containerPid, String rootfs, TreeMaker maker, ProtectedPaths protect) {
-        return KERNEL.attachIn(containerPid, rootfs, null, maker, protect);
+    public static void inject(long containerPid, String rootfs, ShiftedTree tree, ProtectedPaths protect) {
+        KERNEL.attachIn(containerPid, rootfs, tree.tree(), tree.hasSubmounts(), protect);
     }
 
     /**
@@ -47,36 +41,30 @@ public final class RootfsInjector {
      * attached over the rootfs as it is, submounts and all.
      */
     public static void injectTree(long containerPid, String rootfs, Fd tree, ProtectedPaths protect) {
-        KERNEL.attachIn(containerPid, rootfs, tree, null, protect);
+        KERNEL.attachIn(containerPid, rootfs, tree, false, protect);
     }
 
-    private String attachIn(long containerPid, String rootfs, Fd madeTree, TreeMaker maker, ProtectedPaths protect) {
-        return MountNamespaceRunner.runIn(containerPid, new MountNamespaceRunner.Work<String>() {
+    private void attachIn(long containerPid, String rootfs, Fd tree, boolean hasSubmounts, ProtectedPaths protect) {
+        MountNamespaceRunner.runIn(containerPid, new MountNamespaceRunner.Work<Void>() {
             @Override
-            public String run() {
-                return attachHere(rootfs, madeTree, maker, protect);
+            public Void run() {
+                attachHere(rootfs, tree, hasSubmounts, protect);
+                return null;
             }
         });
     }
 
     /**
-     * The work done inside the container's mount namespace: stack the tree ({@code madeTree}, or
-     * what {@code maker} makes) on the rootfs, then re-apply {@code protect} on it; if that fails,
-     * the stacked tree is detached again, leaving the namespace as the runtime made it.
+     * The work done inside the container's mount namespace: stack {@code tree} on the rootfs (as
+     * it is if it {@code hasSubmounts}, else with the runtime's submounts put back on top), then
+     * re-apply {@code protect} on it; if that fails, the stacked tree is detached again, leaving
+     * the namespace as the runtime made it.
      */
-    String attachHere(String rootfs, Fd madeTree, TreeMaker maker, ProtectedPaths protect) {
-        String how = "a tree made elsewhere";
-        if (madeTree != null) {
-            attachKeepingSubmounts(madeTree, rootfs, MountInfo.directChildren(rootfs));
+    void attachHere(String rootfs, Fd tree, boolean hasSubmounts, ProtectedPaths protect) {
+        if (hasSubmounts) {
+            trees.attach(tree, rootfs);
         } else {
-            try (ShiftedTree made = maker.make()) {
-                how = made.how();
-                if (made.hasSubmounts()) {
-                    trees.attach(made.tree(), rootfs);
-                } else {
-                    attachKeepingSubmounts(made.tree(), rootfs, MountInfo.directChildren(rootfs));
-                }
-            }
+            attachKeepingSubmounts(tree, rootfs, MountInfo.directChildren(rootfs));
         }
         try {
             if (!protect.isEmpty()) {
@@ -87,7 +75,6 @@ public final class RootfsInjector {
             mounts.umount2(rootfs, Linux.MNT_DETACH);
             throw e;
         }
-        return how;
     }
 
     /**

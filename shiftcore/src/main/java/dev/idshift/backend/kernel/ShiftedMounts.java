@@ -5,7 +5,7 @@ import dev.idshift.backend.MountAccess;
 import dev.idshift.sys.Linux;
 import dev.idshift.sys.mounts.MountCalls;
 
-/** Shifted mounts for people (shiftfs-style), in the caller's mount namespace; made by ShiftedTrees. */
+/** Shifted mounts for people (shiftfs-style), in the caller's mount namespace; made by shift.Shifter. */
 public final class ShiftedMounts {
     private ShiftedMounts() {
     }

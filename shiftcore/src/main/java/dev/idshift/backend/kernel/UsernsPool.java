@@ -1,5 +1,6 @@
 package dev.idshift.backend.kernel;
 
+import dev.idshift.backend.MountMaps;
 import dev.idshift.sys.Fd;
 import java.util.ArrayList;
 import java.util.HashMap;

@@ -55,11 +55,10 @@ class RootfsInjectorTest {
         Files.createFile(rootfs.resolve("proc/kcore"));
         RecordingMountCalls mounts = new RecordingMountCalls(rootfs);
         ProtectedPaths protect = new ProtectedPaths(List.of(), List.of("/proc/kcore"), 100000, 100000);
-        String how;
-        try (Fd userns = new Fd(FileSyscalls.get().open("/dev/null", Linux.O_RDONLY))) {
-            how = new RootfsInjector(mounts).attachHere(rootfs.toString(), null, maker(mounts, userns), protect);
+        try (Fd userns = new Fd(FileSyscalls.get().open("/dev/null", Linux.O_RDONLY));
+             ShiftedTree tree = kernelTree(mounts, userns)) {
+            new RootfsInjector(mounts).attachHere(rootfs.toString(), tree.tree(), tree.hasSubmounts(), protect);
         }
-        assertEquals("kernel idmap", how);
         assertEquals(List.of(
                 "open_tree ROOT clone recursive = #1",
                 "mount_setattr #1 idmap userns /dev/null",
@@ -76,9 +75,10 @@ class RootfsInjectorTest {
         Files.createFile(rootfs.resolve("proc/kcore"));
         RecordingMountCalls mounts = new RecordingMountCalls(rootfs).failWhen("move_mount #2", Errno.EPERM);
         ProtectedPaths protect = new ProtectedPaths(List.of(), List.of("/proc/kcore"), 100000, 100000);
-        try (Fd userns = new Fd(FileSyscalls.get().open("/dev/null", Linux.O_RDONLY))) {
+        try (Fd userns = new Fd(FileSyscalls.get().open("/dev/null", Linux.O_RDONLY));
+             ShiftedTree tree = kernelTree(mounts, userns)) {
             SyscallException failure = assertThrows(SyscallException.class,
-                    () -> new RootfsInjector(mounts).attachHere(rootfs.toString(), null, maker(mounts, userns), protect));
+                    () -> new RootfsInjector(mounts).attachHere(rootfs.toString(), tree.tree(), tree.hasSubmounts(), protect));
             assertEquals("move_mount(/proc/kcore): EPERM (Operation not permitted)", failure.getMessage());
         }
         List<String> calls = mounts.calls();
@@ -86,14 +86,9 @@ class RootfsInjectorTest {
         assertEquals(List.of(), mounts.stillOpen());
     }
 
-    /** Makes what the kernel backend makes for a rootfs: a recursive idmapped clone, submounts and all. */
-    private RootfsInjector.TreeMaker maker(RecordingMountCalls mounts, Fd userns) {
-        return new RootfsInjector.TreeMaker() {
-            @Override
-            public ShiftedTree make() {
-                return new ShiftedTree(new IdmappedTrees(mounts).cloneIdmapped(rootfs.toString(), userns.get(), true, false), true,
-                        "kernel idmap");
-            }
-        };
+    /** What the kernel backend makes for a rootfs: a recursive idmapped clone, submounts and all. */
+    private ShiftedTree kernelTree(RecordingMountCalls mounts, Fd userns) {
+        return new ShiftedTree(new IdmappedTrees(mounts).cloneIdmapped(rootfs.toString(), userns.get(), true, false), "kernel", true,
+                "kernel idmap");
     }
 }

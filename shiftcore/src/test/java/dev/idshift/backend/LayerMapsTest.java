@@ -1,4 +1,4 @@
-package dev.idshift.backend.kernel;
+package dev.idshift.backend;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 

@@ -1,4 +1,4 @@
-package dev.idshift.backend.kernel;
+package dev.idshift.backend;
 
 import dev.idshift.idmap.IdMap;
 import dev.idshift.idmap.IdMapException;

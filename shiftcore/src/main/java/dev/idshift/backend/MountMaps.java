@@ -1,4 +1,4 @@
-package dev.idshift.backend.kernel;
+package dev.idshift.backend;
 
 import dev.idshift.idmap.IdMap;
 
@@ -6,7 +6,7 @@ import dev.idshift.idmap.IdMap;
  * What one idmapped mount carries: on-disk id -> host id, for uids and gids.
  *
  * <p>equals/hashCode by hand (a record's generated ones bootstrap through invokedynamic, which
- * the hook's start-up avoids); {@link UsernsPool} keys on them.
+ * the hook's start-up avoids); the kernel backend's UsernsPool keys on them.
  */
 public record MountMaps(IdMap uids, IdMap gids) {
 
