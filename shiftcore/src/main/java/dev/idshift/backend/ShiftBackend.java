@@ -5,9 +5,6 @@ package dev.idshift.backend;
  * layers, a FUSE view. Which one serves a request is decided in one place, {@code shift.Shifter}.
  */
 public interface ShiftBackend {
-    /** "kernel", "overlay" or "fuse": what logs, {@code idshift maps} and the daemon's replies call it. */
-    String name();
-
     /**
      * The tree shifted, detached: the caller owns the fd and attaches it (or closes it: then nothing
      * stays mounted, and a FUSE server exits).

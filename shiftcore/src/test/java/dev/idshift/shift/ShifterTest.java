@@ -146,11 +146,6 @@ class ShifterTest {
         }
 
         @Override
-        public String name() {
-            return name;
-        }
-
-        @Override
         public ShiftedTree shift(ShiftRequest request) {
             tried.add(name);
             if (refuses) {

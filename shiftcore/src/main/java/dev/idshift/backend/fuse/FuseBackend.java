@@ -68,11 +68,6 @@ public final class FuseBackend implements ShiftBackend {
     }
 
     @Override
-    public String name() {
-        return NAME;
-    }
-
-    @Override
     public ShiftedTree shift(ShiftRequest request) {
         if (request.shape() == TreeShape.FILE) {
             throw new IdmapUnsupportedException(request.path() + " is a file: a FUSE server serves directories");

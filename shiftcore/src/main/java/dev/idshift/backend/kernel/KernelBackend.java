@@ -25,11 +25,6 @@ public final class KernelBackend implements ShiftBackend {
     }
 
     @Override
-    public String name() {
-        return NAME;
-    }
-
-    @Override
     public ShiftedTree shift(ShiftRequest request) {
         String path = request.path();
         MountMaps maps = request.rootMaps();

@@ -25,11 +25,6 @@ public final class OverlayBackend implements ShiftBackend {
     }
 
     @Override
-    public String name() {
-        return NAME;
-    }
-
-    @Override
     public ShiftedTree shift(ShiftRequest request) {
         OverlaySpec overlay = OverlayMounts.at(request.path());
         if (overlay == null) {
