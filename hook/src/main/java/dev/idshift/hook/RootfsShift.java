@@ -6,6 +6,7 @@ import dev.idshift.backend.MountAccess;
 import dev.idshift.backend.MountMaps;
 import dev.idshift.backend.ShiftRequest;
 import dev.idshift.backend.ShiftedTree;
+import dev.idshift.backend.TreeShape;
 import dev.idshift.backend.fuse.FuseBackend;
 import dev.idshift.backend.fuse.FuseRegistry;
 import dev.idshift.backend.kernel.IdmappedTrees;
@@ -52,9 +53,8 @@ final class RootfsShift {
                 reapplyProtectedPaths);
         String rootfs = bundle.rootfs().toString();
         MountAccess access = MountAccess.CONTAINER.withReadonly(bundle.config().root().readonly());
-        StagingStore store = StagingStore.fromEnvironment();
         FuseRegistry servers = FuseRegistry.fromEnvironment();
-        RootfsStaging staging = new RootfsStaging(store, StagingStore.keyForContainer(containerId));
+        RootfsStaging staging = new RootfsStaging(containerId);
         try (UsernsPool namespaces = new UsernsPool()) {
             MountMaps rootMaps = new MountMaps(plan.uid().mountMap(), plan.gid().mountMap());
             // Made here, in the host's namespaces: the helper process must not start in the container's.
@@ -67,7 +67,7 @@ final class RootfsShift {
             ShiftRequest request = ShiftRequest.of(rootfs, Shifter.shapeOf(rootfs), LayerMaps.like(plan), access).withSubmountsOf(pid);
             try (ShiftedTree tree = shifter.shift(request, backend)) {
                 if (staging.mountPoint != null) {
-                    store.save(new StagingRecord(staging.key, System.currentTimeMillis(),
+                    staging.store.save(new StagingRecord(staging.key, System.currentTimeMillis(),
                             List.of(new StagedMount(rootfs, staging.mountPoint, "/")),
                             new StagingRecord.ContainerProcess(containerId, pid, StagingStore.processStartTime(pid))));
                 }
@@ -76,26 +76,32 @@ final class RootfsShift {
             }
         } catch (RuntimeException | Error e) {
             if (staging.mountPoint != null) {
-                StagingTeardown.remove(store, servers, staging.key);
+                StagingTeardown.remove(staging.store, servers, staging.key);
             }
             throw e;
         }
     }
 
-    /** Where a FUSE server mounts the rootfs's view: the container's staging, made only if a server is started. */
+    /**
+     * Where a FUSE server mounts the rootfs's view: the container's staging, found from the
+     * container id (poststop finds it the same way). Made only when a server is started: the
+     * kernel path pays for neither the directory nor the key's hash.
+     */
     private static final class RootfsStaging extends FuseBackend.ServerPlace {
-        private final StagingStore store;
-        private final String key;
+        private final String containerId;
+        private StagingStore store;
+        private String key;
         private String mountPoint;
 
-        RootfsStaging(StagingStore store, String key) {
-            this.store = store;
-            this.key = key;
+        RootfsStaging(String containerId) {
+            this.containerId = containerId;
         }
 
         /** Only this (root) hook reaches the host's copy: 0700, no group (the container gets a clone). */
         @Override
         public String mountPoint(String subject) {
+            store = StagingStore.fromEnvironment();
+            key = StagingStore.keyForContainer(containerId);
             mountPoint = store.newMountPoint(key, "rootfs", -1).toString();
             return mountPoint;
         }
@@ -126,6 +132,7 @@ final class RootfsShift {
             // setns needs CAP_SYS_ADMIN; the classes are loaded either way
         }
         ProtectedPaths.NONE.isEmpty();
+        MountAccess.CONTAINER.withReadonly(false).kernelAttributes();
         // An overlay rootfs's code paths, on made-up input (pure: nothing is opened or mounted).
         OverlayMounts.describe(OverlaySuperOptions.parse("rw,lowerdir=/l2:/l1,upperdir=/c/diff,workdir=/c/work,uuid=on", "/training"));
         try {
@@ -133,11 +140,17 @@ final class RootfsShift {
             Class.forName(IdmappedTrees.class.getName());
             Class.forName(Shifter.class.getName());
             Class.forName(ShiftRequest.class.getName());
+            Class.forName(TreeShape.class.getName());
+            Class.forName(OverlayMounts.class.getName());
             Class.forName(ShiftedTree.class.getName());
             Class.forName(KernelBackend.class.getName());
             Class.forName(OverlayBackend.class.getName());
             Class.forName(FuseBackend.class.getName());
+            Class.forName(FuseRegistry.class.getName());
+            Class.forName(MountAccess.class.getName());
             Class.forName(RootfsStaging.class.getName());
+            Class.forName(FuseServerCommand.SERVERS.getClass().getName());
+            Class.forName(StagingTeardown.class.getName());
             Class.forName(LayerMaps.class.getName());
             Class.forName(UsernsPool.class.getName());
             Class.forName(OverlayRebuild.class.getName());

@@ -9,7 +9,11 @@ import java.security.SecureRandom;
  */
 public final class RunDirectory {
     public static final Path DEFAULT = Path.of("/run/idshift");
-    private static final SecureRandom RANDOM = new SecureRandom();
+
+    /** Made on first use only: seeding a SecureRandom costs tens of ms, which a hook that names nothing must not pay. */
+    private static final class Random {
+        static final SecureRandom SOURCE = new SecureRandom();
+    }
 
     private RunDirectory() {
     }
@@ -23,7 +27,7 @@ public final class RunDirectory {
     /** 32 random lowercase hex digits (a record's name, or a staging secret). */
     public static String newName() {
         byte[] bytes = new byte[16];
-        RANDOM.nextBytes(bytes);
+        Random.SOURCE.nextBytes(bytes);
         return hex(bytes);
     }
 
