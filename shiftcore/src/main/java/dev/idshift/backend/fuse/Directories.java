@@ -10,15 +10,22 @@ import java.util.concurrent.ConcurrentHashMap;
 /** Open directories: OPENDIR, READDIR and READDIRPLUS from the source's own dirents, RELEASEDIR. */
 final class Directories {
     private static final int SEEK_SET = 0;
+    /** Room for one dirent of the longest name (19 + 256 bytes, aligned). */
+    private static final int MIN_DIRENTS = 1024;
 
     private final Lookups lookups;
+    private final ListingPolicy policy;
     private final FileCalls calls = FileCalls.get();
     private final MemoryIO memory = MemoryIO.getInstance();
-    /** Open directories: fd (the fh) -> where the next READDIR continues. */
+    /**
+     * Open directories: fd (the fh) -> where the next READDIR continues, and how many entries of this
+     * listing carried attributes so far.
+     */
     private final Map<Integer, long[]> positions = new ConcurrentHashMap<>();
 
-    Directories(Lookups lookups) {
+    Directories(Lookups lookups, ListingPolicy policy) {
         this.lookups = lookups;
+        this.policy = policy;
     }
 
     int open(int nodeFd, RequestBuffers b, long out) {
@@ -26,7 +33,7 @@ final class Directories {
         if (fd < 0) {
             return fd;
         }
-        positions.put(fd, new long[] {0});
+        positions.put(fd, new long[] {0, 0});
         memory.putLong(out, fd);
         memory.putLong(out + 8, 0);
         return FuseProtocol.OPEN_OUT;
@@ -35,10 +42,11 @@ final class Directories {
     /**
      * READDIR(PLUS) from the source's own dirents, continuing where the last one stopped (the kernel
      * serialises reads of one open directory). Offsets are the source's d_off cookies: an entry that
-     * does not fit is read again next time from the last one sent. With {@code plus} each entry is
-     * looked up too (a node and its attributes in the same reply).
+     * does not fit is read again next time from the last one sent. With {@code plus}, entries are
+     * looked up too (a node and its attributes in the same reply) as far as {@link ListingPolicy} says
+     * for the process {@code pid}; the others carry node id 0.
      */
-    int read(long arg, RequestBuffers b, long out, boolean plus) {
+    int read(long arg, RequestBuffers b, long out, boolean plus, int pid, long directoryId) {
         int fd = OpenFiles.fileFd(memory.getLong(arg));
         long[] position = positions.get(fd);
         if (position == null) {
@@ -53,42 +61,67 @@ final class Directories {
             }
             position[0] = offset;
         }
+        if (offset == 0) {
+            position[1] = 0;  // from the start again: a new listing
+        }
+        long withAttributes = plus ? policy.withAttributes(pid, position[1]) : 0;
         int filled = 0;
-        while (true) {
-            long read = calls.getdents64(fd, b.dirents, RequestBuffers.DIRENTS);
-            if (read <= 0) {
-                return filled > 0 || read == 0 ? filled : (int) read;
-            }
-            for (long at = b.dirents; at < b.dirents + read; at += memory.getShort(at + 16) & 0xFFFF) {
-                long name = at + 19;
-                int nameLength = (int) memory.getStringLength(name);
-                int direntLength = (24 + nameLength + 7) & ~7;
-                int need = plus ? FuseProtocol.ENTRY_OUT + direntLength : direntLength;
-                if (filled + need > size) {
-                    calls.lseek(fd, position[0], SEEK_SET);
-                    return filled;
+        boolean bare = false;
+        try {
+            while (true) {
+                // Only about as many dirents as the reply has room for: the rest would be read again next time.
+                long read = calls.getdents64(fd, b.dirents, direntsFor(size - filled, plus));
+                if (read <= 0) {
+                    return filled > 0 || read == 0 ? filled : (int) read;
                 }
-                long entry = out + filled;
-                if (plus) {
-                    if (Lookups.isDotOrDotDot(name)) {
-                        memory.setMemory(entry, FuseProtocol.ENTRY_OUT, (byte) 0);  // no node: the kernel skips them
-                    } else if (lookups.lookup(fd, name, b, entry) < 0) {
-                        position[0] = memory.getLong(at + 8);
-                        continue;  // gone since getdents
+                for (long at = b.dirents; at < b.dirents + read; at += memory.getShort(at + 16) & 0xFFFF) {
+                    long name = at + 19;
+                    int nameLength = (int) memory.getStringLength(name);
+                    int direntLength = (24 + nameLength + 7) & ~7;
+                    int need = plus ? FuseProtocol.ENTRY_OUT + direntLength : direntLength;
+                    if (filled + need > size) {
+                        calls.lseek(fd, position[0], SEEK_SET);
+                        return filled;
                     }
-                    entry += FuseProtocol.ENTRY_OUT;
+                    long entry = out + filled;
+                    if (plus) {
+                        if (withAttributes <= 0 || Lookups.isDotOrDotDot(name)) {
+                            // No node: the kernel looks the name up if it needs more (and skips . and ..).
+                            memory.setMemory(entry, FuseProtocol.ENTRY_OUT, (byte) 0);
+                            bare |= withAttributes <= 0;
+                        } else if (lookups.lookup(fd, name, b, entry) < 0) {
+                            position[0] = memory.getLong(at + 8);
+                            continue;  // gone since getdents
+                        } else {
+                            withAttributes--;
+                            position[1]++;
+                        }
+                        entry += FuseProtocol.ENTRY_OUT;
+                    }
+                    long next = memory.getLong(at + 8);
+                    memory.putLong(entry, memory.getLong(at));
+                    memory.putLong(entry + 8, next);
+                    memory.putInt(entry + 16, nameLength);
+                    memory.putInt(entry + 20, memory.getByte(at + 18) & 0xFF);
+                    memory.copyMemory(name, entry + 24, nameLength);
+                    memory.setMemory(entry + 24 + nameLength, direntLength - 24 - nameLength, (byte) 0);
+                    filled += need;
+                    position[0] = next;
                 }
-                long next = memory.getLong(at + 8);
-                memory.putLong(entry, memory.getLong(at));
-                memory.putLong(entry + 8, next);
-                memory.putInt(entry + 16, nameLength);
-                memory.putInt(entry + 20, memory.getByte(at + 18) & 0xFF);
-                memory.copyMemory(name, entry + 24, nameLength);
-                memory.setMemory(entry + 24 + nameLength, direntLength - 24 - nameLength, (byte) 0);
-                filled += need;
-                position[0] = next;
+            }
+        } finally {
+            if (bare) {
+                policy.listedBare(pid, directoryId);
             }
         }
+    }
+
+    /**
+     * A getdents64 size for a reply with {@code room} bytes left: a dirent is about as long as a
+     * fuse_dirent, a fifth of a fuse_direntplus; never less than the longest single dirent.
+     */
+    private static int direntsFor(int room, boolean plus) {
+        return Math.min(RequestBuffers.DIRENTS, Math.max(MIN_DIRENTS, plus ? room / 5 : room));
     }
 
     int release(long fh) {

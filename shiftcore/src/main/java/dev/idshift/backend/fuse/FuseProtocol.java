@@ -58,7 +58,6 @@ final class FuseProtocol {
     static final long DONT_MASK = 1L << 6;
     static final long AUTO_INVAL_DATA = 1L << 12;
     static final long DO_READDIRPLUS = 1L << 13;
-    static final long READDIRPLUS_AUTO = 1L << 14;
     static final long ASYNC_DIO = 1L << 15;
     static final long PARALLEL_DIROPS = 1L << 18;
     static final long POSIX_ACL = 1L << 20;
@@ -75,6 +74,7 @@ final class FuseProtocol {
     static final int IN_NODEID = 16;
     static final int IN_UID = 24;
     static final int IN_GID = 28;
+    static final int IN_PID = 32;
     static final int OUT_HEADER = 16;
 
     // fuse_attr (88 bytes).

@@ -168,9 +168,9 @@ final class FuseSession {
         if ((offered & FuseProtocol.INIT_EXT) != 0) {
             offered |= Integer.toUnsignedLong(memory.getInt(in + 16)) << 32;
         }
+        // READDIRPLUS always (not READDIRPLUS_AUTO): which entries carry attributes is ListingPolicy's choice.
         long wanted = FuseProtocol.ASYNC_READ | FuseProtocol.BIG_WRITES | FuseProtocol.DONT_MASK
-                | FuseProtocol.AUTO_INVAL_DATA | FuseProtocol.DO_READDIRPLUS | FuseProtocol.READDIRPLUS_AUTO
-                | FuseProtocol.ASYNC_DIO | FuseProtocol.PARALLEL_DIROPS | FuseProtocol.POSIX_ACL
+                | FuseProtocol.AUTO_INVAL_DATA | FuseProtocol.DO_READDIRPLUS | FuseProtocol.ASYNC_DIO | FuseProtocol.PARALLEL_DIROPS | FuseProtocol.POSIX_ACL
                 | FuseProtocol.MAX_PAGES | FuseProtocol.CACHE_SYMLINKS | FuseProtocol.INIT_EXT;
         if (!"0".equals(System.getenv("IDSHIFT_FUSE_PASSTHROUGH"))) {
             wanted |= FuseProtocol.PASSTHROUGH;

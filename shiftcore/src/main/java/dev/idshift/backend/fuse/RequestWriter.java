@@ -11,9 +11,16 @@ final class RequestWriter {
     private final MemoryIO memory = MemoryIO.getInstance();
     private final RequestBuffers buffers;
     private long unique = 1;
+    private int pid;
 
     RequestWriter(RequestBuffers buffers) {
         this.buffers = buffers;
+    }
+
+    /** The process the next requests come from (0, the kernel's own, until set). */
+    RequestWriter from(int processId) {
+        this.pid = processId;
+        return this;
     }
 
     /** Starts a request from {@code uid}:{@code gid} on {@code nodeId}; the argument bytes follow. */
@@ -25,6 +32,7 @@ final class RequestWriter {
         memory.putLong(in + FuseProtocol.IN_NODEID, nodeId);
         memory.putInt(in + FuseProtocol.IN_UID, (int) uid);
         memory.putInt(in + FuseProtocol.IN_GID, (int) gid);
+        memory.putInt(in + FuseProtocol.IN_PID, pid);
         return new Arguments(in + FuseProtocol.IN_HEADER);
     }
 

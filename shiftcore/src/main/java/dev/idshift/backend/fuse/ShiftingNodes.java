@@ -37,6 +37,7 @@ final class ShiftingNodes {
     private final OpenFiles files;
     private final Directories directories;
     private final Xattrs xattrs;
+    private final ListingPolicy listings = new ListingPolicy();
     private final FileCalls calls = FileCalls.get();
     private final MemoryIO memory = MemoryIO.getInstance();
     /** A native "" for AT_EMPTY_PATH calls. */
@@ -50,7 +51,7 @@ final class ShiftingNodes {
         this.emptyString = attributes.emptyString;
         this.lookups = new Lookups(nodes, attributes);
         this.files = new OpenFiles(nodes);
-        this.directories = new Directories(lookups);
+        this.directories = new Directories(lookups, listings);
         this.xattrs = new Xattrs(ids);
     }
 
@@ -133,6 +134,7 @@ final class ShiftingNodes {
     private int onNode(int opcode, Node node, int fd, long arg, RequestBuffers b, long out, int device) {
         switch (opcode) {
             case FuseProtocol.LOOKUP:
+                listings.lookedUp(pid(b), node.id);
                 return lookups.lookup(fd, arg, b, out);
             case FuseProtocol.GETATTR:
                 return attributes.attrOut(fd, b, out);
@@ -166,9 +168,9 @@ final class ShiftingNodes {
             case FuseProtocol.OPENDIR:
                 return directories.open(fd, b, out);
             case FuseProtocol.READDIR:
-                return directories.read(arg, b, out, false);
+                return directories.read(arg, b, out, false, pid(b), node.id);
             case FuseProtocol.READDIRPLUS:
-                return directories.read(arg, b, out, true);
+                return directories.read(arg, b, out, true, pid(b), node.id);
             case FuseProtocol.ACCESS:
                 return 0;  // not sent with default_permissions: the kernel decides
             case FuseProtocol.GETXATTR:
@@ -190,6 +192,11 @@ final class ShiftingNodes {
 
 
 
+
+    /** The pid of the process that made the request (0 for the kernel's own). */
+    private int pid(RequestBuffers b) {
+        return memory.getInt(b.request + FuseProtocol.IN_PID);
+    }
 
     /**
      * SETATTR in the order that keeps what was asked: size, owner (a chown clears setuid/setgid), then

@@ -207,14 +207,44 @@ class ShiftingNodesTest {
 
     @Test
     void readdirplusListsEveryEntryWithItsNode() {
-        writer.request(FuseProtocol.OPENDIR, ROOT, 0, 0).u32(0).u32(0);
+        java.util.Map<String, Boolean> listed = list(ROOT, 300);
+        assertEquals(java.util.Set.of(".", "..", "dir", "hard", "inside", "up"), listed.keySet());
+        listed.forEach((name, node) -> assertEquals(!name.equals(".") && !name.equals(".."), node, "a node for " + name));
+    }
+
+    @Test
+    void listingsCarryAttributesForProcessesThatStatWhatTheyList() throws Exception {
+        Path big = Files.createDirectories(source.resolve("big"));
+        for (int i = 0; i < 100; i++) {
+            Files.writeString(big.resolve("f" + i), "");
+        }
+        long bigNode = lookup(ROOT, "big");
+        writer.from(7);
+        java.util.Map<String, Boolean> first = list(bigNode, 4096);
+        assertEquals(102, first.size());
+        assertEquals(ListingPolicy.FIRST_ENTRIES, nodesIn(first), "a listing's first entries carry attributes");
+        // Process 7 looks up names it was listed without attributes: it stats what it lists.
+        first.entrySet().stream().filter(entry -> !entry.getValue() && entry.getKey().startsWith("f"))
+                .limit(ListingPolicy.WALK_LOOKUPS).forEach(entry -> assertTrue(lookup(bigNode, entry.getKey()) > ROOT));
+        assertEquals(100, nodesIn(list(bigNode, 4096)), "its next listings carry attributes for every entry");
+        writer.from(8);
+        assertEquals(ListingPolicy.FIRST_ENTRIES, nodesIn(list(bigNode, 4096)), "another process's do not");
+    }
+
+    private static long nodesIn(java.util.Map<String, Boolean> listed) {
+        return listed.values().stream().filter(node -> node).count();
+    }
+
+    /** OPENDIR, READDIRPLUS of {@code size} bytes until the end, RELEASEDIR: each name, and whether it came with a node. */
+    private java.util.Map<String, Boolean> list(long directoryNode, int size) {
+        writer.request(FuseProtocol.OPENDIR, directoryNode, 0, 0).u32(0).u32(0);
         assertEquals(FuseProtocol.OPEN_OUT, nodes.handle(buffers, -1));
         long directory = memory.getLong(out(0));
-        java.util.Set<String> names = new java.util.TreeSet<>();
+        java.util.Map<String, Boolean> listed = new java.util.TreeMap<>();
         long offset = 0;
         while (true) {
-            // A small buffer: entries continue from the offset where the last reply stopped.
-            writer.request(FuseProtocol.READDIRPLUS, ROOT, 0, 0).u64(directory).u64(offset).u32(300);
+            // Entries continue from the offset where the last reply stopped.
+            writer.request(FuseProtocol.READDIRPLUS, directoryNode, 0, 0).u64(directory).u64(offset).u32(size);
             int length = nodes.handle(buffers, -1);
             assertTrue(length >= 0, "readdirplus: " + length);
             if (length == 0) {
@@ -227,14 +257,13 @@ class ShiftingNodesTest {
                 byte[] name = new byte[nameLength];
                 memory.getByteArray(dirent + 24, name, 0, nameLength);
                 String text = new String(name, StandardCharsets.UTF_8);
-                assertTrue(names.add(text), "listed once: " + text);
-                assertEquals(text.equals(".") || text.equals(".."), memory.getLong(entry) == 0, "a node for " + text);
+                assertEquals(null, listed.put(text, memory.getLong(entry) != 0), "listed once: " + text);
                 offset = memory.getLong(dirent + 8);
                 at += FuseProtocol.ENTRY_OUT + ((24 + nameLength + 7) & ~7);
             }
         }
-        assertEquals(java.util.Set.of(".", "..", "dir", "hard", "inside", "up"), names);
-        writer.request(FuseProtocol.RELEASEDIR, ROOT, 0, 0).u64(directory);
+        writer.request(FuseProtocol.RELEASEDIR, directoryNode, 0, 0).u64(directory);
         assertEquals(0, nodes.handle(buffers, -1));
+        return listed;
     }
 }
