@@ -52,19 +52,25 @@ final class FuseProtocol {
     static final int RENAME2 = 45;
     static final int LSEEK = 46;
 
-    // INIT flags (flags; flags2 holds bits 32 and up, read only with INIT_EXT).
-    static final long ASYNC_READ = 1L << 0;
-    static final long BIG_WRITES = 1L << 5;
-    static final long DONT_MASK = 1L << 6;
-    static final long AUTO_INVAL_DATA = 1L << 12;
-    static final long DO_READDIRPLUS = 1L << 13;
-    static final long ASYNC_DIO = 1L << 15;
-    static final long PARALLEL_DIROPS = 1L << 18;
-    static final long POSIX_ACL = 1L << 20;
-    static final long MAX_PAGES = 1L << 22;
-    static final long CACHE_SYMLINKS = 1L << 23;
-    static final long INIT_EXT = 1L << 30;
-    static final long PASSTHROUGH = 1L << 37;
+    /** INIT flags, by their bit in fuse.h (flags holds bits 0-31; flags2 the rest, read only with INIT_EXT). */
+    enum InitFlag {
+        ASYNC_READ(0), BIG_WRITES(5), DONT_MASK(6), AUTO_INVAL_DATA(12), DO_READDIRPLUS(13), ASYNC_DIO(15),
+        PARALLEL_DIROPS(18), POSIX_ACL(20), MAX_PAGES(22), CACHE_SYMLINKS(23), INIT_EXT(30), PASSTHROUGH(37);
+
+        final long mask;
+
+        InitFlag(int bit) {
+            this.mask = 1L << bit;
+        }
+
+        static long maskOf(InitFlag... flags) {
+            long mask = 0;
+            for (InitFlag flag : flags) {
+                mask |= flag.mask;
+            }
+            return mask;
+        }
+    }
 
     // fuse_in_header (40 bytes) and fuse_out_header (16 bytes).
     static final int IN_HEADER = 40;

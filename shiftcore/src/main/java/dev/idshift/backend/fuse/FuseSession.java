@@ -1,6 +1,7 @@
 package dev.idshift.backend.fuse;
 
 import com.kenai.jffi.MemoryIO;
+import dev.idshift.backend.fuse.FuseProtocol.InitFlag;
 import dev.idshift.sys.Errno;
 import dev.idshift.sys.Linux;
 import dev.idshift.sys.files.FileCalls;
@@ -165,18 +166,18 @@ final class FuseSession {
             return -Errno.EPROTO;
         }
         long offered = Integer.toUnsignedLong(memory.getInt(in + 12));
-        if ((offered & FuseProtocol.INIT_EXT) != 0) {
+        if ((offered & InitFlag.INIT_EXT.mask) != 0) {
             offered |= Integer.toUnsignedLong(memory.getInt(in + 16)) << 32;
         }
         // READDIRPLUS always (not READDIRPLUS_AUTO): which entries carry attributes is ListingPolicy's choice.
-        long wanted = FuseProtocol.ASYNC_READ | FuseProtocol.BIG_WRITES | FuseProtocol.DONT_MASK
-                | FuseProtocol.AUTO_INVAL_DATA | FuseProtocol.DO_READDIRPLUS | FuseProtocol.ASYNC_DIO | FuseProtocol.PARALLEL_DIROPS | FuseProtocol.POSIX_ACL
-                | FuseProtocol.MAX_PAGES | FuseProtocol.CACHE_SYMLINKS | FuseProtocol.INIT_EXT;
+        long wanted = InitFlag.maskOf(InitFlag.ASYNC_READ, InitFlag.BIG_WRITES, InitFlag.DONT_MASK, InitFlag.AUTO_INVAL_DATA,
+                InitFlag.DO_READDIRPLUS, InitFlag.ASYNC_DIO, InitFlag.PARALLEL_DIROPS, InitFlag.POSIX_ACL, InitFlag.MAX_PAGES,
+                InitFlag.CACHE_SYMLINKS, InitFlag.INIT_EXT);
         if (!"0".equals(System.getenv("IDSHIFT_FUSE_PASSTHROUGH"))) {
-            wanted |= FuseProtocol.PASSTHROUGH;
+            wanted |= InitFlag.PASSTHROUGH.mask;
         }
         long taken = offered & wanted;
-        boolean passthrough = (taken & FuseProtocol.PASSTHROUGH) != 0;
+        boolean passthrough = (taken & InitFlag.PASSTHROUGH.mask) != 0;
         filesystem.passthrough(passthrough);
         memory.setMemory(out, 64, (byte) 0);
         memory.putInt(out, FuseProtocol.MAJOR);

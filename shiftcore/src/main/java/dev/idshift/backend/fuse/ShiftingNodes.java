@@ -113,7 +113,28 @@ final class ShiftingNodes {
             default:
                 break;
         }
-        Node node = nodes.get(nodeId);
+        return withFd(nodeId, (node, fd) -> {
+            b.node = node;
+            try {
+                return onNode(opcode, node, fd, arg, b, out, device);
+            } finally {
+                b.node = null;
+            }
+        });
+    }
+
+    /** Work on one node through an O_PATH fd of it. */
+    @FunctionalInterface
+    private interface OnNode {
+        int apply(Node node, int fd);
+    }
+
+    /**
+     * Runs {@code work} with an fd of node {@code id} held for its length (NodeTable.pin): its result,
+     * or ESTALE for a node the kernel should not name (forgotten, or never given).
+     */
+    private int withFd(long id, OnNode work) {
+        Node node = nodes.get(id);
         if (node == null) {
             return -Errno.ESTALE;
         }
@@ -121,11 +142,9 @@ final class ShiftingNodes {
         if (fd < 0) {
             return fd;
         }
-        b.node = node;
         try {
-            return onNode(opcode, node, fd, arg, b, out, device);
+            return work.apply(node, fd);
         } finally {
-            b.node = null;
             nodes.unpin(node, fd);
         }
     }
@@ -185,13 +204,6 @@ final class ShiftingNodes {
                 return -Errno.ENOSYS;
         }
     }
-
-
-
-
-
-
-
 
     /** The pid of the process that made the request (0 for the kernel's own). */
     private int pid(RequestBuffers b) {
@@ -430,15 +442,7 @@ final class ShiftingNodes {
         if (Lookups.isDotOrDotDot(names) || Lookups.isDotOrDotDot(newName)) {
             return -Errno.EINVAL;
         }
-        Node newParent = nodes.get(newParentId);
-        if (newParent == null) {
-            return -Errno.ESTALE;
-        }
-        int newParentFd = nodes.pin(newParent);
-        if (newParentFd < 0) {
-            return newParentFd;
-        }
-        try {
+        return withFd(newParentId, (newParent, newParentFd) -> {
             int result = calls.renameat2(oldParentFd, names, newParentFd, newName, flags);
             if (result == 0) {
                 // Nodes found by name (no fd, no handle) are found by the new one from now on.
@@ -448,9 +452,7 @@ final class ShiftingNodes {
                 }
             }
             return result;
-        } finally {
-            nodes.unpin(newParent, newParentFd);
-        }
+        });
     }
 
     /** A new name for the node: by its fd (linkat AT_EMPTY_PATH), so it is that inode whatever its names now. */
@@ -458,37 +460,10 @@ final class ShiftingNodes {
         if (Lookups.isDotOrDotDot(name)) {
             return -Errno.EEXIST;
         }
-        Node node = nodes.get(nodeId);
-        if (node == null) {
-            return -Errno.ESTALE;
-        }
-        int fd = nodes.pin(node);
-        if (fd < 0) {
-            return fd;
-        }
-        int result;
-        try {
-            result = calls.linkat(fd, emptyString, newParentFd, name, Linux.AT_EMPTY_PATH);
-        } finally {
-            nodes.unpin(node, fd);
-        }
+        int result = withFd(nodeId, (node, fd) -> calls.linkat(fd, emptyString, newParentFd, name, Linux.AT_EMPTY_PATH));
         if (result < 0) {
             return result;
         }
         return lookups.lookup(newParentFd, name, b, out);
     }
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 }
