@@ -76,7 +76,7 @@ final class Directories {
                 }
                 for (long at = b.dirents; at < b.dirents + read; at += memory.getShort(at + 16) & 0xFFFF) {
                     long name = at + 19;
-                    int nameLength = (int) memory.getStringLength(name);
+                    int nameLength = nameLength(name, memory.getShort(at + 16) & 0xFFFF);
                     int direntLength = (24 + nameLength + 7) & ~7;
                     int need = plus ? FuseProtocol.ENTRY_OUT + direntLength : direntLength;
                     if (filled + need > size) {
@@ -114,6 +114,18 @@ final class Directories {
                 policy.listedBare(pid, directoryId);
             }
         }
+    }
+
+    /**
+     * The length of a dirent64's name, from its record length: the record is the 19-byte header, the
+     * name, a NUL and up to 7 bytes of padding, so only the last 8 bytes need a look.
+     */
+    private int nameLength(long name, int recordLength) {
+        int length = Math.max(0, recordLength - 19 - 8);
+        while (memory.getByte(name + length) != 0) {
+            length++;
+        }
+        return length;
     }
 
     /**

@@ -45,9 +45,12 @@ public final class XattrIds {
     private XattrIds() {
     }
 
+    /** The names whose values carry ids. */
+    static final java.util.List<String> WITH_IDS = java.util.List.of(CAPABILITY, ACL_ACCESS, ACL_DEFAULT);
+
     /** Whether {@code name}'s value carries ids (the others pass through untouched). */
     public static boolean carriesIds(String name) {
-        return name.equals(ACL_ACCESS) || name.equals(ACL_DEFAULT) || name.equals(CAPABILITY);
+        return WITH_IDS.contains(name);
     }
 
     /** On disk -> shown: unmapped ids become the overflow id, as the kernel shows them. */

@@ -9,6 +9,10 @@ import dev.idshift.sys.files.FileCalls;
  * that carry ids (ACLs, capabilities) translated both ways ({@link XattrIds}), others as they are.
  */
 final class Xattrs {
+    private static final String[] ID_CARRYING = XattrIds.WITH_IDS.toArray(new String[0]);
+    private static final byte[][] ID_CARRYING_BYTES = XattrIds.WITH_IDS.stream()
+            .map(name -> name.getBytes(java.nio.charset.StandardCharsets.US_ASCII)).toArray(byte[][]::new);
+
     private final IdTranslation ids;
     private final FileCalls calls = FileCalls.get();
     private final MemoryIO memory = MemoryIO.getInstance();
@@ -78,14 +82,27 @@ final class Xattrs {
         return calls.removexattr(b.procPath(nodeFd), name);
     }
 
-    /** The xattr name as a String if its value carries ids (ACLs, capabilities), else null (no String made). */
+    /**
+     * The xattr name as a String if its value carries ids (ACLs, capabilities), else null. Compared
+     * as bytes, no String made: the kernel asks for security.capability before every write.
+     */
     private String idCarrying(long name) {
-        byte first = memory.getByte(name);
-        if (first != 's') {
-            return null;  // system.* and security.* only
+        for (int i = 0; i < ID_CARRYING.length; i++) {
+            if (equalsName(name, ID_CARRYING_BYTES[i])) {
+                return ID_CARRYING[i];
+            }
         }
-        String text = new String(memory.getZeroTerminatedByteArray(name), java.nio.charset.StandardCharsets.UTF_8);
-        return XattrIds.carriesIds(text) ? text : null;
+        return null;
+    }
+
+    /** Whether the NUL-terminated name at {@code name} is {@code bytes}. */
+    private boolean equalsName(long name, byte[] bytes) {
+        for (int i = 0; i < bytes.length; i++) {
+            if (memory.getByte(name + i) != bytes[i]) {
+                return false;
+            }
+        }
+        return memory.getByte(name + bytes.length) == 0;
     }
 
     /**
