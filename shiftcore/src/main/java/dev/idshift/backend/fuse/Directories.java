@@ -64,15 +64,21 @@ final class Directories {
         if (offset == 0) {
             position[1] = 0;  // from the start again: a new listing
         }
-        long withAttributes = plus ? policy.withAttributes(pid, position[1]) : 0;
+        long withAttributes = -1;  // decided with the first dirents read
         int filled = 0;
         boolean bare = false;
         try {
             while (true) {
                 // Only about as many dirents as the reply has room for: the rest would be read again next time.
-                long read = calls.getdents64(fd, b.dirents, direntsFor(size - filled, plus));
+                int count = direntsFor(size - filled, plus);
+                long read = calls.getdents64(fd, b.dirents, count);
                 if (read <= 0) {
                     return filled > 0 || read == 0 ? filled : (int) read;
+                }
+                if (withAttributes < 0) {
+                    // Room left for another dirent: this read reached the end, the listing is all here.
+                    int whole = plus && offset == 0 && read + MIN_DIRENTS <= count ? direntCount(b.dirents, read) : -1;
+                    withAttributes = plus ? policy.withAttributes(pid, position[1], whole) : 0;
                 }
                 for (long at = b.dirents; at < b.dirents + read; at += memory.getShort(at + 16) & 0xFFFF) {
                     long name = at + 19;
@@ -114,6 +120,15 @@ final class Directories {
                 policy.listedBare(pid, directoryId);
             }
         }
+    }
+
+    /** How many dirents {@code length} bytes of getdents64 output at {@code dirents} hold. */
+    private int direntCount(long dirents, long length) {
+        int count = 0;
+        for (long at = dirents; at < dirents + length; at += memory.getShort(at + 16) & 0xFFFF) {
+            count++;
+        }
+        return count;
     }
 
     /**

@@ -15,13 +15,17 @@ package dev.idshift.backend.fuse;
  * <ul>
  *   <li>a process that looked up {@link #WALK_LOOKUPS} names of a directory it was listed without
  *       attributes is a walker: its listings carry attributes from then on;</li>
- *   <li>any other listing carries attributes for its first {@link #FIRST_ENTRIES} entries (a small
- *       directory costs no round trip per entry), names only after.</li>
+ *   <li>a directory of up to {@link #SMALL_DIRECTORY} entries (read whole at its first READDIRPLUS) is
+ *       listed with attributes (ls -l of a small directory costs no round trip per entry);</li>
+ *   <li>any other listing carries attributes for its first {@link #FIRST_ENTRIES} entries, names only
+ *       after.</li>
  * </ul>
  * Correctness does not depend on it: a name without attributes is looked up like any other.
  */
 final class ListingPolicy {
     static final int FIRST_ENTRIES = 32;
+    /** A directory this small is listed with attributes whole: a few hundred lookups here at most. */
+    static final int SMALL_DIRECTORY = 256;
     static final int WALK_LOOKUPS = 16;
     /** Processes remembered at once (a power of 2): a slot is a pid's, until another pid needs it. */
     private static final int SLOTS = 64;
@@ -34,11 +38,12 @@ final class ListingPolicy {
 
     /**
      * How many more entries of a listing for {@code pid} carry attributes, {@code given} of its entries
-     * having carried them so far.
+     * having carried them so far; {@code whole}: how many entries the directory has if known (its
+     * first read reached the end), else -1.
      */
-    synchronized long withAttributes(int pid, long given) {
+    synchronized long withAttributes(int pid, long given, int whole) {
         int slot = slot(pid);
-        if (pids[slot] == pid && walkers[slot]) {
+        if ((pids[slot] == pid && walkers[slot]) || (whole >= 0 && whole <= SMALL_DIRECTORY)) {
             return Long.MAX_VALUE;
         }
         return Math.max(0, FIRST_ENTRIES - given);

@@ -216,8 +216,9 @@ class ShiftingNodesTest {
     void listingsCarryAttributesForProcessesThatStatWhatTheyList() throws Exception {
         Path big = Files.createDirectories(source.resolve("big"));
         java.util.Set<String> made = new java.util.TreeSet<>(java.util.List.of(".", ".."));
-        for (int i = 0; i < 100; i++) {
-            String name = "f" + i + "-".repeat(i % 19) + (i == 99 ? "x".repeat(255 - 7) : "");  // names of every length mod 8
+        for (int i = 0; i < 300; i++) {
+            String name = "f" + i + "-".repeat(i % 19);  // names of every length mod 8, and one of 255 bytes
+            name = i == 299 ? name + "x".repeat(255 - name.length()) : name;
             Files.writeString(big.resolve(name), "");
             made.add(name);
         }
@@ -229,9 +230,20 @@ class ShiftingNodesTest {
         // Process 7 looks up names it was listed without attributes: it stats what it lists.
         first.entrySet().stream().filter(entry -> !entry.getValue() && entry.getKey().startsWith("f"))
                 .limit(ListingPolicy.WALK_LOOKUPS).forEach(entry -> assertTrue(lookup(bigNode, entry.getKey()) > ROOT));
-        assertEquals(100, nodesIn(list(bigNode, 4096)), "its next listings carry attributes for every entry");
+        assertEquals(300, nodesIn(list(bigNode, 4096)), "its next listings carry attributes for every entry");
         writer.from(8);
         assertEquals(ListingPolicy.FIRST_ENTRIES, nodesIn(list(bigNode, 4096)), "another process's do not");
+    }
+
+    @Test
+    void aSmallDirectoryIsListedWithAttributesWhole() throws Exception {
+        Path small = Files.createDirectories(source.resolve("small"));
+        for (int i = 0; i < ListingPolicy.SMALL_DIRECTORY - 2; i++) {
+            Files.writeString(small.resolve("f" + i), "");
+        }
+        writer.from(9);
+        // A reply with room for all of it: its first read of dirents reaches the end.
+        assertEquals(ListingPolicy.SMALL_DIRECTORY - 2, nodesIn(list(lookup(ROOT, "small"), 256 * 1024)));
     }
 
     private static long nodesIn(java.util.Map<String, Boolean> listed) {
