@@ -10,7 +10,9 @@ import java.util.concurrent.ConcurrentHashMap;
 /** Open directories: OPENDIR, READDIR and READDIRPLUS from the source's own dirents, RELEASEDIR. */
 final class Directories {
     private static final int SEEK_SET = 0;
-    /** Room for one dirent of the longest name (19 + 256 bytes, aligned). */
+    /** A dirent64 of the longest name: 19 bytes, 255 and a NUL, aligned to 8. */
+    private static final int LONGEST_DIRENT = 280;
+    /** The least getdents64 buffer: room for several of the longest dirents. */
     private static final int MIN_DIRENTS = 1024;
 
     private final Lookups lookups;
@@ -18,8 +20,8 @@ final class Directories {
     private final FileCalls calls = FileCalls.get();
     private final MemoryIO memory = MemoryIO.getInstance();
     /**
-     * Open directories: fd (the fh) -> where the next READDIR continues, and how many entries of this
-     * listing carried attributes so far.
+     * Open directories: fd (the fh) -> where the next READDIR continues, and whether this listing's
+     * entries carry attributes (1) or not (0), as decided at its start.
      */
     private final Map<Integer, long[]> positions = new ConcurrentHashMap<>();
 
@@ -61,10 +63,8 @@ final class Directories {
             }
             position[0] = offset;
         }
-        if (offset == 0) {
-            position[1] = 0;  // from the start again: a new listing
-        }
-        long withAttributes = -1;  // decided with the first dirents read
+        boolean decided = false;
+        boolean withAttributes = false;
         int filled = 0;
         boolean bare = false;
         try {
@@ -75,10 +75,14 @@ final class Directories {
                 if (read <= 0) {
                     return filled > 0 || read == 0 ? filled : (int) read;
                 }
-                if (withAttributes < 0) {
-                    // Room left for another dirent: this read reached the end, the listing is all here.
-                    int whole = plus && offset == 0 && read + MIN_DIRENTS <= count ? direntCount(b.dirents, read) : -1;
-                    withAttributes = plus ? policy.withAttributes(pid, position[1], whole) : 0;
+                if (plus && !decided) {
+                    decided = true;
+                    if (offset == 0) {
+                        // A new listing. Room left for another dirent: this read reached the end, the directory is all here.
+                        int whole = read + LONGEST_DIRENT <= count ? direntCount(b.dirents, read) : -1;
+                        position[1] = policy.withAttributes(pid, whole) ? 1 : 0;
+                    }
+                    withAttributes = position[1] == 1 || policy.withAttributes(pid, -1);
                 }
                 for (long at = b.dirents; at < b.dirents + read; at += memory.getShort(at + 16) & 0xFFFF) {
                     long name = at + 19;
@@ -91,16 +95,15 @@ final class Directories {
                     }
                     long entry = out + filled;
                     if (plus) {
-                        if (withAttributes <= 0 || Lookups.isDotOrDotDot(name)) {
+                        if (!withAttributes || Lookups.isDotOrDotDot(name)) {
                             // No node: the kernel looks the name up if it needs more (and skips . and ..).
-                            memory.setMemory(entry, FuseProtocol.ENTRY_OUT, (byte) 0);
-                            bare |= withAttributes <= 0;
+                            for (int word = 0; word < FuseProtocol.ENTRY_OUT; word += 8) {
+                                memory.putLong(entry + word, 0);
+                            }
+                            bare |= !withAttributes;
                         } else if (lookups.lookup(fd, name, b, entry) < 0) {
                             position[0] = memory.getLong(at + 8);
                             continue;  // gone since getdents
-                        } else {
-                            withAttributes--;
-                            position[1]++;
                         }
                         entry += FuseProtocol.ENTRY_OUT;
                     }
@@ -109,8 +112,7 @@ final class Directories {
                     memory.putLong(entry + 8, next);
                     memory.putInt(entry + 16, nameLength);
                     memory.putInt(entry + 20, memory.getByte(at + 18) & 0xFF);
-                    memory.copyMemory(name, entry + 24, nameLength);
-                    memory.setMemory(entry + 24 + nameLength, direntLength - 24 - nameLength, (byte) 0);
+                    copyName(name, nameLength, entry + 24, direntLength - 24);
                     filled += need;
                     position[0] = next;
                 }
@@ -119,6 +121,22 @@ final class Directories {
             if (bare) {
                 policy.listedBare(pid, directoryId);
             }
+        }
+    }
+
+    /**
+     * A name into a fuse_dirent, NUL-padded to {@code padded} (its length rounded up to 8), a word at a
+     * time (little-endian: a word's first bytes are its low ones). The last word read may reach up to
+     * 7 bytes past the dirent's own padding: RequestBuffers keeps that slack after the dirents.
+     */
+    private void copyName(long name, int nameLength, long to, int padded) {
+        for (int at = 0; at < padded; at += 8) {
+            long word = memory.getLong(name + at);
+            int bytes = nameLength - at;
+            if (bytes < 8) {
+                word &= (1L << (8 * bytes)) - 1;
+            }
+            memory.putLong(to + at, word);
         }
     }
 

@@ -17,13 +17,12 @@ package dev.idshift.backend.fuse;
  *       attributes is a walker: its listings carry attributes from then on;</li>
  *   <li>a directory of up to {@link #SMALL_DIRECTORY} entries (read whole at its first READDIRPLUS) is
  *       listed with attributes (ls -l of a small directory costs no round trip per entry);</li>
- *   <li>any other listing carries attributes for its first {@link #FIRST_ENTRIES} entries, names only
- *       after.</li>
+ *   <li>any other listing carries names only: a lookup of a cold inode can cost a disk read, which
+ *       listing names never does.</li>
  * </ul>
  * Correctness does not depend on it: a name without attributes is looked up like any other.
  */
 final class ListingPolicy {
-    static final int FIRST_ENTRIES = 32;
     /** A directory this small is listed with attributes whole: a few hundred lookups here at most. */
     static final int SMALL_DIRECTORY = 256;
     static final int WALK_LOOKUPS = 16;
@@ -37,16 +36,12 @@ final class ListingPolicy {
     private final boolean[] walkers = new boolean[SLOTS];
 
     /**
-     * How many more entries of a listing for {@code pid} carry attributes, {@code given} of its entries
-     * having carried them so far; {@code whole}: how many entries the directory has if known (its
-     * first read reached the end), else -1.
+     * Whether a listing for {@code pid} carries attributes; {@code whole}: how many entries the
+     * directory has, if its first read reached the end, else -1.
      */
-    synchronized long withAttributes(int pid, long given, int whole) {
+    synchronized boolean withAttributes(int pid, int whole) {
         int slot = slot(pid);
-        if ((pids[slot] == pid && walkers[slot]) || (whole >= 0 && whole <= SMALL_DIRECTORY)) {
-            return Long.MAX_VALUE;
-        }
-        return Math.max(0, FIRST_ENTRIES - given);
+        return (pids[slot] == pid && walkers[slot]) || (whole >= 0 && whole <= SMALL_DIRECTORY);
     }
 
     /** A listing of {@code directory} for {@code pid} held names without attributes. */

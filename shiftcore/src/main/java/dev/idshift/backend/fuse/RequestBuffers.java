@@ -31,7 +31,8 @@ final class RequestBuffers {
         MemoryIO memory = MEMORY;
         request = memory.allocateMemory(FuseProtocol.BUFFER, false);
         reply = memory.allocateMemory(FuseProtocol.BUFFER, false);
-        long scratch = memory.allocateMemory(256 + 256 + 64 + 64 + DIRENTS, false);
+        // 8 bytes past the dirents: Directories copies names a word at a time.
+        long scratch = memory.allocateMemory(256 + 256 + 64 + 64 + DIRENTS + 8, false);
         stat = scratch;
         parentStat = scratch + 256;
         procPath = scratch + 512;
