@@ -1,8 +1,11 @@
 package dev.idshift.app;
 
+import dev.idshift.failure.IdshiftException;
+
 /**
- * Exit codes, stable and documented in the README, so runtimes' logs and scripts can tell a bad
- * config from a kernel that refuses.
+ * Exit codes, stable and documented in the README (and in {@code idshift --help}), so runtimes' logs
+ * and scripts can tell a bad config from a kernel that refuses. {@link #of} is the one place a failure
+ * becomes one.
  */
 public final class ExitCode {
     public static final int OK = 0;
@@ -20,5 +23,20 @@ public final class ExitCode {
     public static final int REFUSED = 6;
 
     private ExitCode() {
+    }
+
+    /**
+     * The exit code of each kind of failure. {@code idshift mount} through the daemon exits with the
+     * same code as in-process: the client rebuilds the daemon's failure as the same kind.
+     */
+    public static int of(IdshiftException failure) {
+        return switch (failure.kind()) {
+            case BAD_INPUT -> BAD_INPUT;
+            case REFUSED -> REFUSED;
+            case KERNEL_REFUSED -> SYSTEM;
+            case UNSUPPORTED -> UNSUPPORTED;
+            // A client and a daemon that do not understand each other: a bug on one side.
+            case DAEMON_PROTOCOL, INTERNAL -> INTERNAL;
+        };
     }
 }

@@ -1,6 +1,7 @@
 package dev.idshift.app;
 
 import dev.idshift.backend.fuse.FuseServerProcesses;
+import dev.idshift.failure.UnsupportedException;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
@@ -50,7 +51,7 @@ public final class FuseServerCommand {
     public static List<String> argv() {
         String launcher = System.getProperty("idshift.launcher");
         if (launcher == null) {
-            throw new IllegalStateException("the FUSE backend needs bin/idshift (the idshift.launcher property is not set)");
+            throw new UnsupportedException("the FUSE backend needs bin/idshift (the idshift.launcher property is not set)");
         }
         return List.of(launcher, NAME);
     }

@@ -1,10 +1,10 @@
 package dev.idshift.daemon;
 
+import dev.idshift.failure.KernelRefusedException;
 import dev.idshift.backend.fuse.FuseBackend;
 import dev.idshift.backend.kernel.MountNamespaceRunner;
 import dev.idshift.staging.StagingStore;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -33,7 +33,7 @@ final class FuseViews extends FuseBackend.ServerPlace {
         try {
             return Files.createTempDirectory(RootOnlyDirectory.ensure(mountPoints), "view-").toString();
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot create a mount point under " + mountPoints + ": " + e.getMessage(), e);
+            throw new KernelRefusedException("cannot create a mount point under " + mountPoints + ": " + e.getMessage(), e);
         }
     }
 

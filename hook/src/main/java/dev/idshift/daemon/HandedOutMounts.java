@@ -1,11 +1,11 @@
 package dev.idshift.daemon;
 
+import dev.idshift.failure.KernelRefusedException;
 import dev.idshift.backend.kernel.AttributeLock;
 import dev.idshift.sys.Fd;
 import dev.idshift.backend.MountAccess;
 import dev.idshift.backend.kernel.MountNamespaceRunner;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 
 /**
@@ -58,7 +58,7 @@ final class HandedOutMounts {
             try {
                 lock = AttributeLock.create(RootOnlyDirectory.ensure(station));
             } catch (IOException e) {
-                throw new UncheckedIOException("cannot prepare " + station + ": " + e.getMessage(), e);
+                throw new KernelRefusedException("cannot prepare " + station + ": " + e.getMessage(), e);
             }
         }
         return lock;

@@ -1,5 +1,6 @@
 package dev.idshift.daemon;
 
+import dev.idshift.failure.BadInputException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -11,7 +12,7 @@ final class RootOnlyDirectory {
     private RootOnlyDirectory() {
     }
 
-    /** @throws IllegalStateException if {@code directory} is not a real directory owned by root */
+    /** @throws BadInputException if {@code directory} is not a real directory owned by root (a run directory given to use) */
     static Path ensure(Path directory) throws IOException {
         // Parents as they would be made anyway (the run directory must stay traversable); the directory 0700 from the start.
         Files.createDirectories(directory.getParent());
@@ -22,7 +23,7 @@ final class RootOnlyDirectory {
         }
         if (!Files.isDirectory(directory, LinkOption.NOFOLLOW_LINKS)
                 || ((Integer) Files.getAttribute(directory, "unix:uid", LinkOption.NOFOLLOW_LINKS)) != 0) {
-            throw new IllegalStateException(directory + " is not a directory owned by root; refusing to use it");
+            throw new BadInputException(directory + " is not a directory owned by root; refusing to use it");
         }
         if (!Files.getPosixFilePermissions(directory, LinkOption.NOFOLLOW_LINKS).equals(PosixFilePermissions.fromString("rwx------"))) {
             Files.setPosixFilePermissions(directory, PosixFilePermissions.fromString("rwx------"));

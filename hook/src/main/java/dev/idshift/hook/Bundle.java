@@ -1,6 +1,6 @@
 package dev.idshift.hook;
 
-import dev.idshift.app.BadInputException;
+import dev.idshift.failure.BadInputException;
 import dev.idshift.config.oci.OciConfig;
 import dev.idshift.config.oci.OciReader;
 import dev.idshift.layout.Owner;

@@ -1,5 +1,7 @@
 package dev.idshift.hook;
 
+import dev.idshift.failure.BadInputException;
+import dev.idshift.failure.KernelRefusedException;
 import dev.idshift.config.oci.IdMapping;
 import dev.idshift.idmap.IdExtent;
 import dev.idshift.idmap.IdMap;
@@ -24,9 +26,9 @@ public record ContainerIds(IdMap uids, IdMap gids, String origin) {
                 IdMap gids = IdMapParser.parseProcMap(read(pid, "gid_map"));
                 return new ContainerIds(uids, gids, "/proc/" + pid + "/{uid,gid}_map");
             } catch (NoSuchFileException e) {
-                throw new IllegalStateException("container process " + pid + " is gone");
+                throw new BadInputException("container process " + pid + " is gone", e);
             } catch (IOException e) {
-                throw new IllegalStateException("cannot read the id maps of container process " + pid + ": " + e.getMessage());
+                throw new KernelRefusedException("cannot read the id maps of container process " + pid + ": " + e.getMessage(), e);
             }
         }
         return new ContainerIds(fromOci(configUids), fromOci(configGids), "config.json linux.uidMappings/gidMappings");

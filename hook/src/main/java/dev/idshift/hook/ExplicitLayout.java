@@ -28,7 +28,10 @@ record ExplicitLayout(Optional<IdMap> uids, Optional<IdMap> gids) {
         try {
             return Optional.of(IdMapParser.parseColonList(text.get()));
         } catch (IdMapException e) {
-            throw new JsonInputException(source, "$.annotations[\"" + key + "\"]", "\"" + text.get() + "\": " + e.getMessage());
+            JsonInputException named = new JsonInputException(source, "$.annotations[\"" + key + "\"]", "\"" + text.get() + "\": "
+                    + e.getMessage());
+            named.initCause(e);
+            throw named;
         }
     }
 }

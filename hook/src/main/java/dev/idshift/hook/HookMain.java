@@ -1,6 +1,6 @@
 package dev.idshift.hook;
 
-import dev.idshift.app.BadInputException;
+import dev.idshift.failure.BadInputException;
 import dev.idshift.app.ErrorReporter;
 import dev.idshift.app.ExitCode;
 import dev.idshift.config.annotations.IdshiftAnnotations;

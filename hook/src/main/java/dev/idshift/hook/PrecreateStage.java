@@ -1,6 +1,7 @@
 package dev.idshift.hook;
 
-import dev.idshift.app.BadInputException;
+import dev.idshift.failure.KernelRefusedException;
+import dev.idshift.failure.BadInputException;
 import dev.idshift.app.FuseServerCommand;
 import dev.idshift.config.annotations.Backend;
 import dev.idshift.config.annotations.IdshiftAnnotations;
@@ -86,7 +87,8 @@ final class PrecreateStage {
             if (staging != null && !staging.staged.isEmpty()) {
                 staging.tearDown();
             }
-            throw e instanceof IOException ? new java.io.UncheckedIOException((IOException) e) : (RuntimeException) e;
+            throw e instanceof IOException ? new KernelRefusedException("cannot write the config to stdout: " + e.getMessage(), (IOException) e)
+                    : (RuntimeException) e;
         }
     }
 

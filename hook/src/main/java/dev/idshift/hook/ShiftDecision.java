@@ -40,7 +40,7 @@ public record ShiftDecision(Optional<ShiftPlan> plan, ContainerIds ids, IdshiftA
             plan = ShiftPlanner.plan(ids.uids(), ids.gids(), bundle.rootOwner().uid(), bundle.rootOwner().gid(),
                     explicit.uids(), explicit.gids(), "annotation");
         } catch (IdMapException e) {
-            throw new IdMapException("rootfs " + bundle.rootfs() + ": " + e.getMessage());
+            throw new IdMapException("rootfs " + bundle.rootfs() + ": " + e.getMessage(), e);
         }
         if (plan.isNoop()) {
             return new ShiftDecision(Optional.empty(), ids, annotations,

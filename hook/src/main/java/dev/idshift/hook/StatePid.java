@@ -1,6 +1,6 @@
 package dev.idshift.hook;
 
-import dev.idshift.app.BadInputException;
+import dev.idshift.failure.BadInputException;
 import dev.idshift.sys.SyscallException;
 import dev.idshift.sys.namespaces.NamespaceFiles;
 import dev.idshift.sys.namespaces.UserNamespaceOwner;

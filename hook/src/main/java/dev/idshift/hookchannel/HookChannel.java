@@ -1,12 +1,14 @@
 package dev.idshift.hookchannel;
 
+import dev.idshift.failure.BadInputException;
+import dev.idshift.failure.InternalException;
+import dev.idshift.failure.KernelRefusedException;
 import dev.idshift.hook.HookTraining;
 import dev.idshift.sys.files.AtomicFiles;
 import dev.idshift.sys.processes.ProcessStat;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.RandomAccessFile;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -106,7 +108,7 @@ public final class HookChannel implements AutoCloseable {
             Process mkfifo = new ProcessBuilder("mkfifo", "-m", "600", requests.toString()).redirectErrorStream(true).start();
             String output = new String(mkfifo.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
             if (mkfifo.waitFor() != 0) {
-                throw new IllegalStateException("cannot create the hook channel's FIFO " + requests + ": " + output);
+                throw new KernelRefusedException("cannot create the hook channel's FIFO " + requests + ": " + output);
             }
             // Read and write: the FIFO never reports end-of-file between launchers, and never blocks here.
             fifo = new RandomAccessFile(requests.toFile(), "rw");
@@ -114,10 +116,10 @@ public final class HookChannel implements AutoCloseable {
             long pid = ProcessHandle.current().pid();
             AtomicFiles.write(pidFile, (pid + " " + ProcessStat.startTimeOf(pid) + "\n").getBytes(StandardCharsets.US_ASCII));
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot set up the hook channel in " + directory + ": " + e.getMessage(), e);
+            throw new KernelRefusedException("cannot set up the hook channel in " + directory + ": " + e.getMessage(), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while setting up the hook channel in " + directory);
+            throw new InternalException("interrupted while setting up the hook channel in " + directory, e);
         }
         reader = new Thread(new Runnable() {
             @Override
@@ -177,7 +179,7 @@ public final class HookChannel implements AutoCloseable {
         }
         PosixFileAttributes attributes = Files.readAttributes(directory, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
         if (!attributes.isDirectory() || (Integer) Files.getAttribute(directory, "unix:uid", LinkOption.NOFOLLOW_LINKS) != 0) {
-            throw new IllegalStateException(directory + " is not a directory owned by root: refusing to use it as the hook channel");
+            throw new BadInputException(directory + " is not a directory owned by root: refusing to use it as the hook channel");
         }
         Files.setPosixFilePermissions(directory, PosixFilePermissions.fromString("rwx------"));
     }

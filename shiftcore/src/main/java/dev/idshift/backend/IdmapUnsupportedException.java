@@ -1,5 +1,6 @@
 package dev.idshift.backend;
 
+import dev.idshift.failure.UnsupportedException;
 import dev.idshift.sys.SyscallException;
 
 /**
@@ -7,7 +8,7 @@ import dev.idshift.sys.SyscallException;
  * overlayfs, procfs, a filesystem without idmap support, or a kernel with idmapped mounts disabled.
  * The FUSE backend can still shift such a tree.
  */
-public final class IdmapUnsupportedException extends RuntimeException {
+public final class IdmapUnsupportedException extends UnsupportedException {
     public IdmapUnsupportedException(String path, SyscallException cause) {
         super("the kernel will not idmap " + path + " (" + cause.getMessage() + "): its filesystem or this kernel"
                 + " does not support idmapped mounts; use the FUSE backend", cause);

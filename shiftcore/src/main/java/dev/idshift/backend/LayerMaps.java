@@ -45,7 +45,7 @@ public abstract class LayerMaps {
                     layerPlan = ShiftPlanner.plan(containerUids, containerGids, rootOwner.uid(), rootOwner.gid(),
                             explicitUids, explicitGids, "annotation");
                 } catch (IdMapException e) {
-                    throw new IdMapException("layer " + layer + ": " + e.getMessage());
+                    throw new IdMapException("layer " + layer + ": " + e.getMessage(), e);
                 }
                 return new MountMaps(layerPlan.uid().mountMap(), layerPlan.gid().mountMap());
             }

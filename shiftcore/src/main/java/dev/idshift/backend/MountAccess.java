@@ -1,5 +1,6 @@
 package dev.idshift.backend;
 
+import dev.idshift.failure.BadInputException;
 import dev.idshift.sys.Linux;
 
 /**
@@ -40,7 +41,7 @@ public record MountAccess(boolean readonly, boolean suid, boolean dev) {
                 case "nosuid": access = new MountAccess(access.readonly, false, access.dev); break;
                 case "dev": access = new MountAccess(access.readonly, access.suid, true); break;
                 case "nodev": access = new MountAccess(access.readonly, access.suid, false); break;
-                default: throw new IllegalArgumentException("\"" + words + "\": unknown mount flag \"" + word
+                default: throw new BadInputException("\"" + words + "\": unknown mount flag \"" + word
                         + "\"; expected ro, rw, suid, nosuid, dev or nodev");
             }
         }

@@ -1,9 +1,9 @@
 package dev.idshift.backend;
 
+import dev.idshift.failure.KernelRefusedException;
 import dev.idshift.layout.Owner;
 import dev.idshift.sys.Fd;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 
 /**
@@ -52,7 +52,7 @@ public record ShiftRequest(String path, Fd opened, TreeShape shape, LayerMaps ma
         try {
             return maps.of(path, Owner.of(Path.of(reachablePath())));
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read the owner of " + path + ": " + e.getMessage(), e);
+            throw new KernelRefusedException("cannot read the owner of " + path + ": " + e.getMessage(), e);
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.idshift.marks;
 
+import dev.idshift.failure.KernelRefusedException;
 import dev.idshift.idmap.IdMap;
 import dev.idshift.layout.Owner;
 import dev.idshift.sys.Fd;
@@ -159,7 +160,7 @@ public final class Authorizer {
         try {
             return Owner.of(Path.of("/proc/self/fd/" + fd.get()));
         } catch (IOException e) {
-            throw new IllegalStateException("cannot stat fd " + fd.get() + ": " + e.getMessage(), e);
+            throw new KernelRefusedException("cannot stat fd " + fd.get() + ": " + e.getMessage(), e);
         }
     }
 

@@ -1,9 +1,9 @@
 package dev.idshift.marks;
 
+import dev.idshift.failure.UnsupportedException;
 import dev.idshift.layout.Owner;
 import dev.idshift.backend.overlay.OverlayMounts;
 import dev.idshift.sys.Fd;
-import dev.idshift.backend.IdmapUnsupportedException;
 import dev.idshift.backend.LayerMaps;
 import dev.idshift.backend.kernel.MountInfo;
 import dev.idshift.backend.MountMaps;
@@ -56,8 +56,8 @@ public final class CallerOverlays {
         OverlaySpec spec;
         try {
             spec = OverlayMounts.of(mount, path);
-        } catch (IdmapUnsupportedException | UnsupportedOperationException e) {
-            throw new Refusal(e.getMessage());
+        } catch (UnsupportedException e) {
+            throw new Refusal(e);
         }
         if (caller.kind() != CallerIds.Kind.HOST_ROOT && !hasUserxattr(spec)) {
             throw new Refusal("overlay " + source + " has no userxattr option: an overlay mounted in a user namespace ignores"
@@ -83,10 +83,10 @@ public final class CallerOverlays {
         try (UsernsPool namespaces = new UsernsPool()) {
             return OverlayRebuild.build(overlay.spec(), layersOf(overlay.spec(), procDir, usable, etc), ownedBy(caller, maps),
                     namespaces, attributes);
-        } catch (IdmapUnsupportedException | UnsupportedOperationException e) {
+        } catch (UnsupportedException e) {
             // No FUSE fallback here: a FUSE view of the caller's overlay would be served by root over
             // paths the caller controls. A layer the kernel cannot idmap is refused.
-            throw new Refusal(e.getMessage());
+            throw new Refusal(e);
         }
     }
 

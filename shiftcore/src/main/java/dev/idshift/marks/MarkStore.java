@@ -1,10 +1,10 @@
 package dev.idshift.marks;
 
+import dev.idshift.failure.KernelRefusedException;
 import dev.idshift.config.json.JsonObjectView;
 import dev.idshift.config.json.JsonTree;
 import dev.idshift.sys.files.AtomicFiles;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -52,7 +52,7 @@ public final class MarkStore {
         } catch (NoSuchFileException e) {
             version = "none";
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + file() + ": " + e.getMessage(), e);
+            throw new KernelRefusedException("cannot read " + file() + ": " + e.getMessage(), e);
         }
         if (!version.equals(cachedVersion)) {
             cached = load();
@@ -68,7 +68,7 @@ public final class MarkStore {
         } catch (NoSuchFileException e) {
             return List.of();
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + file() + ": " + e.getMessage(), e);
+            throw new KernelRefusedException("cannot read " + file() + ": " + e.getMessage(), e);
         }
         List<Mark> marks = new ArrayList<>();
         for (JsonObjectView mark : JsonTree.parseObject(bytes, file().toString()).objectArray("marks")) {
@@ -101,7 +101,7 @@ public final class MarkStore {
             Files.setPosixFilePermissions(directory, PosixFilePermissions.fromString("rwx------"));
             AtomicFiles.write(file(), JsonTree.write(json));
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + file() + ": " + e.getMessage(), e);
+            throw new KernelRefusedException("cannot write " + file() + ": " + e.getMessage(), e);
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.idshift.marks;
 
+import dev.idshift.failure.KernelRefusedException;
 import dev.idshift.idmap.IdExtent;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -25,7 +26,7 @@ public final class SubordinateIds {
         } catch (NoSuchFileException e) {
             return ranges;
         } catch (IOException e) {
-            throw new IllegalStateException("cannot read " + file + ": " + e.getMessage(), e);
+            throw new KernelRefusedException("cannot read " + file + ": " + e.getMessage(), e);
         }
         for (String line : lines) {
             String[] fields = line.trim().split(":");

@@ -4,13 +4,14 @@ import dev.idshift.config.annotations.IdshiftAnnotations;
 import dev.idshift.config.json.JsonObjectView;
 import dev.idshift.config.json.JsonTree;
 import dev.idshift.backend.RunDirectory;
+import dev.idshift.failure.BadInputException;
+import dev.idshift.failure.KernelRefusedException;
 import dev.idshift.sys.Errno;
 import dev.idshift.sys.Linux;
 import dev.idshift.sys.SyscallException;
 import dev.idshift.sys.files.AtomicFiles;
 import dev.idshift.sys.mounts.MountCalls;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -135,7 +136,7 @@ public final class StagingStore {
             Path stagingDir = directory(directory(root, "rwx--x--x").resolve("staging"), "rwx--x--x").resolve(key);
             return closedDirectory(closedDirectory(stagingDir, containerRootGid).resolve(name), containerRootGid);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot create the staging directory under " + root + ": " + e.getMessage(), e);
+            throw new KernelRefusedException("cannot create the staging directory under " + root + ": " + e.getMessage(), e);
         }
     }
 
@@ -154,7 +155,7 @@ public final class StagingStore {
             }
             return mountPoint;
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot create the staging file " + mountPoint + ": " + e.getMessage(), e);
+            throw new KernelRefusedException("cannot create the staging file " + mountPoint + ": " + e.getMessage(), e);
         }
     }
 
@@ -214,7 +215,7 @@ public final class StagingStore {
             directory(directory(root, "rwx--x--x").resolve("state"), "rwx------");
             AtomicFiles.write(stateFile(record.key()), JsonTree.write(json));
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot write the staging record " + stateFile(record.key()) + ": " + e.getMessage(), e);
+            throw new KernelRefusedException("cannot write the staging record " + stateFile(record.key()) + ": " + e.getMessage(), e);
         }
     }
 
@@ -227,7 +228,7 @@ public final class StagingStore {
         } catch (NoSuchFileException e) {
             throw e;
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
+            throw new KernelRefusedException("cannot read " + file + ": " + e.getMessage(), e);
         }
         JsonObjectView json = JsonTree.parseObject(bytes, file.toString());
         List<StagedMount> mounts = new ArrayList<>();
@@ -261,7 +262,7 @@ public final class StagingStore {
             }
             save(record.withContainer(new StagingRecord.ContainerProcess(containerId, pid, processStartTime(pid))));
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot lock " + root.resolve("state").resolve(LOCK) + ": " + e.getMessage(), e);
+            throw new KernelRefusedException("cannot lock " + root.resolve("state").resolve(LOCK) + ": " + e.getMessage(), e);
         }
     }
 
@@ -328,7 +329,7 @@ public final class StagingStore {
                 }
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot list " + stagingDir + ": " + e.getMessage(), e);
+            throw new KernelRefusedException("cannot list " + stagingDir + ": " + e.getMessage(), e);
         }
         return orphans;
     }
@@ -349,7 +350,7 @@ public final class StagingStore {
                 }
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot list " + stateDir + ": " + e.getMessage(), e);
+            throw new KernelRefusedException("cannot list " + stateDir + ": " + e.getMessage(), e);
         }
         return keys;
     }
@@ -390,7 +391,7 @@ public final class StagingStore {
         try (Held lock = lock()) {
             removeLocked(key);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot lock " + root.resolve("state").resolve(LOCK) + ": " + e.getMessage(), e);
+            throw new KernelRefusedException("cannot lock " + root.resolve("state").resolve(LOCK) + ": " + e.getMessage(), e);
         }
     }
 
@@ -412,12 +413,12 @@ public final class StagingStore {
                     }
                 }
             } catch (IOException e) {
-                throw new UncheckedIOException("cannot list " + stagingDir + ": " + e.getMessage(), e);
+                throw new KernelRefusedException("cannot list " + stagingDir + ": " + e.getMessage(), e);
             }
         }
         for (String mountPoint : mountPoints) {
             if (!Path.of(mountPoint).startsWith(stagingDir)) {
-                throw new IllegalStateException("staging record " + key + " names " + mountPoint + ", outside " + stagingDir + ": refusing");
+                throw new BadInputException("staging record " + key + " names " + mountPoint + ", outside " + stagingDir + ": refusing");
             }
             detach(mountPoint);
             deleteIfExists(Path.of(mountPoint));
@@ -447,7 +448,7 @@ public final class StagingStore {
         try {
             Files.deleteIfExists(path);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot remove " + path + ": " + e.getMessage(), e);
+            throw new KernelRefusedException("cannot remove " + path + ": " + e.getMessage(), e);
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.idshift.cli.commands;
 
-import dev.idshift.app.BadInputException;
+import dev.idshift.failure.InternalException;
+import dev.idshift.failure.BadInputException;
 import dev.idshift.app.ExitCode;
 import dev.idshift.config.json.JsonObjectView;
 import dev.idshift.config.json.JsonTree;
@@ -179,7 +180,7 @@ public final class InstallCommand implements Callable<Integer> {
             Path jar = Path.of(InstallCommand.class.getProtectionDomain().getCodeSource().getLocation().toURI());
             return jar.getParent().getParent().getParent().resolve("bin/idshift").toString();
         } catch (java.net.URISyntaxException e) {
-            throw new IllegalStateException("cannot locate bin/idshift: " + e.getMessage());
+            throw new InternalException("cannot locate bin/idshift: " + e.getMessage(), e);
         }
     }
 }

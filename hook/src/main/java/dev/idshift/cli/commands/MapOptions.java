@@ -1,6 +1,6 @@
 package dev.idshift.cli.commands;
 
-import dev.idshift.app.BadInputException;
+import dev.idshift.failure.BadInputException;
 import dev.idshift.idmap.IdMap;
 import dev.idshift.idmap.IdMapParser;
 import dev.idshift.backend.MountAccess;

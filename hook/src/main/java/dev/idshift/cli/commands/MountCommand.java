@@ -1,6 +1,7 @@
 package dev.idshift.cli.commands;
 
-import dev.idshift.app.BadInputException;
+import dev.idshift.failure.UnsupportedException;
+import dev.idshift.failure.BadInputException;
 import dev.idshift.app.ExitCode;
 import dev.idshift.config.annotations.Backend;
 import dev.idshift.daemon.client.DaemonClient;
@@ -90,7 +91,7 @@ public final class MountCommand implements Callable<Integer> {
         String limits = disabled(granted);
         if (viaDaemon || !privileged()) {
             if (chosen == Backend.FUSE) {
-                throw new UnsupportedOperationException("--backend fuse: the FUSE server runs as root in the host's user"
+                throw new UnsupportedException("--backend fuse: the FUSE server runs as root in the host's user"
                         + " namespace; run idshift mount as root, or leave --backend auto (the daemon makes a FUSE view itself where the kernel will not idmap)");
             }
             // SRC is resolved by the daemon, beneath its mark: the caller may not even be able to reach it.

@@ -1,6 +1,7 @@
 package dev.idshift.cli.commands;
 
-import dev.idshift.app.BadInputException;
+import dev.idshift.failure.KernelRefusedException;
+import dev.idshift.failure.BadInputException;
 import dev.idshift.app.ExitCode;
 import dev.idshift.backend.fuse.FuseMountRecord;
 import dev.idshift.backend.fuse.FuseMounts;
@@ -42,7 +43,7 @@ public final class UmountCommand implements Callable<Integer> {
                 throw new BadInputException(path + " is not a mount point");
             }
             if (e.errno() == Errno.EBUSY) {
-                throw new IllegalStateException(path + " is busy (a process uses it); retry with --lazy to detach it anyway");
+                throw new KernelRefusedException(path + " is busy (a process uses it); retry with --lazy to detach it anyway", e);
             }
             throw e;
         }

@@ -1,6 +1,6 @@
 package dev.idshift.cli.commands;
 
-import dev.idshift.app.BadInputException;
+import dev.idshift.failure.BadInputException;
 import dev.idshift.app.ExitCode;
 import dev.idshift.marks.Mark;
 import dev.idshift.marks.MarkStore;

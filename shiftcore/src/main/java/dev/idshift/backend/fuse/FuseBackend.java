@@ -1,5 +1,6 @@
 package dev.idshift.backend.fuse;
 
+import dev.idshift.failure.InternalException;
 import dev.idshift.backend.IdmapUnsupportedException;
 import dev.idshift.backend.MountAccess;
 import dev.idshift.backend.MountMaps;
@@ -34,7 +35,7 @@ public final class FuseBackend implements ShiftBackend {
             } catch (RuntimeException e) {
                 throw e;
             } catch (Exception e) {
-                throw new IllegalStateException(e.getMessage(), e);
+                throw new InternalException(e.toString(), e); // a checked exception the work does not declare
             }
         }
 

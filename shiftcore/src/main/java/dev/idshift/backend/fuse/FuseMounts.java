@@ -1,5 +1,6 @@
 package dev.idshift.backend.fuse;
 
+import dev.idshift.failure.KernelRefusedException;
 import dev.idshift.idmap.IdMap;
 import dev.idshift.backend.MountAccess;
 import dev.idshift.backend.kernel.MountInfo;
@@ -11,7 +12,6 @@ import dev.idshift.sys.processes.ProcessStat;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -42,7 +42,7 @@ public final class FuseMounts {
      * @param servers where the server process comes from ({@code idshift __fuse-serve}, new or spare)
      * @param uids    on-disk uid -> host uid
      * @param gids    on-disk gid -> host gid
-     * @throws IllegalStateException naming the server's own error, with nothing left mounted or running
+     * @throws KernelRefusedException naming the server's own error, with nothing left mounted or running
      */
     public static FuseMountRecord start(FuseServerProcesses servers, FuseRegistry registry, String source, String target,
                                         IdMap uids, IdMap gids, boolean readonly) {
@@ -59,7 +59,7 @@ public final class FuseMounts {
             server = servers.start(arguments, FuseRegistry.logOf(entry));
         } catch (IOException e) {
             registry.remove(entry);
-            throw new UncheckedIOException("cannot start the FUSE server (" + servers.describe() + "): " + e.getMessage(), e);
+            throw new KernelRefusedException("cannot start the FUSE server (" + servers.describe() + "): " + e.getMessage(), e);
         }
         String answer = firstLine(server);
         if (FuseServer.READY.equals(answer)) {
@@ -76,7 +76,7 @@ public final class FuseMounts {
         detachIfFuse(target);
         String log = tail(FuseRegistry.logOf(entry));
         registry.remove(entry);
-        throw new IllegalStateException("FUSE server for " + target + " failed: "
+        throw new KernelRefusedException("FUSE server for " + target + " failed: "
                 + (answer == null ? "no answer within " + READY_TIMEOUT_MS / 1000 + " s" : answer)
                 + (log.isEmpty() ? "" : "; its log ends: " + log));
     }
@@ -90,7 +90,7 @@ public final class FuseMounts {
             MountCalls.kernel().umount2(record.target(), lazy ? Linux.MNT_DETACH : 0);
         } catch (SyscallException e) {
             if (e.errno() == Errno.EBUSY) {
-                throw new IllegalStateException(record.target() + " is busy (a process uses it); retry with --lazy to detach it anyway");
+                throw new KernelRefusedException(record.target() + " is busy (a process uses it); retry with --lazy to detach it anyway", e);
             }
             if (e.errno() != Errno.EINVAL && e.errno() != Errno.ENOENT) {
                 throw e;

@@ -1,11 +1,11 @@
 package dev.idshift.backend.fuse;
 
+import dev.idshift.failure.KernelRefusedException;
 import dev.idshift.config.json.JsonObjectView;
 import dev.idshift.config.json.JsonTree;
 import dev.idshift.backend.RunDirectory;
 import dev.idshift.sys.files.AtomicFiles;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -38,7 +38,7 @@ public final class FuseRegistry {
             Files.setPosixFilePermissions(directory, PosixFilePermissions.fromString("rwx------"));
             return Files.createDirectory(directory.resolve(key));
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot create " + directory.resolve(key) + ": " + e.getMessage(), e);
+            throw new KernelRefusedException("cannot create " + directory.resolve(key) + ": " + e.getMessage(), e);
         }
     }
 
@@ -56,7 +56,7 @@ public final class FuseRegistry {
         try {
             AtomicFiles.write(entry.resolve("record.json"), JsonTree.write(json));
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + entry.resolve("record.json") + ": " + e.getMessage(), e);
+            throw new KernelRefusedException("cannot write " + entry.resolve("record.json") + ": " + e.getMessage(), e);
         }
     }
 
@@ -77,7 +77,7 @@ public final class FuseRegistry {
                         json.optLong("startTime").orElse(0L), json.string("source"), json.string("target")));
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot list " + directory + ": " + e.getMessage(), e);
+            throw new KernelRefusedException("cannot list " + directory + ": " + e.getMessage(), e);
         }
         return records;
     }
@@ -106,7 +106,7 @@ public final class FuseRegistry {
                 Files.deleteIfExists(file);
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot remove " + entry + ": " + e.getMessage(), e);
+            throw new KernelRefusedException("cannot remove " + entry + ": " + e.getMessage(), e);
         }
     }
 }

@@ -1,5 +1,7 @@
 package dev.idshift.backend.fuse;
 
+import dev.idshift.sys.SyscallException;
+import dev.idshift.failure.KernelRefusedException;
 import com.kenai.jffi.MemoryIO;
 import dev.idshift.backend.fuse.FuseProtocol.InitFlag;
 import dev.idshift.sys.Errno;
@@ -58,7 +60,7 @@ final class FuseSession {
         try {
             int result = FileCalls.get().statx(rootFd, stat + StatxLayout.SIZE, Linux.AT_EMPTY_PATH, StatxLayout.BASIC_STATS, stat);
             if (result < 0) {
-                throw new IllegalStateException("cannot stat the FUSE source: " + Errno.describe(-result));
+                throw new KernelRefusedException("cannot stat the FUSE source: " + Errno.describe(-result), new SyscallException("statx", "the FUSE source", -result));
             }
             long dev = (Integer.toUnsignedLong(memory.getInt(stat + StatxLayout.DEV_MAJOR)) << 32)
                     | Integer.toUnsignedLong(memory.getInt(stat + StatxLayout.DEV_MINOR));
@@ -118,7 +120,7 @@ final class FuseSession {
         int fd = from.fd();
         // This thread's own umask (for the request's umask on creates), apart from the process's.
         if (calls.unshareFs() < 0) {
-            throw new IllegalStateException("unshare(CLONE_FS) failed on a FUSE server thread");
+            throw new KernelRefusedException("unshare(CLONE_FS) failed on a FUSE server thread");
         }
         RequestBuffers b = new RequestBuffers();
         while (true) {

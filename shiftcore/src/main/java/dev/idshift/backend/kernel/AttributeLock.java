@@ -1,5 +1,7 @@
 package dev.idshift.backend.kernel;
 
+import dev.idshift.failure.InternalException;
+import dev.idshift.failure.KernelRefusedException;
 import dev.idshift.sys.Fd;
 import dev.idshift.sys.Linux;
 import dev.idshift.sys.files.FileSyscalls;
@@ -134,7 +136,7 @@ public final class AttributeLock implements AutoCloseable {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
             while (Files.readSymbolicLink(theirs).toString().equals(ours)) {
                 if (!child.isAlive() || System.nanoTime() > deadline) {
-                    throw new IllegalStateException("the helper for the attribute-locking mount namespace did not unshare"
+                    throw new KernelRefusedException("the helper for the attribute-locking mount namespace did not unshare"
                             + " (are user namespaces enabled?)");
                 }
                 Thread.onSpinWait();
@@ -229,12 +231,15 @@ public final class AttributeLock implements AutoCloseable {
             return result.get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while locking mount attributes", e);
+            throw new InternalException("interrupted while locking mount attributes", e);
         } catch (ExecutionException e) {
             if (e.getCause() instanceof RuntimeException) {
                 throw (RuntimeException) e.getCause();
             }
-            throw new IllegalStateException("cannot lock mount attributes: " + e.getCause().getMessage(), e.getCause());
+            if (e.getCause() instanceof IOException) {
+                throw new KernelRefusedException("cannot lock mount attributes: " + e.getCause().getMessage(), (IOException) e.getCause());
+            }
+            throw new InternalException("cannot lock mount attributes: " + e.getCause(), e.getCause());
         }
     }
 

@@ -1,5 +1,7 @@
 package dev.idshift.backend.kernel;
 
+import dev.idshift.failure.UnsupportedException;
+import dev.idshift.failure.KernelRefusedException;
 import dev.idshift.sys.Fd;
 import dev.idshift.idmap.IdExtent;
 import dev.idshift.idmap.IdMap;
@@ -32,8 +34,8 @@ public final class IdmapProbe {
                     : e.errno() == Errno.EPERM ? "not permitted: needs CAP_SYS_ADMIN over the filesystem (run as root, or use the idshift daemon)"
                     : "the filesystem or kernel refuses idmapped mounts";
             return new Result(false, e.getMessage() + ": " + why);
-        } catch (IllegalStateException e) {
-            return new Result(false, e.getMessage());
+        } catch (KernelRefusedException | UnsupportedException e) {
+            return new Result(false, e.getMessage()); // no user namespace for the probe
         }
     }
 }

@@ -1,8 +1,8 @@
 package dev.idshift.backend.kernel;
 
+import dev.idshift.failure.KernelRefusedException;
 import dev.idshift.sys.files.ProcFiles;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -93,7 +93,7 @@ public final class MountInfo {
         try {
             return ProcFiles.read("/proc/thread-self/mountinfo");
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read /proc/thread-self/mountinfo: " + e.getMessage(), e);
+            throw new KernelRefusedException("cannot read /proc/thread-self/mountinfo: " + e.getMessage(), e);
         }
     }
 

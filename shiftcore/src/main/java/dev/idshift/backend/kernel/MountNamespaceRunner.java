@@ -1,5 +1,6 @@
 package dev.idshift.backend.kernel;
 
+import dev.idshift.failure.InternalException;
 import dev.idshift.sys.Fd;
 import dev.idshift.sys.Linux;
 import dev.idshift.sys.files.FileSyscalls;
@@ -51,7 +52,7 @@ public final class MountNamespaceRunner {
             thread.join();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while working in the " + subject);
+            throw new InternalException("interrupted while working in the " + subject, e);
         }
         if (failure[0] instanceof RuntimeException) {
             throw (RuntimeException) failure[0];
@@ -60,7 +61,7 @@ public final class MountNamespaceRunner {
             throw (Error) failure[0];
         }
         if (failure[0] != null) {
-            throw new IllegalStateException(failure[0].getMessage(), failure[0]);
+            throw new InternalException(failure[0].toString(), failure[0]); // a checked exception the work does not declare
         }
         @SuppressWarnings("unchecked")
         T value = (T) result[0];

@@ -1,5 +1,7 @@
 package dev.idshift.backend.kernel;
 
+import dev.idshift.failure.UnsupportedException;
+import dev.idshift.failure.KernelRefusedException;
 import dev.idshift.sys.Fd;
 import dev.idshift.idmap.IdMap;
 import dev.idshift.idmap.IdMapParser;
@@ -51,7 +53,7 @@ public final class UserNamespaces {
                     .redirectError(ProcessBuilder.Redirect.DISCARD)
                     .start();
         } catch (IOException e) {
-            throw new IllegalStateException("cannot start a helper process for a user namespace: " + e.getMessage(), e);
+            throw new KernelRefusedException("cannot start a helper process for a user namespace: " + e.getMessage(), e);
         }
         try {
             long pid = child.pid();
@@ -78,7 +80,7 @@ public final class UserNamespaces {
             String ours = Files.readSymbolicLink(mine).toString();
             while (System.nanoTime() < deadline) {
                 if (!child.isAlive()) {
-                    throw new IllegalStateException("the user namespace helper exited early (exit " + child.exitValue()
+                    throw new KernelRefusedException("the user namespace helper exited early (exit " + child.exitValue()
                             + "): are user namespaces enabled (sysctl user.max_user_namespaces)?");
                 }
                 if (!Files.readSymbolicLink(theirs).toString().equals(ours)) {
@@ -87,16 +89,16 @@ public final class UserNamespaces {
                 Thread.onSpinWait();
             }
         } catch (IOException e) {
-            throw new IllegalStateException("cannot watch the user namespace helper: " + e.getMessage(), e);
+            throw new KernelRefusedException("cannot watch the user namespace helper: " + e.getMessage(), e);
         }
-        throw new IllegalStateException("the user namespace helper did not enter a new user namespace within 5 s");
+        throw new KernelRefusedException("the user namespace helper did not enter a new user namespace within 5 s");
     }
 
     private static void writeMap(long pid, String file, IdMap map) {
         try {
             Files.write(Path.of("/proc/" + pid + "/" + file), map.toProcFormat().getBytes(StandardCharsets.US_ASCII));
         } catch (IOException e) {
-            throw new IllegalStateException("cannot write " + file + " \"" + map + "\" for the mount's user namespace: "
+            throw new KernelRefusedException("cannot write " + file + " \"" + map + "\" for the mount's user namespace: "
                     + e.getMessage() + " (needs root, or use the idshift daemon)", e);
         }
     }
@@ -107,6 +109,6 @@ public final class UserNamespaces {
                 return candidate;
             }
         }
-        throw new IllegalStateException("none of " + String.join(", ", candidates) + " exists (install util-linux/coreutils)");
+        throw new UnsupportedException("none of " + String.join(", ", candidates) + " exists (install util-linux/coreutils)");
     }
 }

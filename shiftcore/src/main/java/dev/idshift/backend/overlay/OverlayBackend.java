@@ -1,5 +1,6 @@
 package dev.idshift.backend.overlay;
 
+import dev.idshift.failure.UnsupportedException;
 import dev.idshift.backend.IdmapUnsupportedException;
 import dev.idshift.backend.ShiftBackend;
 import dev.idshift.backend.ShiftRequest;
@@ -42,7 +43,7 @@ public final class OverlayBackend implements ShiftBackend {
             overlay = OverlayMounts.at(path);
         } catch (IdmapUnsupportedException e) {
             return Probe.cannot(e.getMessage());
-        } catch (UnsupportedOperationException e) {
+        } catch (UnsupportedException e) {
             return Probe.refuses(e.getMessage());
         }
         if (overlay == null) {

@@ -1,5 +1,8 @@
 package dev.idshift.backend.overlay;
 
+import dev.idshift.failure.InternalException;
+import dev.idshift.failure.UnsupportedException;
+import dev.idshift.failure.KernelRefusedException;
 import dev.idshift.layout.Owner;
 import dev.idshift.sys.Fd;
 import dev.idshift.backend.kernel.IdmappedTrees;
@@ -11,7 +14,6 @@ import dev.idshift.sys.credentials.Credentials;
 import dev.idshift.sys.files.FileSyscalls;
 import dev.idshift.sys.mounts.MountCalls;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -112,7 +114,7 @@ public final class OverlayRebuild {
         long creatorUid = upperMaps.uids().toOutside(upperOwner.uid());
         long creatorGid = upperMaps.gids().toOutside(upperOwner.gid());
         if (creatorUid < 0 || creatorGid < 0) {
-            throw new UnsupportedOperationException(subject + ": its upper dir " + spec.upper() + " is owned by on-disk "
+            throw new UnsupportedException(subject + ": its upper dir " + spec.upper() + " is owned by on-disk "
                     + upperOwner.uid() + ":" + upperOwner.gid() + ", which the upper's map (" + upperMaps
                     + ") does not cover: the overlay's own files would have no owner");
         }
@@ -150,7 +152,7 @@ public final class OverlayRebuild {
             creator.join();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while creating " + subject);
+            throw new InternalException("interrupted while creating " + subject, e);
         }
         if (failure[0] != null) {
             throw failure[0];
@@ -182,7 +184,7 @@ public final class OverlayRebuild {
                 Linux.RESOLVE_NO_XDEV | Linux.RESOLVE_BENEATH, path));
         if (!found.sameInode(checked)) {
             found.close();
-            throw new IllegalStateException("overlay layer " + path + " changed while the overlay was rebuilt; try again");
+            throw new KernelRefusedException("overlay layer " + path + " changed while the overlay was rebuilt; try again");
         }
         return found;
     }
@@ -200,7 +202,7 @@ public final class OverlayRebuild {
         try {
             return Owner.of(Path.of("/proc/self/fd/" + opened.get()));
         } catch (IOException e) {
-            throw new UncheckedIOException("overlay layer " + layer + ": cannot read its owner: " + e.getMessage(), e);
+            throw new KernelRefusedException("overlay layer " + layer + ": cannot read its owner: " + e.getMessage(), e);
         }
     }
 }

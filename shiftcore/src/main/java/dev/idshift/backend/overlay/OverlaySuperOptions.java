@@ -1,5 +1,6 @@
 package dev.idshift.backend.overlay;
 
+import dev.idshift.failure.UnsupportedException;
 import dev.idshift.backend.IdmapUnsupportedException;
 import dev.idshift.backend.kernel.MountInfo;
 import java.nio.file.Path;
@@ -23,7 +24,7 @@ public final class OverlaySuperOptions {
 
     /**
      * @throws IdmapUnsupportedException the layers cannot be found from here (FUSE can still shift the overlay)
-     * @throws UnsupportedOperationException an option the rebuilt overlay cannot keep
+     * @throws UnsupportedException an option the rebuilt overlay cannot keep
      */
     public static OverlaySpec parse(String superOptions, String mountPoint) {
         List<String> lowers = new ArrayList<>();
@@ -60,7 +61,7 @@ public final class OverlaySuperOptions {
                 case "index":
                 case "nfs_export":
                     if (!"off".equals(value)) {
-                        throw new UnsupportedOperationException(refusal(mountPoint, option, "the engine's overlay holds its upper"
+                        throw new UnsupportedException(refusal(mountPoint, option, "the engine's overlay holds its upper"
                                 + " and work dirs, and the kernel refuses a second overlay with an index over them (EBUSY)"));
                     }
                     settings.add(new OverlaySpec.Setting(key, value));
@@ -75,7 +76,7 @@ public final class OverlaySuperOptions {
                 case "volatile":
                 case "fsync":
                     if (key.equals("volatile") || "volatile".equals(value)) {
-                        throw new UnsupportedOperationException(refusal(mountPoint, option, "the engine's volatile overlay marks its"
+                        throw new UnsupportedException(refusal(mountPoint, option, "the engine's volatile overlay marks its"
                                 + " work dir dirty (work/incompat/volatile) and the kernel refuses a second overlay over it"));
                     }
                     settings.add(new OverlaySpec.Setting(key, value));
@@ -85,7 +86,7 @@ public final class OverlaySuperOptions {
                     settings.add(new OverlaySpec.Setting(key, null));
                     break;
                 default:
-                    throw new UnsupportedOperationException(refusal(mountPoint, option, "idshift does not know what it changes"));
+                    throw new UnsupportedException(refusal(mountPoint, option, "idshift does not know what it changes"));
             }
         }
         if (lowers.isEmpty()) {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.idshift.backend.IdmapUnsupportedException;
+import dev.idshift.failure.UnsupportedException;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -35,12 +36,12 @@ class OverlaySuperOptionsTest {
 
     @Test
     void refusesOptionsItCannotKeepNamingThem() {
-        UnsupportedOperationException index = assertThrows(UnsupportedOperationException.class,
+        UnsupportedException index = assertThrows(UnsupportedException.class,
                 () -> OverlaySuperOptions.parse("rw,lowerdir=/l,upperdir=/u,workdir=/w,index=on", "/m"));
         assertTrue(index.getMessage().startsWith("overlay /m: option index=on cannot be kept"), index.getMessage());
-        assertThrows(UnsupportedOperationException.class, () -> OverlaySuperOptions.parse("rw,lowerdir=/l,frobnicate=1", "/m"));
-        assertThrows(UnsupportedOperationException.class, () -> OverlaySuperOptions.parse("rw,lowerdir=/l,fsync=volatile", "/m"));
-        assertThrows(UnsupportedOperationException.class, () -> OverlaySuperOptions.parse("rw,lowerdir=/l,volatile", "/m"));
+        assertThrows(UnsupportedException.class, () -> OverlaySuperOptions.parse("rw,lowerdir=/l,frobnicate=1", "/m"));
+        assertThrows(UnsupportedException.class, () -> OverlaySuperOptions.parse("rw,lowerdir=/l,fsync=volatile", "/m"));
+        assertThrows(UnsupportedException.class, () -> OverlaySuperOptions.parse("rw,lowerdir=/l,volatile", "/m"));
         assertEquals("[index=off]", OverlaySuperOptions.parse("rw,lowerdir=/l,index=off", "/m").settings().toString());
     }
 
