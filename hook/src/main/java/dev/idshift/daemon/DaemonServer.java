@@ -1,6 +1,7 @@
 package dev.idshift.daemon;
 
 import dev.idshift.backend.kernel.UsernsCache;
+import dev.idshift.failure.BadInputException;
 import dev.idshift.daemon.protocol.Codec;
 import dev.idshift.daemon.protocol.Protocol;
 import dev.idshift.daemon.protocol.Response;
@@ -104,7 +105,7 @@ public final class DaemonServer {
         Files.createDirectories(socketPath.getParent());
         if (Files.exists(socketPath)) {
             if (isAnswering(socketPath)) {
-                throw new IllegalStateException("another daemon already answers on " + socketPath);
+                throw new BadInputException("socket " + socketPath + ": another daemon already answers on it");
             }
             Files.delete(socketPath);
         }

@@ -44,7 +44,7 @@ final class RequestHandler {
     Response handle(byte[] line, CallerProcess peer) {
         served.incrementAndGet();
         try {
-            Request request = Codec.decodeRequest(line);
+            Request request = Codec.decodeRequest(line); // unreadable: bad input naming the field
             // Who asks, for this request: /proc/PID of the process that connected, refused if it has exited.
             try (Fd procDir = peer.procDir()) {
                 return answer(request, procDir, CallerIds.of(procDir, peer.uid(), peer.gid(), etc));

@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import dev.idshift.backend.LayerMaps;
 import dev.idshift.daemon.protocol.Request;
 import dev.idshift.daemon.protocol.Response;
+import dev.idshift.failure.FailureKind;
 import dev.idshift.idmap.IdExtent;
 import dev.idshift.idmap.IdMap;
 import dev.idshift.idmap.IdMapParser;
@@ -267,7 +268,7 @@ class RequestHandlerTest {
                  SocketChannel theirs = server.accept();
                  CallerProcess peer = CallerProcess.connectedTo(ours.get())) { // the peer is this very process
                 Response bad = handler.handle("{\"version\":1,\"op\":\"mount\",\"source\":\"/x\"}".getBytes(StandardCharsets.UTF_8), peer);
-                assertEquals(new Response.Failure("request: $.uidmap: required string is missing"), bad);
+                assertEquals(new Response.Failure(FailureKind.BAD_INPUT, "request: $.uidmap: required string is missing", null), bad);
                 Response notJson = handler.handle("mount /x".getBytes(StandardCharsets.UTF_8), peer);
                 assertTrue(((Response.Failure) notJson).message().startsWith("request: $: malformed JSON"), notJson.toString());
                 Response status = handler.handle("{\"version\":1,\"op\":\"status\"}".getBytes(StandardCharsets.UTF_8), peer);

@@ -1,10 +1,15 @@
 package dev.idshift.daemon.client;
 
+import dev.idshift.config.json.JsonInputException;
 import dev.idshift.daemon.protocol.Codec;
 import dev.idshift.daemon.protocol.Protocol;
 import dev.idshift.daemon.protocol.Request;
 import dev.idshift.daemon.protocol.Response;
+import dev.idshift.failure.BadInputException;
+import dev.idshift.failure.DaemonProtocolException;
+import dev.idshift.failure.KernelRefusedException;
 import dev.idshift.sys.Fd;
+import dev.idshift.sys.SyscallException;
 import dev.idshift.sys.Syscalls;
 import dev.idshift.sys.sockets.Received;
 import dev.idshift.sys.sockets.UnixSockets;
@@ -13,7 +18,8 @@ import java.nio.file.Path;
 
 /**
  * Asks the idshift daemon, one connection per request. Typed both ways: a {@link Request} in, the
- * {@link Response} it is answered by out; a refusal is thrown ({@link DaemonRefused}). A tree that
+ * {@link Response} it is answered by out; a failed answer is thrown as a failure of the daemon's kind
+ * ({@link Response.Failure#failure()}: a refusal is a {@code RefusedException}, exit 6). A tree that
  * comes back is owned by its {@link Response.Shifted} (closed with it unless taken).
  *
  * <p>Raw syscalls, no jnr: this runs in hooks too, where every millisecond of start-up shows.
@@ -28,13 +34,6 @@ public final class DaemonClient {
     /** The daemon at IDSHIFT_SOCKET, else the default socket. */
     public static DaemonClient fromEnvironment() {
         return new DaemonClient(Protocol.socketFromEnvironment());
-    }
-
-    /** The daemon refused, with its reason. */
-    public static final class DaemonRefused extends RuntimeException {
-        public DaemonRefused(String reason) {
-            super(reason);
-        }
     }
 
     public Response.Status status() {
@@ -62,9 +61,11 @@ public final class DaemonClient {
         int connected;
         try {
             connected = sockets.connect(socket.toString());
-        } catch (RuntimeException e) {
-            throw new IllegalStateException("cannot reach the idshift daemon at " + socket + " (" + e.getMessage()
+        } catch (SyscallException e) {
+            throw new KernelRefusedException("cannot reach the idshift daemon at " + socket + " (" + e.getMessage()
                     + "); start it with `idshift daemon` as root", e);
+        } catch (IllegalArgumentException e) {
+            throw new BadInputException("the idshift daemon's socket " + socket + ": " + e.getMessage(), e);
         }
         try (Fd connection = new Fd(connected)) {
             sockets.setTimeouts(connection.get(), Protocol.IO_TIMEOUT_SECONDS * 3L);
@@ -92,16 +93,17 @@ public final class DaemonClient {
                 }
                 throw e;
             }
-            Response response = Codec.decodeResponse(request, line.toByteArray(), passed); // passed is the response's now
+            Response response;
+            try {
+                response = Codec.decodeResponse(request, line.toByteArray(), passed); // passed is the response's now
+            } catch (JsonInputException e) {
+                throw new DaemonProtocolException("the idshift daemon at " + socket + " answered what is not an answer: "
+                        + e.getMessage(), e);
+            }
             if (response instanceof Response.Failure) {
-                throw refusal((Response.Failure) response);
+                throw ((Response.Failure) response).failure();
             }
             return response;
         }
-    }
-
-    /** The one place a failure the daemon answered becomes an exception here. */
-    private static RuntimeException refusal(Response.Failure failure) {
-        return new DaemonRefused(failure.message());
     }
 }

@@ -3,6 +3,8 @@ package dev.idshift.daemon.protocol;
 import dev.idshift.config.json.JsonInputException;
 import dev.idshift.config.json.JsonObjectView;
 import dev.idshift.config.json.JsonTree;
+import dev.idshift.failure.DaemonProtocolException;
+import dev.idshift.failure.FailureKind;
 import dev.idshift.idmap.IdMap;
 import dev.idshift.idmap.IdMapException;
 import dev.idshift.idmap.IdMapParser;
@@ -34,6 +36,9 @@ public final class Codec {
     private static final String OP = "op";
     private static final String OK = "ok";
     private static final String ERROR = "error";
+    private static final String KIND = "kind";
+    private static final String CALL = "call";
+    private static final String ERRNO = "errno";
     private static final String SOURCE = "source";
     private static final String UIDMAP = "uidmap";
     private static final String GIDMAP = "gidmap";
@@ -133,7 +138,16 @@ public final class Codec {
         json.put(VERSION, Protocol.VERSION);
         json.put(OK, !(response instanceof Response.Failure));
         if (response instanceof Response.Failure) {
-            json.put(ERROR, ((Response.Failure) response).message());
+            Response.Failure failure = (Response.Failure) response;
+            if (failure.kind() != FailureKind.REFUSED) {
+                json.put(KIND, word(failure.kind())); // a refusal is said as version 1 said every failure: without a kind
+            }
+            json.put(ERROR, failure.message());
+            if (failure.refusedCall() != null) {
+                json.put(CALL, failure.refusedCall().call());
+                json.put(PATH, failure.refusedCall().path());
+                json.put(ERRNO, (long) failure.refusedCall().errno());
+            }
         } else if (response instanceof Response.Status) {
             Response.Status status = (Response.Status) response;
             json.put(MARKS, status.usableMarks());
@@ -171,13 +185,13 @@ public final class Codec {
      * which is this call's to keep in the response or close.
      *
      * @throws JsonInputException naming the field, when the answer is not one to {@code asked}
-     * @throws IllegalStateException when a tree was announced and no fd came with it
+     * @throws DaemonProtocolException when a tree was announced and no fd came with it
      */
     public static Response decodeResponse(Request asked, byte[] line, Fd passed) {
         try {
             JsonObjectView json = JsonTree.parseObject(withoutNewline(line), RESPONSE);
             if (!json.optBoolean(OK, false)) {
-                return new Response.Failure(json.optString(ERROR).orElse("refused without a reason"));
+                return failure(json);
             }
             if (asked instanceof Request.Status) {
                 return new Response.Status(requiredLong(json, MARKS), requiredLong(json, SERVED));
@@ -196,7 +210,7 @@ public final class Codec {
             }
             Response.Backend backend = backend(json);
             if (passed == null) {
-                throw new IllegalStateException("the daemon said ok but sent no mount (for " + source + ")");
+                throw new DaemonProtocolException("the daemon said ok but sent no mount (for " + source + ")");
             }
             Response.Shifted shifted = new Response.Shifted(source, backend, json.optString(REASON).orElse(null), passed);
             passed = null; // the response's now
@@ -215,6 +229,38 @@ public final class Codec {
             throw json.error(key, "a path cannot contain a NUL byte");
         }
         return path;
+    }
+
+    /**
+     * A failed answer: its kind (none: a refusal, as from a daemon older than kinds; one this client
+     * does not know, from a newer daemon: a refusal too), its message, and a refused syscall's details.
+     */
+    private static Response.Failure failure(JsonObjectView json) {
+        String message = json.optString(ERROR).orElse("refused without a reason");
+        String said = json.optString(KIND).orElse(null);
+        FailureKind kind = FailureKind.REFUSED;
+        for (FailureKind each : FailureKind.values()) {
+            if (word(each).equals(said)) {
+                kind = each;
+            }
+        }
+        Response.RefusedCall call = null;
+        if (kind == FailureKind.KERNEL_REFUSED && json.has(CALL) && json.has(ERRNO)) {
+            call = new Response.RefusedCall(json.string(CALL), json.optString(PATH).orElse(""), (int) requiredLong(json, ERRNO));
+        }
+        return new Response.Failure(kind, message, call);
+    }
+
+    /** How the wire spells each kind of failure: the protocol's words, not the Java names, so renaming a kind changes no wire. */
+    static String word(FailureKind kind) {
+        return switch (kind) {
+            case BAD_INPUT -> "bad-input";
+            case REFUSED -> "refused";
+            case KERNEL_REFUSED -> "kernel-refused";
+            case UNSUPPORTED -> "unsupported";
+            case DAEMON_PROTOCOL -> "protocol";
+            case INTERNAL -> "internal";
+        };
     }
 
     /** "backend": one of ours; left out by daemons that only ever made kernel mounts. */

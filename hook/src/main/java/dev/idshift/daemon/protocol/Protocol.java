@@ -11,7 +11,9 @@ import java.nio.file.Path;
  *   {"version":1,"op":"mount","source":"/srv/marked/img","uidmap":"0:100000:65536","gidmap":"0:100000:65536","readonly":false}
  *   {"version":1,"op":"shift","source":"/marked/c1/rootfs","containerUidmap":"0:1000:1000","containerGidmap":"0:1000:1000"}
  * </pre>
- * Responses: {@code {"version":1,"ok":true,...}} or {@code {"version":1,"ok":false,"error":"..."}}. A
+ * Responses: {@code {"version":1,"ok":true,...}} or {@code {"version":1,"ok":false,"error":"..."}}, a failure
+ * other than a refusal with its {@code "kind"} ({@link Response.Failure}; a kernel refusal of a syscall
+ * with its {@code "call"}, {@code "path"} and {@code "errno"}). A
  * response that hands over a tree ({@link Response.Shifted}) carries the detached mount's file
  * descriptor as SCM_RIGHTS ancillary data on its line; the client attaches it with move_mount.
  *

@@ -1,6 +1,10 @@
 package dev.idshift.daemon.protocol;
 
+import dev.idshift.failure.FailureKind;
+import dev.idshift.failure.IdshiftException;
+import dev.idshift.failure.KernelRefusedException;
 import dev.idshift.sys.Fd;
+import dev.idshift.sys.SyscallException;
 import java.util.List;
 
 /**
@@ -126,7 +130,38 @@ public sealed interface Response extends AutoCloseable
     record Unchanged(String source, String reason) implements ShiftOutcome {
     }
 
-    /** Refused or failed, with a reason the caller can act on. */
-    record Failure(String message) implements Response {
+    /**
+     * Refused or failed, with a reason the caller can act on, and the failure's kind: the client fails
+     * with a failure of the same kind, so the same exit code, as the daemon's own work did.
+     *
+     * @param refusedCall the syscall the kernel refused, for a {@link FailureKind#KERNEL_REFUSED} that was one; else null
+     */
+    record Failure(FailureKind kind, String message, RefusedCall refusedCall) implements Response {
+        /** A refusal: what every failed answer was before answers had kinds. */
+        public Failure(String message) {
+            this(FailureKind.REFUSED, message, null);
+        }
+
+        /** The answer to {@code failure}. */
+        public static Failure of(IdshiftException failure) {
+            RefusedCall call = null;
+            if (failure instanceof KernelRefusedException && ((KernelRefusedException) failure).call() != null) {
+                KernelRefusedException refused = (KernelRefusedException) failure;
+                call = new RefusedCall(refused.call(), refused.path(), refused.errno());
+            }
+            return new Failure(failure.kind(), failure.getMessage(), call);
+        }
+
+        /** The failure this answer stands for, as the client throws it: of the daemon's kind, with its message (and call). */
+        public IdshiftException failure() {
+            if (refusedCall != null) {
+                return new KernelRefusedException(message, new SyscallException(refusedCall.call(), refusedCall.path(), refusedCall.errno()));
+            }
+            return kind.withMessage(message);
+        }
+    }
+
+    /** A syscall the kernel refused the daemon: which, on what (a path, mostly), and the errno. */
+    record RefusedCall(String call, String path, int errno) {
     }
 }

@@ -8,6 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.idshift.daemon.protocol.Codec;
 import dev.idshift.daemon.protocol.Request;
 import dev.idshift.daemon.protocol.Response;
+import dev.idshift.failure.DaemonProtocolException;
+import dev.idshift.failure.KernelRefusedException;
+import dev.idshift.failure.RefusedException;
 import dev.idshift.idmap.IdMap;
 import dev.idshift.idmap.IdMapParser;
 import dev.idshift.sys.Fd;
@@ -186,7 +189,7 @@ class DaemonClientTest {
     void aRefusalIsThrownAndAnFdWithItClosed() throws Exception {
         try (OneAnswer daemon = new OneAnswer(new Piece("{\"version\":1,\"ok\":false,\"error\":\"/img is not a directory inside a mark"
                 + " you may use\"}\n", marker))) {
-            DaemonClient.DaemonRefused refused = assertThrows(DaemonClient.DaemonRefused.class,
+            RefusedException refused = assertThrows(RefusedException.class,
                     () -> client().mount(new Request.Mount("/img", MAPS, MAPS, false)));
             assertEquals("/img is not a directory inside a mark you may use", refused.getMessage());
             daemon.request();
@@ -208,14 +211,14 @@ class DaemonClientTest {
     @Test
     void aMountAnsweredWithoutItsFdIsAnError() throws Exception {
         try (OneAnswer daemon = new OneAnswer(new Piece("{\"version\":1,\"ok\":true,\"source\":\"/img\",\"backend\":\"kernel\"}\n", null))) {
-            assertEquals("the daemon said ok but sent no mount (for /img)", assertThrows(IllegalStateException.class,
+            assertEquals("the daemon said ok but sent no mount (for /img)", assertThrows(DaemonProtocolException.class,
                     () -> client().mount(new Request.Mount("/img", MAPS, MAPS, false))).getMessage());
         }
     }
 
     @Test
     void noDaemonSaysWhereItLooked() {
-        IllegalStateException unreachable = assertThrows(IllegalStateException.class, () -> client().status());
+        KernelRefusedException unreachable = assertThrows(KernelRefusedException.class, () -> client().status());
         assertTrue(unreachable.getMessage().startsWith("cannot reach the idshift daemon at " + socket), unreachable.getMessage());
     }
 }

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.idshift.config.json.JsonInputException;
+import dev.idshift.failure.DaemonProtocolException;
 import dev.idshift.idmap.IdMap;
 import dev.idshift.idmap.IdMapParser;
 import dev.idshift.sys.Fd;
@@ -251,7 +252,7 @@ class CodecTest {
                 assertThrows(JsonInputException.class, () -> Codec.decodeResponse(mount,
                         bytes("{\"version\":1,\"ok\":true,\"source\":\"/img\",\"backend\":\"zfs\"}"), passed)).getMessage());
         assertThrows(IllegalStateException.class, passed::get);
-        assertEquals("the daemon said ok but sent no mount (for /img)", assertThrows(IllegalStateException.class,
+        assertEquals("the daemon said ok but sent no mount (for /img)", assertThrows(DaemonProtocolException.class,
                 () -> Codec.decodeResponse(mount, bytes("{\"version\":1,\"ok\":true,\"source\":\"/img\",\"backend\":\"kernel\"}"), null))
                 .getMessage());
         assertEquals("daemon response: $.ok: expected true or false, got \"yes\"", assertThrows(JsonInputException.class,
