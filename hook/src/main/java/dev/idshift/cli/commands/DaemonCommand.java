@@ -2,6 +2,7 @@ package dev.idshift.cli.commands;
 
 import dev.idshift.app.ExitCode;
 import dev.idshift.app.FuseServerCommand;
+import dev.idshift.failure.UnsupportedException;
 import dev.idshift.backend.fuse.SpareFuseServers;
 import dev.idshift.backend.kernel.UsernsCache;
 import dev.idshift.backend.kernel.UsernsPool;
@@ -50,7 +51,7 @@ public final class DaemonCommand implements Callable<Integer> {
         try {
             spareServers = new SpareFuseServers(FuseServerCommand.argv(), System.err);
             FuseServerCommand.useSpares(spareServers);
-        } catch (IllegalStateException e) {
+        } catch (UnsupportedException e) {
             System.err.println("idshift: daemon: no spare FUSE servers: " + e.getMessage());
         }
         SpareFuseServers spares = spareServers;
