@@ -14,7 +14,7 @@ public final class FuseServerCommand {
     /** The internal subcommand, served by {@code cli.FuseServe}. */
     public static final String NAME = "__fuse-serve";
 
-    /** The daemon's spare servers, once it has set them up; null in a short-lived process. */
+    /** The daemon's spare servers, once it has set them up; else, once asked for, the launcher's spare or fresh servers. */
     private static volatile FuseServerProcesses spares;
 
     /**
@@ -36,10 +36,22 @@ public final class FuseServerCommand {
     private FuseServerCommand() {
     }
 
-    /** Where this process gets its FUSE servers: the daemon's spares if it keeps them, else a new process each. */
+    /**
+     * Where this process gets its FUSE servers: the daemon's spares if it keeps them; in a hook, the
+     * spare the launcher started beside it (LauncherSpareServer) for its first server; else a new process each.
+     */
     public static FuseServerProcesses processes() {
         FuseServerProcesses pool = spares;
-        return pool != null ? pool : FuseServerProcesses.fresh(argv());
+        if (pool != null) {
+            return pool;
+        }
+        synchronized (FuseServerCommand.class) {
+            if (spares == null) {
+                FuseServerProcesses fresh = FuseServerProcesses.fresh(argv());
+                spares = LauncherSpareServer.fromLauncher(fresh).<FuseServerProcesses>map(spare -> spare).orElse(fresh);
+            }
+            return spares;
+        }
     }
 
     /** The daemon: FUSE servers come from {@code pool} from now on (SpareFuseServers). */
