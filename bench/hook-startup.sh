@@ -5,8 +5,10 @@
 #   native-C     bench/native-hook.c: the same mount steps in C, no checks (the floor)
 #   idshift-17   bin/idshift hook on the default JDK 17
 #   idshift-25   bin/idshift hook on the Temurin 25 JDK (if installed)
-#   idshift-fuse bin/idshift hook on JDK 17 with dev.idshift.backend=fuse: the rootfs served by a
-#                FUSE server the hook starts (its JVM start and mount are in the time)
+#   idshift-fuse bin/idshift hook on JDK 17 with dev.idshift.backend=fuse: the rootfs served by the
+#                spare FUSE server the launcher starts beside the hook's JVM (LauncherSpareServer)
+#   fuse-fresh   the same with IDSHIFT_HOOK_JVM=1 (no launcher shortcuts): the hook's JVM starts a
+#                server afresh after its own start, as before the launcher's spare
 #   daemon       bin/idshift hook (prestart + poststop) with `idshift daemon` running: the stages go
 #                to its hook channel (kernel backend)
 #   fuse-daemon  the same with dev.idshift.backend=fuse: the daemon hands the mount to its spare
@@ -65,6 +67,11 @@ bundle native-C "{\"prestart\":[{\"path\":\"$work/native-hook\",\"args\":[\"nati
 bundle idshift-17 "{\"prestart\":[$(hook_at "$work/run-jvm")]}"
 variants="$variants idshift-fuse"
 bundle idshift-fuse "{\"prestart\":[$(hook_at "$work/run-jvm")],\"poststop\":[$(hook_at "$work/run-jvm")]}" '{"dev.idshift.backend":"fuse"}'
+variants="$variants fuse-fresh"
+hook_fresh() {  # RUN-DIR: as hook_at, every stage in the hook's own JVM
+    echo "{\"path\":\"$idshift\",\"args\":[\"idshift\",\"hook\"],\"env\":[\"IDSHIFT_JAVA=$JAVA17\",\"IDSHIFT_RUN_DIR=$1\",\"IDSHIFT_HOOK_JVM=1\"]}"
+}
+bundle fuse-fresh "{\"prestart\":[$(hook_fresh "$work/run-jvm")],\"poststop\":[$(hook_fresh "$work/run-jvm")]}" '{"dev.idshift.backend":"fuse"}'
 variants="$variants daemon fuse-daemon"
 bundle daemon "{\"prestart\":[$(hook_at "$work/run-daemon")],\"poststop\":[$(hook_at "$work/run-daemon")]}"
 bundle fuse-daemon "{\"prestart\":[$(hook_at "$work/run-daemon")],\"poststop\":[$(hook_at "$work/run-daemon")]}" '{"dev.idshift.backend":"fuse"}'
@@ -112,6 +119,6 @@ awk -v order="$variants" -f "$repo/bench/percentiles.awk" "$work/samples" | awk 
             n = name[i]
             printf "%-12s %10.1f %8.1f %17.1f %18.1f %13.2fx\n", n, med[n], p90[n], med[n] - med["no-hook"], med[n] - med["native-C"], med[n] / med["native-C"]
         }
-        printf "FUSE / kernel backend: without the daemon %.2fx (idshift-fuse / idshift-17), with it %.2fx (fuse-daemon / daemon)\n",
-            med["idshift-fuse"] / med["idshift-17"], med["fuse-daemon"] / med["daemon"]
+        printf "FUSE / kernel backend: without the daemon %.2fx (idshift-fuse / idshift-17; %.2fx with the server started afresh, fuse-fresh), with it %.2fx (fuse-daemon / daemon)\n",
+            med["idshift-fuse"] / med["idshift-17"], med["fuse-fresh"] / med["idshift-17"], med["fuse-daemon"] / med["daemon"]
     }'
