@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.idshift.it.support.BundleBuilder;
 import dev.idshift.it.support.Daemon;
 import dev.idshift.it.support.Exec;
+import dev.idshift.it.support.FuseServers;
 import dev.idshift.it.support.Host;
 import dev.idshift.it.support.Rootfs;
 import dev.idshift.it.support.Runtime;
@@ -18,7 +19,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -61,25 +61,25 @@ class FuseSpareServerTest {
                 long spare = awaitSpare(daemon.pid(), -1);
                 Exec.Result second = runtime.run(viaDaemon);
                 assertEquals(first.stdout(), second.stdout(), second.describe() + daemon.log());
-                assertTrue(awaitGone(spare), "the spare served the second container and exited after it: " + daemon.log());
+                assertTrue(FuseServers.awaitGone(spare), "the spare served the second container and exited after it: " + daemon.log());
 
                 // A long-running container's server is the next spare: the daemon's death must not take it.
                 long next = awaitSpare(daemon.pid(), -1);
                 Exec.Result started = runtime.runDetached(sleeper, id);
                 assertEquals(0, started.exit(), started.describe() + daemon.log());
-                server = serverPids(run).stream().findFirst().orElseThrow();
+                server = FuseServers.recorded(run).stream().findFirst().orElseThrow();
                 assertEquals(next, server, "the container's server is the spare");
                 long third = awaitSpare(daemon.pid(), next);
                 Exec.ok(List.of("kill", "-KILL", Long.toString(daemon.pid())));
-                assertTrue(awaitGone(third), "a spare never given work exits with the daemon");
-                assertTrue(alive(server), "the container's server outlives the daemon");
+                assertTrue(FuseServers.awaitGone(third), "a spare never given work exits with the daemon");
+                assertTrue(FuseServers.alive(server), "the container's server outlives the daemon");
                 Exec.Result inside = runtime.exec(id, "stat -c %u:%g /bin; cat /bin/busybox > /dev/null && echo read");
                 assertEquals(List.of("0:0", "read"), inside.stdout().lines().toList(), inside.describe());
             } finally {
                 runtime.delete(id);  // poststop in the hook's own JVM: the daemon is gone
             }
-            assertTrue(server < 0 || awaitGone(server), "the server exits with its container");
-            assertEquals(List.of(), serverPids(run), "no server record left");
+            assertTrue(server < 0 || FuseServers.awaitGone(server), "the server exits with its container");
+            assertEquals(List.of(), FuseServers.recorded(run), "no server record left");
         }
     }
 
@@ -103,45 +103,6 @@ class FuseSpareServerTest {
             return cmdline.contains("__fuse-serve\0--spare");
         } catch (Exception e) {
             return false;
-        }
-    }
-
-    private static boolean alive(long pid) {
-        try {
-            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
-            return stat.charAt(stat.lastIndexOf(')') + 2) != 'Z';
-        } catch (Exception e) {
-            return false;
-        }
-    }
-
-    private static boolean awaitGone(long pid) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (alive(pid)) {
-            if (System.nanoTime() > deadline) {
-                return false;
-            }
-            Thread.sleep(50);
-        }
-        return true;
-    }
-
-    /** The pids in RUN/fuse/KEY/record.json. */
-    private static List<Long> serverPids(Path run) throws Exception {
-        Path fuse = run.resolve("fuse");
-        if (!Files.isDirectory(fuse)) {
-            return List.of();
-        }
-        try (Stream<Path> entries = Files.list(fuse)) {
-            return entries.map(entry -> entry.resolve("record.json")).filter(Files::isRegularFile).map(record -> {
-                try {
-                    String json = Files.readString(record);
-                    String pid = json.replaceAll("(?s).*\"pid\"\\s*:\\s*(\\d+).*", "$1");
-                    return Long.parseLong(pid);
-                } catch (Exception e) {
-                    throw new IllegalStateException(record + ": " + e, e);
-                }
-            }).toList();
         }
     }
 }

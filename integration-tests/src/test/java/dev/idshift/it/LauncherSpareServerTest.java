@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.idshift.it.support.BundleBuilder;
 import dev.idshift.it.support.Exec;
+import dev.idshift.it.support.FuseServers;
 import dev.idshift.it.support.Host;
 import dev.idshift.it.support.Rootfs;
 import dev.idshift.it.support.Runtime;
@@ -52,7 +53,7 @@ class LauncherSpareServerTest {
             try {
                 Exec.Result started = runtime.runDetached(bundle(scratch.dir("sleeper"), rootfs, run, "sleep 120").write(), id);
                 assertEquals(0, started.exit(), started.describe());
-                List<Long> servers = serverPids(run);
+                List<Long> servers = FuseServers.recorded(run);
                 assertEquals(1, servers.size(), "one server: " + servers);
                 server = servers.get(0);
                 assertTrue(isLauncherSpare(server), "the container's server is the launcher's spare: " + cmdline(server));
@@ -62,8 +63,8 @@ class LauncherSpareServerTest {
             } finally {
                 runtime.delete(id);
             }
-            assertTrue(awaitGone(server), "the server exits with its container");
-            assertEquals(List.of(), serverPids(run), "no server record left");
+            assertTrue(FuseServers.awaitGone(server), "the server exits with its container");
+            assertEquals(List.of(), FuseServers.recorded(run), "no server record left");
             assertNoSpareLeft(run);
         }
     }
@@ -81,13 +82,13 @@ class LauncherSpareServerTest {
             assertNotEquals(0, refused.exit(), refused.describe());
             assertTrue(refused.stderr().contains("dev.idshift.fsidmap"), refused.describe());
             assertNoSpareLeft(run);
-            assertEquals(List.of(), serverPids(run), "no server record");
+            assertEquals(List.of(), FuseServers.recorded(run), "no server record");
 
             // No user namespace: nothing to shift, the spare unused.
             Exec.Result plain = runtime.run(bundle(scratch.dir("plain"), rootfs, run, "stat -c %u:%g /bin").withoutUserNamespace().write());
             assertEquals(List.of("0:0"), plain.stdout().lines().toList(), plain.describe());
             assertNoSpareLeft(run);
-            assertEquals(List.of(), serverPids(run), "no server record");
+            assertEquals(List.of(), FuseServers.recorded(run), "no server record");
         }
     }
 
@@ -108,7 +109,7 @@ class LauncherSpareServerTest {
         try (Stream<Path> processes = Files.list(Path.of("/proc"))) {
             return processes.filter(p -> p.getFileName().toString().chars().allMatch(Character::isDigit))
                     .map(p -> Long.parseLong(p.getFileName().toString()))
-                    .filter(pid -> isLauncherSpare(pid) && alive(pid) && environ(pid).contains(mine)).sorted().toList();
+                    .filter(pid -> isLauncherSpare(pid) && FuseServers.alive(pid) && environ(pid).contains(mine)).sorted().toList();
         }
     }
 
@@ -129,44 +130,6 @@ class LauncherSpareServerTest {
             return Files.readString(Path.of("/proc/" + pid + "/environ"), StandardCharsets.ISO_8859_1) + "\0";
         } catch (Exception e) {
             return "";
-        }
-    }
-
-    private static boolean alive(long pid) {
-        try {
-            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
-            return stat.charAt(stat.lastIndexOf(')') + 2) != 'Z';
-        } catch (Exception e) {
-            return false;
-        }
-    }
-
-    private static boolean awaitGone(long pid) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (alive(pid)) {
-            if (System.nanoTime() > deadline) {
-                return false;
-            }
-            Thread.sleep(50);
-        }
-        return true;
-    }
-
-    /** The pids in RUN/fuse/KEY/record.json. */
-    private static List<Long> serverPids(Path run) throws Exception {
-        Path fuse = run.resolve("fuse");
-        if (!Files.isDirectory(fuse)) {
-            return List.of();
-        }
-        try (Stream<Path> entries = Files.list(fuse)) {
-            return entries.map(entry -> entry.resolve("record.json")).filter(Files::isRegularFile).map(record -> {
-                try {
-                    String json = Files.readString(record);
-                    return Long.parseLong(json.replaceAll("(?s).*\"pid\"\\s*:\\s*(\\d+).*", "$1"));
-                } catch (Exception e) {
-                    throw new IllegalStateException(record + ": " + e, e);
-                }
-            }).toList();
         }
     }
 }
