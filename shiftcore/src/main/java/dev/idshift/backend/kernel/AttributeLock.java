@@ -15,8 +15,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.Callable;
+import java.util.List;
 
 /**
  * Makes a detached mount's attributes (nodev, read-only, ...) stick for whoever attaches it.
@@ -124,32 +124,12 @@ public final class AttributeLock implements AutoCloseable {
      * slave of P's there): a throwaway child makes it, we keep its fd and reap the child. Started
      * from P's thread, the child starts in P.
      */
-    private static Fd lockedNamespace() throws IOException {
-        Process child = new ProcessBuilder(UserNamespaces.existing(UserNamespaces.UNSHARE), "--user", "--mount",
-                "--propagation", "unchanged", "--", UserNamespaces.existing(UserNamespaces.CAT))
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-                .redirectError(ProcessBuilder.Redirect.DISCARD)
-                .start();
-        try {
-            String ours = Files.readSymbolicLink(Path.of("/proc/thread-self/ns/mnt")).toString();
-            Path theirs = Path.of("/proc/" + child.pid() + "/ns/mnt");
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-            while (Files.readSymbolicLink(theirs).toString().equals(ours)) {
-                if (!child.isAlive() || System.nanoTime() > deadline) {
-                    throw new KernelRefusedException("the helper for the attribute-locking mount namespace did not unshare"
-                            + " (are user namespaces enabled?)");
-                }
-                Thread.onSpinWait();
-            }
-            return new Fd(FileSyscalls.get().open(theirs.toString(), Linux.O_RDONLY));
-        } finally {
-            // By handle; the namespace lives on through the fd.
-            child.destroyForcibly();
-            try {
-                child.waitFor(5, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+    private static Fd lockedNamespace() {
+        try (NamespaceHelper child = NamespaceHelper.start(List.of(UserNamespaces.existing(UserNamespaces.UNSHARE), "--user",
+                "--mount", "--propagation", "unchanged", "--", UserNamespaces.existing(UserNamespaces.CAT)),
+                "the helper for the attribute-locking mount namespace")) {
+            child.awaitUnshared("mnt", Path.of("/proc/thread-self/ns/mnt"));
+            return new Fd(FileSyscalls.get().open(child.namespaceFile("mnt").toString(), Linux.O_RDONLY));
         }
     }
 

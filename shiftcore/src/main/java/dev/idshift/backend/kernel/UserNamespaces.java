@@ -12,7 +12,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
+import java.util.List;
 
 /**
  * User namespaces to carry an idmapped mount's map (on-disk id -> host id).
@@ -46,52 +46,13 @@ public final class UserNamespaces {
     }
 
     public static Fd createWithMaps(IdMap uidMap, IdMap gidMap) {
-        Process child;
-        try {
-            child = new ProcessBuilder(existing(UNSHARE), "--user", "--", existing(CAT))
-                    .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-                    .redirectError(ProcessBuilder.Redirect.DISCARD)
-                    .start();
-        } catch (IOException e) {
-            throw new KernelRefusedException("cannot start a helper process for a user namespace: " + e.getMessage(), e);
+        try (NamespaceHelper child = NamespaceHelper.start(List.of(existing(UNSHARE), "--user", "--", existing(CAT)),
+                "the user namespace helper")) {
+            child.awaitUnshared("user", Path.of("/proc/self/ns/user"));
+            writeMap(child.pid(), "uid_map", uidMap);
+            writeMap(child.pid(), "gid_map", gidMap);
+            return openOf(child.pid());
         }
-        try {
-            long pid = child.pid();
-            waitUntilInNewUserNamespace(pid, child);
-            writeMap(pid, "uid_map", uidMap);
-            writeMap(pid, "gid_map", gidMap);
-            return openOf(pid);
-        } finally {
-            // By handle, never by name; the namespace survives through the fd we opened.
-            child.destroyForcibly();
-            try {
-                child.waitFor(5, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
-    }
-
-    private static void waitUntilInNewUserNamespace(long pid, Process child) {
-        Path mine = Path.of("/proc/self/ns/user");
-        Path theirs = Path.of("/proc/" + pid + "/ns/user");
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        try {
-            String ours = Files.readSymbolicLink(mine).toString();
-            while (System.nanoTime() < deadline) {
-                if (!child.isAlive()) {
-                    throw new KernelRefusedException("the user namespace helper exited early (exit " + child.exitValue()
-                            + "): are user namespaces enabled (sysctl user.max_user_namespaces)?");
-                }
-                if (!Files.readSymbolicLink(theirs).toString().equals(ours)) {
-                    return;
-                }
-                Thread.onSpinWait();
-            }
-        } catch (IOException e) {
-            throw new KernelRefusedException("cannot watch the user namespace helper: " + e.getMessage(), e);
-        }
-        throw new KernelRefusedException("the user namespace helper did not enter a new user namespace within 5 s");
     }
 
     private static void writeMap(long pid, String file, IdMap map) {
