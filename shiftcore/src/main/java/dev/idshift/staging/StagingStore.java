@@ -6,6 +6,7 @@ import dev.idshift.config.json.JsonTree;
 import dev.idshift.backend.RunDirectory;
 import dev.idshift.failure.BadInputException;
 import dev.idshift.failure.KernelRefusedException;
+import dev.idshift.sys.processes.ProcessStat;
 import dev.idshift.sys.Errno;
 import dev.idshift.sys.Linux;
 import dev.idshift.sys.SyscallException;
@@ -378,7 +379,7 @@ public final class StagingStore {
 
     /** Field 22 of /proc/PID/stat (start time in clock ticks since boot), or -1 if there is no such process. */
     public static long processStartTime(long pid) {
-        return dev.idshift.sys.processes.ProcessStat.startTimeOf(pid);
+        return ProcessStat.startTimeOf(pid);
     }
 
     /**
