@@ -88,9 +88,14 @@ public final class Syscalls {
 
     /** The call's result, or a {@link SyscallException} naming {@code operation}, {@code subject} and the errno. */
     public long checked(long number, long a, long b, long c, long d, long e, String operation, String subject) {
+        return checked(number, a, b, c, d, e, operation, subject, null);
+    }
+
+    /** The same, the failure also naming {@code argument}: what the call was given (see {@link SyscallException}). */
+    public long checked(long number, long a, long b, long c, long d, long e, String operation, String subject, String argument) {
         long result = raw(number, a, b, c, d, e);
         if (result < 0) {
-            throw new SyscallException(operation, subject, lastErrno());
+            throw new SyscallException(operation, subject, argument, lastErrno());
         }
         return result;
     }

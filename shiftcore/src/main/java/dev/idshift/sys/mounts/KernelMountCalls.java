@@ -73,7 +73,7 @@ final class KernelMountCalls implements MountCalls {
         long ckey = NativeMemory.cString(key);
         long cvalue = NativeMemory.cString(value);
         try {
-            sys().checked(SyscallTable.FSCONFIG, fd, command, ckey, cvalue, 0, "fsconfig", subject);
+            sys().checked(SyscallTable.FSCONFIG, fd, command, ckey, cvalue, 0, "fsconfig", subject, setting(command, key, value));
         } finally {
             NativeMemory.free(cvalue);
             NativeMemory.free(ckey);
@@ -84,9 +84,23 @@ final class KernelMountCalls implements MountCalls {
     public void fsconfigFd(int fd, String key, int valueFd, String subject) {
         long ckey = NativeMemory.cString(key);
         try {
-            sys().checked(SyscallTable.FSCONFIG, fd, Linux.FSCONFIG_SET_FD, ckey, 0, valueFd, "fsconfig " + key, subject);
+            sys().checked(SyscallTable.FSCONFIG, fd, Linux.FSCONFIG_SET_FD, ckey, 0, valueFd, "fsconfig", subject, key + "=fd");
         } finally {
             NativeMemory.free(ckey);
+        }
+    }
+
+    /** What one fsconfig call sets, as its failure names it: "key=value", the flag's key, or the command. */
+    static String setting(int command, String key, String value) {
+        switch (command) {
+            case Linux.FSCONFIG_SET_FLAG:
+                return key;
+            case Linux.FSCONFIG_SET_STRING:
+                return key + "=" + value;
+            case Linux.FSCONFIG_CMD_CREATE:
+                return "create";
+            default:
+                return "command " + command + (key == null ? "" : " " + key) + (value == null ? "" : "=" + value);
         }
     }
 

@@ -91,10 +91,15 @@ public final class RecordingMountCalls implements MountCalls {
     }
 
     private void record(String line, String operation, String subject) {
+        record(line, operation, subject, null);
+    }
+
+    /** @param argument what the failure names besides the subject, as the kernel's calls do (fsconfig's setting) */
+    private void record(String line, String operation, String subject, String argument) {
         calls.add(line);
         for (String prefix : List.copyOf(failures.keySet())) {
             if (line.startsWith(prefix)) {
-                throw new SyscallException(operation, subject, failures.remove(prefix));
+                throw new SyscallException(operation, subject, argument, failures.remove(prefix));
             }
         }
     }
@@ -166,12 +171,12 @@ public final class RecordingMountCalls implements MountCalls {
     @Override
     public void fsconfig(int fd, int command, String key, String value, String subject) {
         String what = command == Linux.FSCONFIG_CMD_CREATE ? "create" : command == Linux.FSCONFIG_SET_FLAG ? key : key + "=" + value;
-        record("fsconfig " + name(fd) + " " + what, "fsconfig", subject);
+        record("fsconfig " + name(fd) + " " + what, "fsconfig", subject, what);
     }
 
     @Override
     public void fsconfigFd(int fd, String key, int valueFd, String subject) {
-        record("fsconfig " + name(fd) + " " + key + "=" + name(valueFd), "fsconfig " + key, subject);
+        record("fsconfig " + name(fd) + " " + key + "=" + name(valueFd), "fsconfig", subject, key + "=fd");
     }
 
     @Override
