@@ -76,7 +76,7 @@ public final class DaemonServer {
     public DaemonServer(Path socketPath, dev.idshift.marks.MarkStore marks, Path etc, PrintStream log) {
         this.socketPath = socketPath;
         this.userns = new UsernsCache(64);
-        this.handler = new RequestHandler(marks, etc, new DaemonTrees(userns, etc));
+        this.handler = new RequestHandler(marks, etc, new DaemonTrees(userns));
         this.log = log;
     }
 

@@ -13,13 +13,12 @@ import dev.idshift.shift.Shifter;
 import dev.idshift.backend.kernel.UsernsCache;
 import dev.idshift.daemon.protocol.Response;
 import dev.idshift.idmap.IdMap;
-import dev.idshift.marks.CallerIds;
-import dev.idshift.marks.CallerOverlays;
-import dev.idshift.marks.Mark;
+import dev.idshift.backend.TreeShape;
+import dev.idshift.backend.overlay.OverlayLayers;
+import dev.idshift.failure.UnsupportedException;
+import dev.idshift.marks.Refusal;
 import dev.idshift.staging.StagingStore;
 import dev.idshift.sys.Fd;
-import java.nio.file.Path;
-import java.util.List;
 
 /**
  * The daemon's mounts, made on the host: an idmapped clone, else (the kernel will not idmap the
@@ -28,13 +27,11 @@ import java.util.List;
  */
 final class DaemonTrees implements TreeMaker {
     private final UsernsCache userns;
-    private final Path etc;
     private final HandedOutMounts handedOut = new HandedOutMounts(StagingStore.fromEnvironment().root().resolve("daemon-lock"));
     private final FuseBackend fuse = new FuseBackend(FuseServerCommand.SERVERS, FuseRegistry.fromEnvironment(), new FuseViews(handedOut));
 
-    DaemonTrees(UsernsCache userns, Path etc) {
+    DaemonTrees(UsernsCache userns) {
         this.userns = userns;
-        this.etc = etc;
     }
 
     /**
@@ -54,12 +51,20 @@ final class DaemonTrees implements TreeMaker {
     }
 
     /**
-     * Never through FUSE: a layer that cannot be idmapped is refused. Sealed like every handed-out
-     * mount: its nodev is locked, so the caller cannot remount it dev and open the layers' device nodes.
+     * Through the engine's one entry, with the caller's backends ({@link Shifter#forCaller}: never a
+     * FUSE view; a layer the kernel will not idmap is refused). Sealed like every handed-out mount:
+     * its nodev is locked, so the caller cannot remount it dev and open the layers' device nodes.
      */
     @Override
-    public Fd rebuiltOverlay(CallerOverlays.CallerOverlay overlay, Fd procDir, List<Mark> usable, LayerMaps maps, CallerIds caller,
-                             boolean readonly, String source) {
-        return handedOut.seal(CallerOverlays.rebuild(overlay, procDir, usable, etc, maps, caller, readonly), source);
+    public Made rebuiltOverlay(OverlayLayers callersLayers, LayerMaps maps, boolean readonly, String source) {
+        try (UsernsPool namespaces = new UsernsPool()) {
+            ShiftedTree tree = Shifter.forCaller(namespaces, fuse, callersLayers).shift(ShiftRequest.of(source, TreeShape.OVERLAY,
+                    maps, HandedOutMounts.access(readonly)), Backend.AUTO);
+            return new Made(handedOut.seal(tree.tree(), source), Response.Backend.OVERLAY);
+        } catch (UnsupportedException e) {
+            // An option the rebuild cannot keep, a layer the kernel will not idmap: the caller's overlay is
+            // refused (and the handler may still find SOURCE itself beneath a mark).
+            throw new Refusal(e);
+        }
     }
 }

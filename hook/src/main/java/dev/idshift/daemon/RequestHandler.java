@@ -147,11 +147,16 @@ final class RequestHandler {
         }
     }
 
-    /** An overlay SOURCE, rebuilt on its layers idmapped; the reply names the overlay. */
+    /**
+     * An overlay SOURCE, rebuilt on its layers idmapped; the reply names the overlay. Each layer is
+     * checked where it is opened, on the fd then cloned, and each layer's maps where they are used
+     * ({@link CallerOverlays#layers}, {@link CallerOverlays#ownedBy}).
+     */
     private Response rebuilt(CallerOverlays.CallerOverlay overlay, Fd procDir, List<Mark> usable, LayerMaps maps, CallerIds caller,
                              boolean readonly, String source) {
-        Fd tree = trees.rebuiltOverlay(overlay, procDir, usable, maps, caller, readonly, source);
-        return new Response.Shifted(source, Response.Backend.OVERLAY, OverlayMounts.describe(overlay.spec()), tree);
+        TreeMaker.Made made = trees.rebuiltOverlay(CallerOverlays.layers(overlay, procDir, usable, etc),
+                CallerOverlays.ownedBy(caller, maps), readonly, source);
+        return new Response.Shifted(source, made.backend(), OverlayMounts.describe(overlay.spec()), made.tree());
     }
 
     /** The marks the caller may use, and no others: a mark's path and owner are not everyone's business. */

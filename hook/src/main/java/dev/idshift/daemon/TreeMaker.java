@@ -3,11 +3,8 @@ package dev.idshift.daemon;
 import dev.idshift.backend.LayerMaps;
 import dev.idshift.daemon.protocol.Response;
 import dev.idshift.idmap.IdMap;
-import dev.idshift.marks.CallerIds;
-import dev.idshift.marks.CallerOverlays;
-import dev.idshift.marks.Mark;
+import dev.idshift.backend.overlay.OverlayLayers;
 import dev.idshift.sys.Fd;
-import java.util.List;
 
 /**
  * Makes the mounts the daemon hands out, once {@link RequestHandler} has decided the caller may
@@ -26,9 +23,11 @@ interface TreeMaker {
     Made shifted(Fd hostDir, String source, IdMap uidMap, IdMap gidMap, boolean readonly);
 
     /**
-     * The caller's overlay rebuilt on idmapped layers, each layer resolved beneath a mark in
-     * {@code usable} and its maps checked against the ids {@code caller} owns: detached, sealed.
+     * The caller's overlay at {@code source} rebuilt on idmapped layers, each opened by
+     * {@code callersLayers} (which checks it beneath a mark the caller may use) and mapped by
+     * {@code maps} (which checks the ids against those the caller owns): detached, sealed.
+     *
+     * @throws dev.idshift.marks.Refusal a layer or a map the caller may not have, or a layer the kernel will not idmap
      */
-    Fd rebuiltOverlay(CallerOverlays.CallerOverlay overlay, Fd procDir, List<Mark> usable, LayerMaps maps, CallerIds caller,
-                      boolean readonly, String source);
+    Made rebuiltOverlay(OverlayLayers callersLayers, LayerMaps maps, boolean readonly, String source);
 }

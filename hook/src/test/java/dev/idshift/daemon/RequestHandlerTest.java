@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.idshift.backend.LayerMaps;
+import dev.idshift.backend.overlay.OverlayLayers;
 import dev.idshift.daemon.protocol.Request;
 import dev.idshift.daemon.protocol.Response;
 import dev.idshift.failure.FailureKind;
@@ -15,7 +16,6 @@ import dev.idshift.idmap.IdExtent;
 import dev.idshift.idmap.IdMap;
 import dev.idshift.idmap.IdMapParser;
 import dev.idshift.marks.CallerIds;
-import dev.idshift.marks.CallerOverlays;
 import dev.idshift.marks.CallerProcess;
 import dev.idshift.marks.Mark;
 import dev.idshift.marks.MarkStore;
@@ -86,8 +86,7 @@ class RequestHandlerTest {
         }
 
         @Override
-        public Fd rebuiltOverlay(CallerOverlays.CallerOverlay overlay, Fd procDir, List<Mark> usable, LayerMaps maps,
-                                 CallerIds caller, boolean readonly, String source) {
+        public Made rebuiltOverlay(OverlayLayers callersLayers, LayerMaps maps, boolean readonly, String source) {
             throw new AssertionError("no overlay here: " + source);
         }
     }

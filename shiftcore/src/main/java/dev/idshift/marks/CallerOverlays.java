@@ -7,30 +7,31 @@ import dev.idshift.sys.Fd;
 import dev.idshift.backend.LayerMaps;
 import dev.idshift.backend.kernel.MountInfo;
 import dev.idshift.backend.MountMaps;
-import dev.idshift.backend.kernel.UsernsPool;
 import dev.idshift.backend.overlay.OverlayLayers;
-import dev.idshift.backend.overlay.OverlayRebuild;
 import dev.idshift.backend.overlay.OverlaySpec;
-import dev.idshift.sys.Linux;
 import dev.idshift.sys.files.ProcFiles;
 import java.nio.file.Path;
 import java.util.List;
 
 /**
  * The daemon's overlay source: an overlay the caller mounted (a nested runtime's rootfs), rebuilt
- * on idmapped clones of its layers as {@link OverlayRebuild} does for the hook, but for a caller
+ * by the engine's overlay backend on idmapped clones of its layers as for the hook, but for a caller
  * less privileged than the daemon, so nothing the caller says is taken on trust:
  * <ul>
  *   <li>the overlay and its layer paths come from the caller's own mountinfo, read through its
  *       pinned /proc/PID, never by pid again; the mount found must be the one SOURCE opens to;</li>
  *   <li>each layer, and the parent of the upper and work dirs, is resolved as the caller sees it
  *       and authorised beneath a mark the caller may use exactly as a directory SOURCE is
- *       ({@link Authorizer#resolve}); the fd that passed is the fd cloned;</li>
- *   <li>each layer's maps must name only host ids the caller owns;</li>
+ *       ({@link Authorizer#resolve}); the fd that passed is the fd cloned ({@link #layers});</li>
+ *   <li>each layer's maps must name only host ids the caller owns ({@link #ownedBy});</li>
  *   <li>an overlay a user-namespaced caller mounted must carry {@code userxattr}, which the rebuilt
  *       overlay keeps: without it, the caller's overlay ignored trusted.overlay.* while one mounted
  *       by the daemon (host root) would honour it, and the view would silently change.</li>
  * </ul>
+ * Whether SOURCE is an overlay ({@link #at}) is the caller's own mount table speaking, read before
+ * any mark is checked: it decides only which way SOURCE is checked. Named an overlay, every
+ * directory mounted is a layer checked here; named a directory, SOURCE itself is checked. Either
+ * way nothing reaches a mount that did not pass beneath a mark.
  */
 public final class CallerOverlays {
     private CallerOverlays() {
@@ -73,26 +74,24 @@ public final class CallerOverlays {
     }
 
     /**
-     * The rebuilt overlay, detached, nodev like everything the daemon hands out.
+     * The caller's overlay for the engine's overlay backend ({@code Shifter.forCaller}): {@code at}
+     * gives the overlay read from the caller's table (and only at its mount point); {@code open}
+     * resolves each layer as the caller sees it and accepts it only beneath one of {@code usable}
+     * whose ancestors are still safe, as {@link Authorizer#resolve} accepts a SOURCE. The fd returned
+     * is the host's fd of the inode that passed, which the rebuild clones: a path, symlink or mount
+     * the caller changes afterwards changes nothing that is mounted.
      *
-     * @param maps each layer's maps; every one is checked against the host ids the caller owns
+     * @param usable the marks the caller may use
+     * @param etc    where /etc/passwd and /etc/group are read from, to re-check each mark's safety
      */
-    public static Fd rebuild(CallerOverlay overlay, Fd procDir, List<Mark> usable, Path etc, LayerMaps maps, CallerIds caller,
-                             boolean readonly) {
-        long attributes = Linux.MOUNT_ATTR_NODEV | (readonly ? Linux.MOUNT_ATTR_RDONLY : 0);
-        try (UsernsPool namespaces = new UsernsPool()) {
-            return OverlayRebuild.build(overlay.spec(), layersOf(overlay.spec(), procDir, usable, etc), ownedBy(caller, maps),
-                    namespaces, attributes);
-        } catch (UnsupportedException e) {
-            // No FUSE fallback here: a FUSE view of the caller's overlay would be served by root over
-            // paths the caller controls. A layer the kernel cannot idmap is refused.
-            throw new Refusal(e);
-        }
-    }
-
-    /** Opens each layer as {@link Authorizer#resolve} opens a SOURCE, beneath a mark still safe. */
-    private static OverlayLayers layersOf(OverlaySpec spec, Fd procDir, List<Mark> usable, Path etc) {
+    public static OverlayLayers layers(CallerOverlay overlay, Fd procDir, List<Mark> usable, Path etc) {
+        OverlaySpec spec = overlay.spec();
         return new OverlayLayers() {
+            @Override
+            public OverlaySpec at(String path) {
+                return path.startsWith("/") && Path.of(path).normalize().toString().equals(spec.mountPoint()) ? spec : null;
+            }
+
             @Override
             public Fd open(String layer) {
                 Authorizer.Resolved resolved;
@@ -112,7 +111,8 @@ public final class CallerOverlays {
         };
     }
 
-    private static LayerMaps ownedBy(CallerIds caller, LayerMaps maps) {
+    /** {@code maps}, each layer's checked to name only host ids {@code caller} owns before it is used. */
+    public static LayerMaps ownedBy(CallerIds caller, LayerMaps maps) {
         return new LayerMaps() {
             @Override
             public MountMaps of(String layer, Owner rootOwner) {
@@ -126,7 +126,6 @@ public final class CallerOverlays {
             }
         };
     }
-
     private static boolean hasUserxattr(OverlaySpec spec) {
         for (OverlaySpec.Setting setting : spec.settings()) {
             if (setting.key().equals("userxattr")) {

@@ -9,6 +9,7 @@ import dev.idshift.backend.fuse.FuseBackend;
 import dev.idshift.backend.kernel.KernelBackend;
 import dev.idshift.backend.kernel.UsernsPool;
 import dev.idshift.backend.overlay.OverlayBackend;
+import dev.idshift.backend.overlay.OverlayLayers;
 import dev.idshift.backend.overlay.OverlayMounts;
 import dev.idshift.config.annotations.Backend;
 import java.nio.file.Files;
@@ -23,16 +24,30 @@ import java.nio.file.Path;
  * {@link IdmapUnsupportedException}), {@code auto} falls back to a FUSE view of a directory;
  * {@code kernel} passes the refusal on; {@code fuse} asks the FUSE server alone (a file still goes
  * to the kernel: a FUSE server serves directories).
+ *
+ * <p>The daemon's callers are less privileged than the daemon ({@link #forCaller}): their overlays
+ * are only ever rebuilt from layers checked one by one, never served as FUSE views.
  */
 public final class Shifter {
     private final ShiftBackend kernel;
     private final ShiftBackend overlay;
     private final ShiftBackend fuse;
+    private final boolean fuseServesOverlays;
 
+    /** Backends for host root's own trees: an overlay the kernel cannot rebuild may fall back to a FUSE view of it. */
     public Shifter(ShiftBackend kernel, ShiftBackend overlay, ShiftBackend fuse) {
+        this(kernel, overlay, fuse, true);
+    }
+
+    /**
+     * @param fuseServesOverlays whether an overlay may be served as a FUSE view: false for a caller's overlay
+     *                           ({@link #forCaller} says why)
+     */
+    public Shifter(ShiftBackend kernel, ShiftBackend overlay, ShiftBackend fuse, boolean fuseServesOverlays) {
         this.kernel = kernel;
         this.overlay = overlay;
         this.fuse = fuse;
+        this.fuseServesOverlays = fuseServesOverlays;
     }
 
     /**
@@ -43,6 +58,30 @@ public final class Shifter {
      */
     public static Shifter standard(UsernsPool namespaces, FuseBackend fuse) {
         return new Shifter(new KernelBackend(namespaces), new OverlayBackend(namespaces), fuse);
+    }
+
+    /**
+     * The backends for the daemon's caller, a process less privileged than the daemon: a directory is
+     * the fd the daemon authorised beneath a mark ({@link ShiftRequest#opened}), served as for host
+     * root (the kernel's clone, else a FUSE view of that directory); an overlay the caller mounted is
+     * rebuilt from {@code callersLayers}, which reads it from the caller's mount table and checks each
+     * layer beneath a mark the caller may use on the fd it then hands over to be cloned.
+     *
+     * <p>Never a FUSE view of a caller's overlay. A FUSE view serves a tree as root, file by file;
+     * the only tree it could serve here is the overlay the caller assembled in its own namespace, from
+     * layers it chose, marked or not (say a root-owned, world-readable directory holding a 0600 file:
+     * through the caller's own overlay it cannot read that file; through root's FUSE view, with a map
+     * that shows on-disk 0 as the caller, it could). The marks check is per layer, and only the
+     * rebuild mounts layers one by one. An overlay whose checked layer the kernel will not idmap is
+     * therefore refused; root can mark such an overlay's mount point itself, which the daemon then
+     * serves as a directory (a FUSE view of a tree beneath root's mark).
+     *
+     * @param namespaces    the user namespaces the kernel and overlay backends use (closed by the caller after the shift)
+     * @param fuse          the FUSE backend the daemon's views come from
+     * @param callersLayers the caller's overlay and its checked layer opener
+     */
+    public static Shifter forCaller(UsernsPool namespaces, FuseBackend fuse, OverlayLayers callersLayers) {
+        return new Shifter(new KernelBackend(namespaces), new OverlayBackend(namespaces, callersLayers), fuse, false);
     }
 
     /**
@@ -70,6 +109,9 @@ public final class Shifter {
     ShiftBackend[] order(TreeShape shape, Backend preference) {
         if (shape == TreeShape.FILE) {
             return new ShiftBackend[] {kernel};
+        }
+        if (shape == TreeShape.OVERLAY && !fuseServesOverlays) {
+            return new ShiftBackend[] {overlay}; // a caller's overlay: rebuilt from checked layers or refused (forCaller)
         }
         ShiftBackend idmapped = shape == TreeShape.OVERLAY ? overlay : kernel;
         if (preference == Backend.FUSE) {

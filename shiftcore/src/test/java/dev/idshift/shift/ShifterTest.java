@@ -13,6 +13,7 @@ import dev.idshift.backend.ShiftRequest;
 import dev.idshift.backend.ShiftedTree;
 import dev.idshift.backend.TreeShape;
 import dev.idshift.config.annotations.Backend;
+import dev.idshift.failure.RefusedException;
 import dev.idshift.idmap.IdMap;
 import dev.idshift.sys.Fd;
 import java.util.ArrayList;
@@ -26,6 +27,8 @@ class ShifterTest {
     private final FakeBackend overlay = new FakeBackend("overlay");
     private final FakeBackend fuse = new FakeBackend("fuse");
     private final Shifter shifter = new Shifter(kernel, overlay, fuse);
+    /** As {@link Shifter#forCaller} makes it for the daemon's caller. */
+    private final Shifter callers = new Shifter(kernel, overlay, fuse, false);
 
     @Test
     void autoTakesTheKernelForADirectoryOrAFile() {
@@ -129,9 +132,52 @@ class ShifterTest {
         assertEquals(List.of("kernel", "kernel", "fuse", "overlay", "overlay", "kernel", "overlay"), tried);
     }
 
+    // ---- the daemon's caller: its overlay is rebuilt from checked layers or refused, never a FUSE view ----
+
+    @Test
+    void aCallersOverlayIsRebuiltWhateverBackendIsAsked() {
+        for (Backend preference : Backend.values()) {
+            assertEquals("overlay", shift(callers, TreeShape.OVERLAY, preference).backend(), preference.word());
+        }
+        assertEquals(List.of("overlay", "overlay", "overlay"), tried);
+    }
+
+    @Test
+    void aCallersOverlayTheKernelCannotRebuildIsRefusedNotServedThroughFuse() {
+        overlay.refuses = true;
+        for (Backend preference : Backend.values()) {
+            assertEquals("overlay cannot", assertThrows(IdmapUnsupportedException.class,
+                    () -> shift(callers, TreeShape.OVERLAY, preference)).getMessage());
+        }
+        assertEquals(List.of("overlay", "overlay", "overlay"), tried, "the FUSE backend is never asked");
+    }
+
+    @Test
+    void aCallersDirectoryStillFallsBackToAFuseViewOfIt() {
+        kernel.refuses = true;
+        ShiftedTree tree = shift(callers, TreeShape.DIRECTORY, Backend.AUTO);
+        assertEquals("fuse", tree.backend());
+        assertEquals("made by fuse; kernel cannot", tree.how());
+        assertEquals(List.of("kernel", "fuse"), tried);
+    }
+
+    @Test
+    void aLayerTheOpenerRefusesIsNotFallenBackFromForAnyone() {
+        overlay.layerRefused = true;
+        assertEquals("layer /l is not yours", assertThrows(RefusedException.class,
+                () -> shift(TreeShape.OVERLAY, Backend.AUTO)).getMessage());
+        assertEquals("layer /l is not yours", assertThrows(RefusedException.class,
+                () -> shift(callers, TreeShape.OVERLAY, Backend.AUTO)).getMessage());
+        assertEquals(List.of("overlay", "overlay"), tried);
+    }
+
     private ShiftedTree shift(TreeShape shape, Backend preference) {
+        return shift(shifter, shape, preference);
+    }
+
+    private static ShiftedTree shift(Shifter by, TreeShape shape, Backend preference) {
         IdMap map = IdMap.shift(100000, 65536);
-        return shifter.shift(new ShiftRequest("/t", null, shape, LayerMaps.fixed(map, map), MountAccess.CONTAINER, false, 0), preference);
+        return by.shift(new ShiftRequest("/t", null, shape, LayerMaps.fixed(map, map), MountAccess.CONTAINER, false, 0), preference);
     }
 
     /** Serves, cannot (IdmapUnsupportedException), or fails otherwise; notes each call in {@link #tried}. */
@@ -140,6 +186,7 @@ class ShifterTest {
         boolean refuses;
         boolean fails;
         boolean badInput;
+        boolean layerRefused;
 
         FakeBackend(String name) {
             this.name = name;
@@ -153,6 +200,9 @@ class ShifterTest {
             }
             if (fails) {
                 throw new IllegalStateException(name + " failed");
+            }
+            if (layerRefused) {
+                throw new RefusedException("layer /l is not yours"); // as the daemon's checked layer opener refuses
             }
             return new ShiftedTree(new Fd(-1), name, false, "made by " + name);
         }

@@ -14,24 +14,43 @@ import java.util.List;
  * An overlay mount point, mounted again with the same layers and options over idmapped clones of
  * its layers ({@link OverlayRebuild}): the kernel will not idmap an overlay itself. The result has
  * none of the mounts that were beneath the overlay.
+ *
+ * <p>Whose overlay it is, and so how its layers are found and opened, is this backend's
+ * {@link OverlayLayers}: this process's own view for the hook and {@code idshift mount}; for the
+ * daemon, its caller's, whose every layer is checked beneath a mark the caller may use on the very
+ * fd that is then cloned.
  */
 public final class OverlayBackend implements ShiftBackend {
     public static final String NAME = "overlay";
 
     private final UsernsPool namespaces;
+    private final OverlayLayers layers;
 
-    /** @param namespaces where the layers' user namespaces come from (closed by the caller, after the shift) */
+    /** An overlay as this process sees it: paths taken on trust ({@link OverlayLayers#asSeenHere}). */
     public OverlayBackend(UsernsPool namespaces) {
-        this.namespaces = namespaces;
+        this(namespaces, OverlayLayers.asSeenHere());
     }
 
+    /**
+     * @param namespaces where the layers' user namespaces come from (closed by the caller, after the shift)
+     * @param layers     whose overlay: where it is read from, and how (with what checks) each layer is opened
+     */
+    public OverlayBackend(UsernsPool namespaces, OverlayLayers layers) {
+        this.namespaces = namespaces;
+        this.layers = layers;
+    }
+
+    /**
+     * A refusal of the opener's (a layer beneath no mark the caller may use) passes on as it is: it
+     * is not an {@link IdmapUnsupportedException}, so no later backend is tried for it.
+     */
     @Override
     public ShiftedTree shift(ShiftRequest request) {
-        OverlaySpec overlay = OverlayMounts.at(request.path());
+        OverlaySpec overlay = layers.at(request.path());
         if (overlay == null) {
             throw new IdmapUnsupportedException(request.path() + " is not an overlay's mount point: there is no overlay to rebuild");
         }
-        return new ShiftedTree(OverlayRebuild.build(overlay, OverlayLayers.asSeenHere(), request.maps(), namespaces,
+        return new ShiftedTree(OverlayRebuild.build(overlay, layers, request.maps(), namespaces,
                 request.access().kernelAttributes()), NAME, false, OverlayMounts.describe(overlay));
     }
 
@@ -40,7 +59,7 @@ public final class OverlayBackend implements ShiftBackend {
     public Probe probe(String path) {
         OverlaySpec overlay;
         try {
-            overlay = OverlayMounts.at(path);
+            overlay = layers.at(path);
         } catch (IdmapUnsupportedException e) {
             return Probe.cannot(e.getMessage());
         } catch (UnsupportedException e) {
