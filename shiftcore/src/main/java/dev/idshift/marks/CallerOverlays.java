@@ -126,6 +126,7 @@ public final class CallerOverlays {
             }
         };
     }
+
     private static boolean hasUserxattr(OverlaySpec spec) {
         for (OverlaySpec.Setting setting : spec.settings()) {
             if (setting.key().equals("userxattr")) {
