@@ -30,16 +30,29 @@ class CallerOverlayAttackTest {
     private static final String REFUSED = " is not a directory inside a mark you may use";
     private static final String CHANGED = " changed while the overlay was rebuilt; try again";
 
-    /** USER runs SCRIPT (a file) as root of a user and mount namespace it makes itself; "inside-exit=N" ends the output. */
-    private static Exec.Result inOwnNamespace(HostUser user, Path script) {
+    /**
+     * USER runs LINES, a script in its PLAY directory with $P set to it, as root of a user and mount
+     * namespace it makes itself (`unshare -Urm`); the script must run to its end.
+     */
+    private static Exec.Result inOwnNamespace(HostUser user, Path play, Daemon daemon, String... lines) throws Exception {
+        Path script = play.resolve("script.sh");
+        Files.writeString(script, "P=" + play + "\n" + String.join("\n", lines) + "\ntrue\n");
+        Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-xr-x"));
         String command = "unshare --user --map-root-user --mount sh " + script + "; echo inside-exit=$?";
-        return Exec.run(user.as(List.of("sh", "-c", command)), null, Map.of(), 300);
+        Exec.Result result = Exec.run(user.as(List.of("sh", "-c", command)), null, Map.of(), 300);
+        assertTrue(result.stdout().contains("inside-exit=0"), result.describe() + "\ndaemon: " + daemon.log());
+        return result;
     }
 
-    private static Path script(Path play, String name, String text) throws Exception {
-        Path script = Files.writeString(play.resolve(name), text);
-        Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-xr-x"));
-        return script;
+    /** scratch/closed/NAME with DIRS in it: closed (0700) above, as a mark must be. */
+    private static Path markable(Scratch scratch, String name, String... dirs) throws Exception {
+        Path closed = scratch.dir("closed");
+        Files.setPosixFilePermissions(closed, PosixFilePermissions.fromString("rwx------"));
+        Path mark = Files.createDirectories(closed.resolve(name));
+        for (String dir : dirs) {
+            Files.createDirectories(mark.resolve(dir));
+        }
+        return mark;
     }
 
     /** A directory of USER's own, outside any mark, with an overlay's u, w and m, and view. */
@@ -68,21 +81,16 @@ class CallerOverlayAttackTest {
             Path play = playground(scratch, a);
             Path launcher = PublicCopy.of(scratch);
             try (Daemon daemon = Daemon.start(scratch.dir("daemon"), scratch.dir("state"), Path.of("/etc"))) {
-                Path mine = Files.createDirectories(scratch.dir("closed").resolve("a"));
-                Files.setPosixFilePermissions(mine.getParent(), PosixFilePermissions.fromString("rwx------"));
+                Path mine = markable(scratch, "a");
                 assertEquals(0, daemon.idshift("mark", mine.toString(), "--owner", String.valueOf(a.uid())).exit(), "A has a mark");
-                Path attack = script(play, "attack.sh", String.join("\n",
-                        "P=" + play,
+                Exec.Result result = inOwnNamespace(a, play, daemon,
                         "mount -t overlay overlay -o userxattr,lowerdir=" + open + ",upperdir=$P/u,workdir=$P/w $P/m || exit 90",
                         "cat $P/m/secret 2>/dev/null && echo READ-THROUGH-OWN-OVERLAY",
                         launcher + " mount --socket " + daemon.socket() + " --uidmap 0:" + a.uid() + ":1 $P/m $P/view",
                         "echo mount-exit=$?",
                         "echo mounted=$(grep -c \" $P/view \" /proc/self/mountinfo)",
-                        "cat $P/view/secret 2>/dev/null && echo READ-THROUGH-VIEW",
-                        "true", ""));
-                Exec.Result result = inOwnNamespace(a, attack);
-                String context = result.describe() + "\ndaemon: " + daemon.log();
-                assertTrue(result.stdout().contains("inside-exit=0"), context);
+                        "cat $P/view/secret 2>/dev/null && echo READ-THROUGH-VIEW");
+                String context = result.describe();
                 assertFalse(result.stdout().contains("READ-THROUGH-OWN-OVERLAY"), "A's own overlay cannot read it: " + context);
                 assertTrue(result.stdout().contains("mount-exit=6"), context);
                 assertTrue(result.stderr().contains("layer " + open + REFUSED), context);
@@ -102,15 +110,8 @@ class CallerOverlayAttackTest {
     @Test
     void aLayerFlippedWhileTheDaemonRebuildsIsServedAsCheckedOrRefused() throws Exception {
         try (Scratch scratch = new Scratch(); HostUser a = HostUser.create(PREFIX, A_SUBIDS); HostUser b = HostUser.create(PREFIX, B_SUBIDS)) {
-            Path closed = scratch.dir("closed");
-            Files.setPosixFilePermissions(closed, PosixFilePermissions.fromString("rwx------"));
-            Path markA = Files.createDirectories(closed.resolve("a"));
-            Path markB = Files.createDirectories(closed.resolve("b"));
-            for (Path mark : List.of(markA, markB)) {
-                for (String dir : List.of("l", "u", "w")) {
-                    Files.createDirectories(mark.resolve(dir));
-                }
-            }
+            Path markA = markable(scratch, "a", "l", "u", "w");
+            Path markB = markable(scratch, "b", "l", "u", "w");
             Files.writeString(markA.resolve("l/file"), "a's\n");
             Files.writeString(markB.resolve("l/file"), "b's\n");
             Files.setPosixFilePermissions(markB.resolve("l/file"), PosixFilePermissions.fromString("rw-------"));
@@ -120,8 +121,7 @@ class CallerOverlayAttackTest {
                 assertEquals(0, daemon.idshift("mark", markA.toString(), "--owner", String.valueOf(a.uid())).exit());
                 assertEquals(0, daemon.idshift("mark", markB.toString(), "--owner", String.valueOf(b.uid())).exit());
                 String ask = launcher + " mount --socket " + daemon.socket() + " --uidmap 0:" + a.uid() + ":1 $P/m $P/view";
-                Path race = script(play, "race.sh", String.join("\n",
-                        "P=" + play,
+                Exec.Result result = inOwnNamespace(a, play, daemon,
                         launcher + " mount --socket " + daemon.socket() + " --uidmap 0:" + a.uid() + ":1 " + markA + " $P/v || exit 91",
                         "ln -sfn $P/v $P/s",
                         "mount -t overlay overlay -o userxattr,lowerdir=$P/s/l,upperdir=$P/s/u,workdir=$P/s/w $P/m || exit 92",
@@ -139,11 +139,8 @@ class CallerOverlayAttackTest {
                         "    echo \"refused $(cat $P/err)\"",
                         "  fi",
                         "done",
-                        "touch $P/stop; wait $flipper",
-                        "true", ""));
-                Exec.Result result = inOwnNamespace(a, race);
-                String context = result.describe() + "\ndaemon: " + daemon.log();
-                assertTrue(result.stdout().contains("inside-exit=0"), context);
+                        "touch $P/stop; wait $flipper");
+                String context = result.describe();
                 assertTrue(result.stdout().contains("control a's"), "A's own overlay is served: " + context);
                 List<String> answers = result.stdout().lines().filter(line -> line.startsWith("served") || line.startsWith("refused")).toList();
                 assertEquals(20, answers.size(), context);
