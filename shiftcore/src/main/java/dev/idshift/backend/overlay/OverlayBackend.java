@@ -9,6 +9,7 @@ import dev.idshift.backend.kernel.IdmapProbe;
 import dev.idshift.backend.kernel.UsernsPool;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * An overlay mount point, mounted again with the same layers and options over idmapped clones of
@@ -24,20 +25,23 @@ public final class OverlayBackend implements ShiftBackend {
     public static final String NAME = "overlay";
 
     private final UsernsPool namespaces;
+    /** Null for this process's own view, made at use: the hook's kernel path never loads it. */
     private final OverlayLayers layers;
 
-    /** An overlay as this process sees it: paths taken on trust ({@link OverlayLayers#asSeenHere}). */
+    /**
+     * An overlay as this process sees it: paths taken on trust ({@link OverlayLayers#asSeenHere}).
+     *
+     * @param namespaces where the layers' user namespaces come from (closed by the caller, after the shift)
+     */
     public OverlayBackend(UsernsPool namespaces) {
-        this(namespaces, OverlayLayers.asSeenHere());
+        this.namespaces = namespaces;
+        this.layers = null;
     }
 
-    /**
-     * @param namespaces where the layers' user namespaces come from (closed by the caller, after the shift)
-     * @param layers     whose overlay: where it is read from, and how (with what checks) each layer is opened
-     */
+    /** @param layers whose overlay: where it is read from, and how (with what checks) each layer is opened */
     public OverlayBackend(UsernsPool namespaces, OverlayLayers layers) {
         this.namespaces = namespaces;
-        this.layers = layers;
+        this.layers = Objects.requireNonNull(layers, "layers");
     }
 
     /**
@@ -46,12 +50,17 @@ public final class OverlayBackend implements ShiftBackend {
      */
     @Override
     public ShiftedTree shift(ShiftRequest request) {
-        OverlaySpec overlay = layers.at(request.path());
+        OverlayLayers opener = layers();
+        OverlaySpec overlay = opener.at(request.path());
         if (overlay == null) {
             throw new IdmapUnsupportedException(request.path() + " is not an overlay's mount point: there is no overlay to rebuild");
         }
-        return new ShiftedTree(OverlayRebuild.build(overlay, layers, request.maps(), namespaces,
+        return new ShiftedTree(OverlayRebuild.build(overlay, opener, request.maps(), namespaces,
                 request.access().kernelAttributes()), NAME, false, OverlayMounts.describe(overlay));
+    }
+
+    private OverlayLayers layers() {
+        return layers == null ? OverlayLayers.asSeenHere() : layers;
     }
 
     /** Each layer probed for idmap support. */
@@ -59,7 +68,7 @@ public final class OverlayBackend implements ShiftBackend {
     public Probe probe(String path) {
         OverlaySpec overlay;
         try {
-            overlay = layers.at(path);
+            overlay = layers().at(path);
         } catch (IdmapUnsupportedException e) {
             return Probe.cannot(e.getMessage());
         } catch (UnsupportedException e) {
@@ -68,12 +77,12 @@ public final class OverlayBackend implements ShiftBackend {
         if (overlay == null) {
             return Probe.cannot(path + " is not an overlay's mount point");
         }
-        List<String> layers = new ArrayList<>(overlay.lowers());
-        layers.addAll(overlay.dataLayers());
+        List<String> layerPaths = new ArrayList<>(overlay.lowers());
+        layerPaths.addAll(overlay.dataLayers());
         if (overlay.upper() != null) {
-            layers.add(overlay.upper());
+            layerPaths.add(overlay.upper());
         }
-        for (String layer : layers) {
+        for (String layer : layerPaths) {
             IdmapProbe.Result probe = IdmapProbe.probe(layer);
             if (!probe.supported()) {
                 return Probe.cannot("overlay " + path + ": layer " + layer + ": " + probe.detail());
