@@ -4,6 +4,7 @@ import dev.idshift.idmap.IdMap;
 import dev.idshift.sys.Errno;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 
 /**
  * The ids inside extended attribute values, translated as the kernel does for idmapped mounts:
@@ -53,7 +54,14 @@ public final class XattrIds {
         return WITH_IDS.contains(name);
     }
 
-    /** On disk -> shown: unmapped ids become the overflow id, as the kernel shows them. */
+    /**
+     * On disk -> shown. An ACL entry whose id is unmapped is left out: through an idmapped mount it
+     * matches no process, and the kernel refuses an ACL value naming (uint32) -1, so leaving it out
+     * is how it matches no one here (shown as the overflow id 65534, it granted host uid or gid
+     * 65534 what it granted on disk). A capability's unmapped root id is shown as the overflow id:
+     * it then applies only in namespaces whose root is host 65534, which hold every capability there
+     * already.
+     */
     public static byte[] toHost(String name, byte[] value, IdTranslation ids) throws Untranslatable {
         return translate(name, value, ids.uids(), ids.gids(), true);
     }
@@ -74,22 +82,29 @@ public final class XattrIds {
         return value;
     }
 
-    private static byte[] acl(byte[] value, IdMap uidMap, IdMap gidMap, boolean overflowUnmapped) throws Untranslatable {
+    private static byte[] acl(byte[] value, IdMap uidMap, IdMap gidMap, boolean dropUnmapped) throws Untranslatable {
         if (value.length < ACL_HEADER || (value.length - ACL_HEADER) % ACL_ENTRY != 0) {
             throw new Untranslatable(Errno.EINVAL, "malformed POSIX ACL of " + value.length + " bytes");
         }
-        ByteBuffer acl = ByteBuffer.wrap(value.clone()).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer acl = ByteBuffer.wrap(value).order(ByteOrder.LITTLE_ENDIAN);
         if (acl.getInt(0) != ACL_VERSION) {
             throw new Untranslatable(Errno.EOPNOTSUPP, "POSIX ACL version " + acl.getInt(0) + " (only 2 exists)");
         }
+        ByteBuffer translated = ByteBuffer.allocate(value.length).order(ByteOrder.LITTLE_ENDIAN);
+        translated.putInt(ACL_VERSION);
         for (int entry = ACL_HEADER; entry < value.length; entry += ACL_ENTRY) {
             int tag = acl.getShort(entry) & 0xFFFF;
             IdMap map = tag == ACL_USER ? uidMap : tag == ACL_GROUP ? gidMap : null;
+            long id = Integer.toUnsignedLong(acl.getInt(entry + 4));
             if (map != null) {
-                acl.putInt(entry + 4, (int) mapped(map, Integer.toUnsignedLong(acl.getInt(entry + 4)), overflowUnmapped));
+                if (dropUnmapped && map.toOutside(id) < 0) {
+                    continue;  // matches no one, as through an idmapped mount (see toHost)
+                }
+                id = mapped(map, id, false);
             }
+            translated.putShort((short) tag).putShort(acl.getShort(entry + 2)).putInt((int) id);
         }
-        return acl.array();
+        return Arrays.copyOf(translated.array(), translated.position());
     }
 
     /**

@@ -42,11 +42,15 @@ class XattrIdsTest {
     }
 
     @Test
-    void unmappedAclIdsShowAsOverflowAndAreRefusedOnWrite() {
-        byte[] stray = acl(2, 6, 70000);
+    void unmappedAclIdsMatchNoOneAndAreRefusedOnWrite() {
+        // Shown as 65534 they granted host uid/gid 65534 the entry's rights; the kernel refuses -1 in
+        // an ACL value, so an unmapped entry is left out (an idmapped mount's matches no process either).
+        byte[] stray = acl(1, 6, -1, 2, 6, 70000, 4, 4, -1, 8, 6, 70001, 8, 4, 7, 0x10, 6, -1, 0x20, 0, -1);
+        byte[] shown = acl(1, 6, -1, 4, 4, -1, 8, 4, 200007, 0x10, 6, -1, 0x20, 0, -1);
         assertThrows(XattrIds.Untranslatable.class, () -> XattrIds.toDisk(XattrIds.ACL_ACCESS, acl(2, 6, 5), SHIFT));
         try {
-            assertArrayEquals(acl(2, 6, 65534), XattrIds.toHost(XattrIds.ACL_ACCESS, stray, SHIFT));
+            assertArrayEquals(shown, XattrIds.toHost(XattrIds.ACL_ACCESS, stray, SHIFT));
+            assertArrayEquals(acl(1, 6, -1), XattrIds.toHost(XattrIds.ACL_DEFAULT, acl(1, 6, -1, 2, 6, 70000), SHIFT));
         } catch (XattrIds.Untranslatable e) {
             throw new AssertionError(e);
         }
