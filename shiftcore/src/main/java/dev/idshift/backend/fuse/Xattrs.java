@@ -9,6 +9,8 @@ import dev.idshift.sys.files.FileCalls;
  * that carry ids (ACLs, capabilities) translated both ways ({@link XattrIds}), others as they are.
  */
 final class Xattrs {
+    /** The names only a caller with CAP_SYS_ADMIN sees listed. */
+    private static final byte[] TRUSTED = "trusted.".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
     private static final String[] ID_CARRYING = XattrIds.WITH_IDS.toArray(new String[0]);
     private static final byte[][] ID_CARRYING_BYTES = XattrIds.WITH_IDS.stream()
             .map(name -> name.getBytes(java.nio.charset.StandardCharsets.US_ASCII)).toArray(byte[][]::new);
@@ -51,9 +53,53 @@ final class Xattrs {
         return reply(length, size, out);
     }
 
+    /**
+     * LISTXATTR. The server lists as root, so the source lists {@code trusted.*} names too; those are
+     * left out for every caller but host root, as the source filesystem leaves them out for a caller
+     * without CAP_SYS_ADMIN (a container's root listed the names of trusted.overlay.* and other
+     * trusted attributes it may not read).
+     */
     int list(int nodeFd, int size, RequestBuffers b, long out) {
-        long length = calls.listxattr(b.procPath(nodeFd), size == 0 ? 0 : out, size);
-        return reply(length, size, out);
+        boolean hostRoot = memory.getInt(b.request + FuseProtocol.IN_UID) == 0;
+        if (hostRoot) {
+            return reply(calls.listxattr(b.procPath(nodeFd), size == 0 ? 0 : out, size), size, out);
+        }
+        long length = calls.listxattr(b.procPath(nodeFd), b.dirents, RequestBuffers.DIRENTS);
+        if (length < 0) {
+            return reply(length, size, out);
+        }
+        byte[] names = new byte[(int) length];
+        memory.getByteArray(b.dirents, names, 0, names.length);
+        java.io.ByteArrayOutputStream shown = new java.io.ByteArrayOutputStream(names.length);
+        for (int start = 0, end; start < names.length; start = end + 1) {
+            end = start;
+            while (end < names.length && names[end] != 0) {
+                end++;
+            }
+            if (!startsWith(names, start, TRUSTED)) {
+                shown.write(names, start, Math.min(end + 1, names.length) - start);
+            }
+        }
+        byte[] listed = shown.toByteArray();
+        if (size != 0) {
+            if (listed.length > size) {
+                return -Errno.ERANGE;
+            }
+            memory.putByteArray(out, listed, 0, listed.length);
+        }
+        return reply(listed.length, size, out);
+    }
+
+    private static boolean startsWith(byte[] names, int start, byte[] prefix) {
+        if (names.length - start < prefix.length) {
+            return false;
+        }
+        for (int i = 0; i < prefix.length; i++) {
+            if (names[start + i] != prefix[i]) {
+                return false;
+            }
+        }
+        return true;
     }
 
     int set(int nodeFd, int size, int flags, long name, RequestBuffers b) {
