@@ -58,6 +58,8 @@ public final class Linux {
     public static final int FSOPEN_CLOEXEC = 1;
     public static final int FSMOUNT_CLOEXEC = 1;
     public static final int LINUX_CAPABILITY_VERSION_3 = 0x20080522;
+    /** Overrides resource limits: filesystem reserved blocks, disk quotas, RLIMIT_NOFILE's hard limit. */
+    public static final int CAP_SYS_RESOURCE = 24;
     public static final int FSCONFIG_SET_FLAG = 0;
     public static final int FSCONFIG_SET_STRING = 1;
     public static final int FSCONFIG_SET_FD = 5;

@@ -4,8 +4,10 @@ import dev.idshift.sys.SyscallException;
 import dev.idshift.failure.KernelRefusedException;
 import com.kenai.jffi.MemoryIO;
 import dev.idshift.backend.fuse.FuseProtocol.InitFlag;
+import dev.idshift.idmap.IdMap;
 import dev.idshift.sys.Errno;
 import dev.idshift.sys.Linux;
+import dev.idshift.sys.credentials.Credentials;
 import dev.idshift.sys.files.FileCalls;
 import dev.idshift.sys.files.StatxLayout;
 import java.util.ArrayList;
@@ -122,6 +124,11 @@ final class FuseSession {
         if (calls.unshareFs() < 0) {
             throw new KernelRefusedException("unshare(CLONE_FS) failed on a FUSE server thread");
         }
+        // Writes and creates are the callers', done as root: with CAP_SYS_RESOURCE they would pass disk
+        // quotas and take the blocks ext4 keeps for root, which a caller cannot through an idmapped
+        // mount (see actAsCaller for the other half). Passthrough's backing files take the credentials
+        // of the thread that registers them: this one.
+        Credentials.get().dropCapability(Linux.CAP_SYS_RESOURCE, "a FUSE server thread");
         RequestBuffers b = new RequestBuffers();
         while (true) {
             long read = calls.read(fd, b.request, FuseProtocol.BUFFER);
@@ -135,6 +142,9 @@ final class FuseSession {
             int opcode = memory.getInt(b.request + FuseProtocol.IN_OPCODE);
             int result;
             try {
+                if (opcode != FuseProtocol.INIT) {
+                    actAsCaller(b);
+                }
                 result = opcode == FuseProtocol.INIT ? init(b) : filesystem.handle(b, fd);
             } catch (RuntimeException e) {
                 System.err.println("idshift: fuse: opcode " + opcode + ": " + e);
@@ -146,6 +156,24 @@ final class FuseSession {
             if (opcode == FuseProtocol.INIT && result >= 0) {
                 onInit.run();
             }
+        }
+    }
+
+    /**
+     * The request's caller's host fsuid and fsgid on this thread (only when they change: four syscalls),
+     * its capabilities kept, so the source filesystem sees the caller as an idmapped mount's writer is
+     * seen: ext4 lets fsuid 0 (its default resuid) take the blocks it keeps for root, and before this a
+     * container's user, served as fsuid 0, filled them (FuseAttackTest). Quotas charge new files to it
+     * until they are given the caller's on-disk owner. A request without a caller ((u32) -1) keeps the
+     * ids the thread has.
+     */
+    private void actAsCaller(RequestBuffers b) {
+        long uid = Integer.toUnsignedLong(memory.getInt(b.request + FuseProtocol.IN_UID));
+        long gid = Integer.toUnsignedLong(memory.getInt(b.request + FuseProtocol.IN_GID));
+        if ((uid != b.fsuid || gid != b.fsgid) && uid != IdMap.INVALID_ID && gid != IdMap.INVALID_ID) {
+            Credentials.get().setFsIdsKeepingCapabilities(uid, gid, "a FUSE request");
+            b.fsuid = uid;
+            b.fsgid = gid;
         }
     }
 

@@ -26,6 +26,9 @@ final class RequestBuffers {
     Node node;
     /** The umask this thread's (unshared) fs_struct has now; -1 before the first create. */
     int umask = -1;
+    /** The filesystem uid and gid this thread has now (host ids; a thread starts as root's). */
+    long fsuid;
+    long fsgid;
 
     RequestBuffers() {
         MemoryIO memory = MEMORY;

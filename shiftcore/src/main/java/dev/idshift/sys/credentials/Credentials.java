@@ -38,14 +38,37 @@ public final class Credentials {
             throw new IllegalStateException("setfsuid/setfsgid " + fsuid + "/" + fsgid + " for " + subject + " did not take (now "
                     + nowUid + "/" + nowGid + "): needs CAP_SETUID and CAP_SETGID");
         }
+        changeCapabilities(-1, subject);
+    }
+
+    /**
+     * Takes {@code capability} out of the calling THREAD's effective, permitted and inheritable sets
+     * for good (capabilities are per thread: other threads keep theirs).
+     */
+    public void dropCapability(int capability, String subject) {
+        changeCapabilities(capability, subject);
+    }
+
+    /** capget, then capset: without {@code drop} (if >= 0), and the effective set raised to the permitted one if not. */
+    private void changeCapabilities(int drop, String subject) {
+        Syscalls sys = Syscalls.get();
         MemoryIO memory = NativeMemory.io();
         long header = NativeMemory.allocate(8, true);
         long data = NativeMemory.allocate(24, true);
         try {
             memory.putInt(header, Linux.LINUX_CAPABILITY_VERSION_3);
             sys.checked(SyscallTable.CAPGET, header, data, 0, 0, 0, "capget", subject);
-            memory.putInt(data, memory.getInt(data + 4));
-            memory.putInt(data + 12, memory.getInt(data + 16));
+            if (drop < 0) {
+                memory.putInt(data, memory.getInt(data + 4));
+                memory.putInt(data + 12, memory.getInt(data + 16));
+            } else {
+                // struct __user_cap_data_struct[2]: {effective, permitted, inheritable} per 32 capabilities
+                long word = data + 12L * (drop / 32);
+                int keep = ~(1 << (drop % 32));
+                for (int set = 0; set < 3; set++) {
+                    memory.putInt(word + 4L * set, memory.getInt(word + 4L * set) & keep);
+                }
+            }
             sys.checked(SyscallTable.CAPSET, header, data, 0, 0, 0, "capset", subject);
         } finally {
             NativeMemory.free(data);
