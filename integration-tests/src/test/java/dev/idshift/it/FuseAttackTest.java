@@ -1,0 +1,221 @@
+package dev.idshift.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.idshift.it.support.Exec;
+import dev.idshift.it.support.Host;
+import dev.idshift.it.support.Scratch;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The FUSE server acts as host root on the source for every caller. Each attack here runs through
+ * the FUSE backend and through the kernel backend (an idmapped mount, the ground truth) with the
+ * same map, 0:100000:65536, on a copy of the same tree, and the two transcripts must agree: what
+ * the kernel refuses a caller, the server must not do for it as root.
+ *
+ * <p>The attackers are a container's processes (a user namespace host root made, 0 -> 100000, its
+ * root and its uid 1000/1002) and host uid 65534 ({@code nobody}), which reaches a view made where
+ * host users can (`idshift mount` warns about such places only with -o suid).
+ */
+class FuseAttackTest {
+    private static final List<String> MAP = List.of("--uidmap", "0:100000:65536", "--gidmap", "0:100000:65536");
+
+    /** Runs argv as uid 0 of a new user namespace mapping 0 -> 100000 (65536), its maps written by host root. */
+    private static final String IN_CONTAINER = """
+            import ctypes, os, sys, time
+            libc = ctypes.CDLL(None, use_errno=True)
+            r, w = os.pipe()
+            pid = os.fork()
+            if pid == 0:
+                os.close(w)
+                if libc.unshare(0x10000000) != 0:
+                    sys.exit("unshare: errno %d" % ctypes.get_errno())
+                os.read(r, 1)
+                os.setresgid(0, 0, 0); os.setresuid(0, 0, 0)
+                os.execvp(sys.argv[1], sys.argv[1:])
+            os.close(r)
+            while os.readlink("/proc/%d/ns/user" % pid) == os.readlink("/proc/self/ns/user"):
+                time.sleep(0.01)
+            for name in ("uid_map", "gid_map"):
+                with open("/proc/%d/%s" % (pid, name), "w") as f:
+                    f.write("0 100000 65536")
+            os.write(w, b"x")
+            sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+            """;
+
+    /** The tree attacked, made by host root in the source (on-disk ids). */
+    private static final String TREE = """
+            for f in w6777 t6777 o6777; do echo data > $f; chown 1000:1000 $f; chmod 6777 $f; done
+            echo d > c6755; chown 1000:1000 c6755; chmod 6755 c6755
+            echo r > r644; chmod 644 r644; echo r > r644b; chmod 644 r644b; echo s > r600; chmod 600 r600
+            echo c > capfile; setfattr -n security.capability -v 0sAQAAAgAgAAAAAAAAAAAAAAAAAAA= capfile
+            mkdir sticky; chmod 1777 sticky; echo r > sticky/roots
+            echo t > trustedfile; setfattr -n trusted.secret -v 1 trustedfile
+            mkdir sgd; chown 0:1005 sgd; chmod 2777 sgd
+            echo secret > unmapped; chown 70000:70000 unmapped; chmod 600 unmapped
+            echo acl > aclfile; chmod 600 aclfile; setfacl -m u:70000:rw,g:70000:rw aclfile
+            """;
+
+    /** Run by the container's root in the view: each line "label: exit N output". */
+    private static final String ATTACKS = """
+            U() { u=$1; shift; setpriv --reuid $u --regid $u --clear-groups "$@"; }
+            say() { label=$1; shift; out=$("$@" 2>&1); echo "$label: exit $? $(echo "$out" | sed "s#$PWD#VIEW#g" | tr '\\n' ' ')"; }
+            st() { stat -c '%a %u:%g %s' "$@"; }
+            # a non-root writer that is neither owner nor in the group clears setuid and setgid
+            say write U 1002 sh -c 'echo x >> w6777'
+            say write-after st w6777
+            say truncate U 1002 truncate -s 1 t6777
+            say truncate-after st t6777
+            say open-trunc U 1002 sh -c ': > o6777'
+            say open-trunc-after st o6777
+            say chown-by-owner U 1000 chown 1000:1001 c6755
+            say chown-after st c6755
+            # a non-root user on root's files: every change the kernel refuses
+            say utimes U 1000 touch -d 2001-01-01 r644
+            say touch U 1000 touch r644
+            say truncate-other U 1000 truncate -s 0 r644
+            say chmod-other U 1000 chmod 777 r644
+            say user-xattr U 1000 setfattr -n user.x -v 1 r644
+            say trusted-xattr U 1000 setfattr -n trusted.x -v 1 r644
+            say security-xattr U 1000 setfattr -n security.x -v 1 r644
+            say set-capability U 1000 setfattr -n security.capability -v 0sAQAAAgAgAAAAAAAAAAAAAAAAAAA= r644
+            say remove-capability U 1000 setfattr -x security.capability capfile
+            say noatime U 1000 python3 -c 'import os; os.open("r644", os.O_RDONLY | os.O_NOATIME)'
+            say fallocate U 1000 fallocate -l 1M r644
+            say hardlink-other U 1000 ln r600 sticky/mylink
+            say rename-over-sticky U 1000 sh -c 'echo a > sticky/mine; mv -f sticky/mine sticky/roots'
+            say unlink-sticky U 1000 rm -f sticky/roots
+            say read-600 U 1000 cat r600
+            # the container's root: nothing a host capability guards
+            say trusted-root setfattr -n trusted.overlay.opaque -v y trustedfile
+            say security-root setfattr -n security.evil -v 1 trustedfile
+            say mknod-char mknod dev c 1 3
+            say mknod-block mknod devb b 7 0
+            say chown-unmapped chown 70000 r644
+            say list-xattrs getfattr -d -m - trustedfile
+            say capability-root setfattr -n security.capability -v 0sAQAAAgAgAAAAAAAAAAAAAAAAAAA= r644b
+            say capability-shown getfattr -e hex -n security.capability r644b
+            say unmapped-owner st unmapped
+            say unmapped-read cat unmapped
+            say unmapped-chmod chmod 666 unmapped
+            say acl-unmapped-read U 1000 cat aclfile
+            # a setgid directory of a group the creator is not in
+            say setgid-dir U 1000 sh -c 'umask 0; mkdir sgd/sub; python3 -c "import os; os.open(\\"sgd/f\\", os.O_CREAT | os.O_WRONLY, 0o2755)"; stat -c "%a %u:%g" sgd/sub sgd/f'
+            """;
+
+    /** Run by host uid 65534 in the view. */
+    private static final String AS_NOBODY = """
+            say() { label=$1; shift; out=$("$@" 2>&1); echo "$label: exit $? $(echo "$out" | sed "s#$PWD#VIEW#g" | tr '\\n' ' ')"; }
+            say owner stat -c '%u:%g %a' unmapped
+            say read-unmapped cat unmapped
+            say chmod-unmapped chmod 666 unmapped
+            say read-acl cat aclfile
+            say write-acl sh -c 'echo x >> aclfile'
+            """;
+
+    @Test
+    void aContainersProcessesGetNothingThroughFuseThatTheKernelRefuses() throws Exception {
+        Host.requireRoot();
+        for (String tool : List.of("python3", "setfacl", "setfattr", "getfattr", "fallocate")) {
+            Host.requireExecutable(tool);
+        }
+        try (Scratch scratch = new Scratch()) {
+            Path helper = scratch.path().resolve("in-container.py");
+            Files.writeString(helper, IN_CONTAINER);
+            Path attacks = scratch.path().resolve("attacks.sh");
+            Files.writeString(attacks, ATTACKS);
+            Path asNobody = scratch.path().resolve("as-nobody.sh");
+            Files.writeString(asNobody, AS_NOBODY);
+            Map<String, String> seen = new LinkedHashMap<>();
+            Map<String, String> onDisk = new LinkedHashMap<>();
+            for (String backend : List.of("kernel", "fuse")) {
+                Path source = scratch.dir(backend + "-source");
+                Exec.ok(List.of("sh", "-c", "cd '" + source + "' && " + TREE));
+                Path view = scratch.dir(backend + "-view");
+                mount(backend, source, view);
+                try {
+                    Exec.Result container = Exec.run(List.of("sh", "-c", "cd \"$1\" && exec python3 \"$2\" sh \"$3\"", "sh",
+                            view.toString(), helper.toString(), attacks.toString()));
+                    Exec.Result nobody = Exec.run(List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "sh", "-c",
+                            "cd \"$1\" && exec sh \"$2\"", "sh", view.toString(), asNobody.toString()));
+                    seen.put(backend, container.stdout() + container.stderr() + "-- as nobody\n" + nobody.stdout() + nobody.stderr());
+                } finally {
+                    Exec.run(List.of(Host.launcher().toString(), "umount", view.toString()));
+                }
+                onDisk.put(backend, Exec.ok(List.of("sh", "-c", "cd '" + source + "' && stat -c '%n %a %u:%g %s' * sgd/* sticky/*"
+                        + " && getfacl -n -p aclfile")).stdout());
+            }
+            assertEquals(seen.get("kernel"), seen.get("fuse"));
+            assertEquals(onDisk.get("kernel"), onDisk.get("fuse"));
+            String fuse = seen.get("fuse");
+            assertTrue(fuse.contains("write-after: exit 0 777 1000:1000"), fuse);
+            assertTrue(fuse.contains("read-unmapped: exit 1"), fuse);
+            assertTrue(fuse.contains("chmod-unmapped: exit 1"), fuse);
+            assertTrue(fuse.contains("read-acl: exit 1"), fuse);
+            assertTrue(onDisk.get("fuse").contains("unmapped 600 70000:70000"), onDisk.get("fuse"));
+        }
+    }
+
+    /**
+     * ext4 keeps blocks for uid 0 (its resuid) and CAP_SYS_RESOURCE. Through an idmapped mount a
+     * container's processes write as their own host ids and stop short of them; the FUSE server
+     * writes for them, and as fsuid 0 it let them fill the filesystem to the last block.
+     */
+    @Test
+    void aContainerCannotTakeTheBlocksTheSourceKeepsForRoot() throws Exception {
+        Host.requireRoot();
+        Host.requireExecutable("python3");
+        Host.requireExecutable("mkfs.ext4");
+        try (Scratch scratch = new Scratch()) {
+            Path helper = scratch.path().resolve("in-container.py");
+            Files.writeString(helper, IN_CONTAINER);
+            Path image = scratch.path().resolve("small.ext4");
+            Exec.ok(List.of("truncate", "-s", "64M", image.toString()));
+            Exec.ok(List.of("mkfs.ext4", "-q", "-m", "10", image.toString()));
+            Path filesystem = scratch.dir("filesystem");
+            Exec.ok(List.of("mount", "-o", "loop", image.toString(), filesystem.toString()));
+            try {
+                Map<String, String> written = new LinkedHashMap<>();
+                for (String backend : List.of("kernel", "fuse")) {
+                    Path source = Files.createDirectory(filesystem.resolve(backend));
+                    Exec.ok(List.of("chmod", "1777", source.toString()));
+                    Path view = scratch.dir(backend + "-view");
+                    mount(backend, source, view);
+                    try {
+                        for (String who : List.of("0", "1000")) {
+                            Path fill = view.resolve("fill-" + who);
+                            Exec.run(List.of("python3", helper.toString(), "setpriv", "--reuid=" + who, "--regid=" + who, "--clear-groups",
+                                    "dd", "if=/dev/zero", "of=" + fill, "bs=1M"));
+                            written.merge(backend, who + ": " + Files.size(source.resolve("fill-" + who)) + "\n", String::concat);
+                            Files.delete(source.resolve("fill-" + who));
+                        }
+                    } finally {
+                        Exec.run(List.of(Host.launcher().toString(), "umount", view.toString()));
+                    }
+                }
+                assertEquals(written.get("kernel"), written.get("fuse"));
+                // host root itself, for scale: it may take them
+                Path rootFill = filesystem.resolve("kernel/by-root");
+                Exec.run(List.of("dd", "if=/dev/zero", "of=" + rootFill, "bs=1M"));
+                long byRoot = Files.size(rootFill);
+                long byContainer = Long.parseLong(written.get("fuse").lines().findFirst().orElseThrow().split(": ")[1]);
+                assertTrue(byContainer + 4 * 1024 * 1024 < byRoot, written + " root " + byRoot);
+            } finally {
+                Exec.run(List.of("umount", filesystem.toString()));
+            }
+        }
+    }
+
+    private static void mount(String backend, Path source, Path view) {
+        List<String> command = new java.util.ArrayList<>(List.of(Host.launcher().toString(), "mount", "--backend", backend));
+        command.addAll(MAP);
+        command.addAll(List.of(source.toString(), view.toString()));
+        Exec.ok(command);
+    }
+}
