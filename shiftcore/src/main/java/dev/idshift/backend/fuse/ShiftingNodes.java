@@ -382,29 +382,30 @@ final class ShiftingNodes {
 
     /**
      * CREATE: always O_EXCL, so the file owned to the caller is the one this open made. The kernel sends
-     * CREATE for a name it saw missing; if the source has it by now (made behind the kernel's back) and
-     * the caller did not ask for O_EXCL, it is opened as it is, owner unchanged.
+     * CREATE for a name it saw missing, and takes the file as created by the caller: it checks neither
+     * the caller's permission on it nor O_TRUNC's. If the source has the name by now (made behind the
+     * kernel's back: by another view of the same source, or on the source itself) and the caller did not
+     * ask for O_EXCL, opening it as it is, as root, gave the caller that file whatever its mode: a
+     * container's uid 1000 racing host root's 0600 file got it read-write (FuseAttackTest). ESTALE
+     * instead: the VFS looks the name up again (LOOKUP_REVAL) and opens the file that is there with
+     * every check.
      */
     private int create(int parentFd, long name, int openFlags, int mode, long diskUid, long diskGid, RequestBuffers b,
                        long out, int device) {
         int flags = (openFlags & ~(Linux.O_NOCTTY | FMODE_EXEC)) | Linux.O_NOFOLLOW;
-        boolean made = true;
         int openFd = calls.openat(parentFd, name, flags | Linux.O_CREAT | Linux.O_EXCL, mode & 07777);
         if (openFd == -Errno.EEXIST && (openFlags & Linux.O_EXCL) == 0) {
-            made = false;
-            openFd = calls.openat(parentFd, name, flags & ~Linux.O_CREAT, 0);
+            return -Errno.ESTALE;
         }
         if (openFd < 0) {
             return openFd;
         }
         int fd = calls.openat(Linux.AT_FDCWD, b.procPath(openFd), Linux.O_PATH, 0);
-        int result = fd < 0 ? fd : made ? own(parentFd, fd, diskUid, diskGid, b) : 0;
+        int result = fd < 0 ? fd : own(parentFd, fd, diskUid, diskGid, b);
         if (result < 0) {
             calls.close(fd);
             calls.close(openFd);
-            if (made) {
-                calls.unlinkat(parentFd, name, 0);
-            }
+            calls.unlinkat(parentFd, name, 0);
             return result;
         }
         int length = lookups.remember(fd, name, b, out);
