@@ -193,7 +193,7 @@ class FuseAttackTest {
                             Exec.run(List.of("python3", helper.toString(), "setpriv", "--reuid=" + who, "--regid=" + who, "--clear-groups",
                                     "dd", "if=/dev/zero", "of=" + fill, "bs=1M"));
                             written.merge(backend, who + ": " + Files.size(source.resolve("fill-" + who)) + "\n", String::concat);
-                            Files.delete(source.resolve("fill-" + who));
+                            Files.delete(fill);  // through the view: a node the kernel keeps holds the inode's blocks
                         }
                     } finally {
                         Exec.run(List.of(Host.launcher().toString(), "umount", view.toString()));
@@ -208,6 +208,78 @@ class FuseAttackTest {
                 assertTrue(byContainer + 4 * 1024 * 1024 < byRoot, written + " root " + byRoot);
             } finally {
                 Exec.run(List.of("umount", filesystem.toString()));
+            }
+        }
+    }
+
+    /** Host root (or another view of the same source) makes a 0600 file again and again, and removes it. */
+    private static final String VICTIM = """
+            import os, sys, time
+            end = time.time() + float(sys.argv[2])
+            while time.time() < end:
+                try:
+                    fd = os.open(sys.argv[1], os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+                except FileExistsError:
+                    continue
+                os.write(fd, b"root's secret\\n"); os.close(fd)
+                try:
+                    os.unlink(sys.argv[1])
+                except FileNotFoundError:
+                    pass
+            """;
+
+    /** A user opens the same name with O_CREAT (no O_EXCL) through the view: it must only ever get its own file. */
+    private static final String RACER = """
+            import os, sys, time
+            end = time.time() + float(sys.argv[2]); me = os.getuid(); tries = 0
+            while time.time() < end:
+                tries += 1
+                try:
+                    fd = os.open(sys.argv[1], os.O_CREAT | os.O_RDWR, 0o644)
+                except OSError:
+                    continue
+                if os.fstat(fd).st_uid != me:
+                    print("got another's file after %d tries: %r" % (tries, os.pread(fd, 100, 0))); sys.exit(1)
+                os.close(fd)
+                try:
+                    os.unlink(sys.argv[1])
+                except OSError:
+                    pass
+            print("only its own files in %d tries" % tries)
+            """;
+
+    /**
+     * The kernel sends CREATE for a name it saw missing and then takes the open file as the caller's
+     * new one: it checks neither permission nor O_TRUNC on it. A server that opened a file made
+     * meanwhile behind the kernel's back (by host root on the source, or by another container's view of
+     * a shared source) gave a container's uid 1000 host root's 0600 file read-write: on main, within
+     * ~30,000 tries (a few seconds here). Through an idmapped mount the directory's lock rules it out.
+     */
+    @Test
+    void aCreateRacingAnotherCreatorNeverOpensItsFile() throws Exception {
+        Host.requireRoot();
+        Host.requireExecutable("python3");
+        try (Scratch scratch = new Scratch()) {
+            Path helper = scratch.path().resolve("in-container.py");
+            Files.writeString(helper, IN_CONTAINER);
+            Path victim = scratch.path().resolve("victim.py");
+            Files.writeString(victim, VICTIM);
+            Path racer = scratch.path().resolve("racer.py");
+            Files.writeString(racer, RACER);
+            Path source = scratch.dir("source");
+            Exec.ok(List.of("chmod", "1777", source.toString()));
+            Path view = scratch.dir("view");
+            mount("fuse", source, view);
+            try {
+                Process host = new ProcessBuilder("python3", victim.toString(), source.resolve("x").toString(), "12")
+                        .redirectErrorStream(true).start();
+                Exec.Result race = Exec.run(List.of("python3", helper.toString(), "setpriv", "--reuid=1000", "--regid=1000",
+                        "--clear-groups", "python3", racer.toString(), view.resolve("x").toString(), "10"));
+                host.waitFor();
+                assertEquals(0, race.exit(), race.describe());
+                assertTrue(race.stdout().startsWith("only its own files"), race.describe());
+            } finally {
+                Exec.run(List.of(Host.launcher().toString(), "umount", view.toString()));
             }
         }
     }
