@@ -16,7 +16,8 @@ import dev.idshift.sys.files.FileCalls;
  *
  * <p>Ids are translated both ways as the libfuse 2 backend before it did ({@link IdTranslation}, {@link XattrIds}).
  * Access checks are the kernel's ({@code default_permissions} and FUSE_POSIX_ACL, so ACLs and default
- * ACLs are enforced as on the source); the server acts as root.
+ * ACLs are enforced as on the source); the server acts as root, with each request's caller's host fsuid and
+ * fsgid and without CAP_SYS_RESOURCE (FuseSession.actAsCaller), so quotas and reserved blocks hold.
  *
  * <p>{@link #handle} returns the reply's body length, minus an errno, or {@link #NO_REPLY}.
  */
