@@ -6,8 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.idshift.it.support.Exec;
 import dev.idshift.it.support.Host;
 import dev.idshift.it.support.Scratch;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -126,12 +128,9 @@ class FuseAttackTest {
             Host.requireExecutable(tool);
         }
         try (Scratch scratch = new Scratch()) {
-            Path helper = scratch.path().resolve("in-container.py");
-            Files.writeString(helper, IN_CONTAINER);
-            Path attacks = scratch.path().resolve("attacks.sh");
-            Files.writeString(attacks, ATTACKS);
-            Path asNobody = scratch.path().resolve("as-nobody.sh");
-            Files.writeString(asNobody, AS_NOBODY);
+            Path helper = script(scratch, "in-container.py", IN_CONTAINER);
+            Path attacks = script(scratch, "attacks.sh", ATTACKS);
+            Path asNobody = script(scratch, "as-nobody.sh", AS_NOBODY);
             Map<String, String> seen = new LinkedHashMap<>();
             Map<String, String> onDisk = new LinkedHashMap<>();
             for (String backend : List.of("kernel", "fuse")) {
@@ -173,8 +172,7 @@ class FuseAttackTest {
         Host.requireExecutable("python3");
         Host.requireExecutable("mkfs.ext4");
         try (Scratch scratch = new Scratch()) {
-            Path helper = scratch.path().resolve("in-container.py");
-            Files.writeString(helper, IN_CONTAINER);
+            Path helper = script(scratch, "in-container.py", IN_CONTAINER);
             Path image = scratch.path().resolve("small.ext4");
             Exec.ok(List.of("truncate", "-s", "64M", image.toString()));
             Exec.ok(List.of("mkfs.ext4", "-q", "-m", "10", image.toString()));
@@ -260,12 +258,9 @@ class FuseAttackTest {
         Host.requireRoot();
         Host.requireExecutable("python3");
         try (Scratch scratch = new Scratch()) {
-            Path helper = scratch.path().resolve("in-container.py");
-            Files.writeString(helper, IN_CONTAINER);
-            Path victim = scratch.path().resolve("victim.py");
-            Files.writeString(victim, VICTIM);
-            Path racer = scratch.path().resolve("racer.py");
-            Files.writeString(racer, RACER);
+            Path helper = script(scratch, "in-container.py", IN_CONTAINER);
+            Path victim = script(scratch, "victim.py", VICTIM);
+            Path racer = script(scratch, "racer.py", RACER);
             Path source = scratch.dir("source");
             Exec.ok(List.of("chmod", "1777", source.toString()));
             Path view = scratch.dir("view");
@@ -284,8 +279,13 @@ class FuseAttackTest {
         }
     }
 
+    /** A script in the scratch directory (0644, so a container's root reads it). */
+    private static Path script(Scratch scratch, String name, String text) throws IOException {
+        return Files.writeString(scratch.path().resolve(name), text);
+    }
+
     private static void mount(String backend, Path source, Path view) {
-        List<String> command = new java.util.ArrayList<>(List.of(Host.launcher().toString(), "mount", "--backend", backend));
+        List<String> command = new ArrayList<>(List.of(Host.launcher().toString(), "mount", "--backend", backend));
         command.addAll(MAP);
         command.addAll(List.of(source.toString(), view.toString()));
         Exec.ok(command);

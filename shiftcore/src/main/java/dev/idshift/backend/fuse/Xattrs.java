@@ -3,6 +3,7 @@ package dev.idshift.backend.fuse;
 import com.kenai.jffi.MemoryIO;
 import dev.idshift.sys.Errno;
 import dev.idshift.sys.files.FileCalls;
+import java.io.ByteArrayOutputStream;
 
 /**
  * The xattr requests, by the node's /proc/self/fd link (the xattr calls take no O_PATH fd): values
@@ -70,7 +71,7 @@ final class Xattrs {
         }
         byte[] names = new byte[(int) length];
         memory.getByteArray(b.dirents, names, 0, names.length);
-        java.io.ByteArrayOutputStream shown = new java.io.ByteArrayOutputStream(names.length);
+        ByteArrayOutputStream shown = new ByteArrayOutputStream(names.length);
         for (int start = 0, end; start < names.length; start = end + 1) {
             end = start;
             while (end < names.length && names[end] != 0) {
