@@ -8,6 +8,9 @@
 #                               none at poststop (a no-op, decided by bin/idshift)
 #                daemon         the same, with `idshift daemon` running: both stages through its hook channel
 #   podman       no-hook        --rootfs of a copy already owned by 100000, no hooks
+#                true-hooks     the same copy, annotated dev.idshift.enable=true, with three trivial hooks.d
+#                               hooks at idshift's stages (precreate `cat`s the config back, poststart and
+#                               poststop exit 0): what podman itself charges for hooks there (the floor)
 #                rootfs-jvm     --rootfs of the host-root-owned tree, annotated dev.idshift.enable=true:
 #                               precreate + poststart + poststop, no daemon
 #                rootfs-daemon  the same with the daemon
@@ -96,13 +99,25 @@ crun_run() {  # BUNDLE ID
 for hooks in jvm daemon; do
     IDSHIFT_RUN_DIR=$work/run/$hooks "$idshift" install podman --hooks-dir "$work/hooks-$hooks" --env "IDSHIFT_RUN_DIR=$work/run/$hooks" >/dev/null
 done
-mkdir -p "$work/hooks-none"
+mkdir -p "$work/hooks-none" "$work/hooks-true"
+# The floor: trivial hooks at the stages, and on the annotation, idshift's hooks.d entries use.
+printf '#!/bin/sh\nexec cat\n' > "$work/true-precreate"
+printf '#!/bin/sh\nexit 0\n' > "$work/true-hook"
+chmod 755 "$work/true-precreate" "$work/true-hook"
+for stage in precreate poststart poststop; do
+    hook=$work/true-hook; [ "$stage" = precreate ] && hook=$work/true-precreate
+    printf "%s\n" "{\"version\":\"1.0.0\",\"hook\":{\"path\":\"$hook\"},\"when\":{\"annotations\":{\"^dev\\\\.idshift\\\\.enable\$\":\"^true\$\"}},\"stages\":[\"$stage\"]}" \
+        > "$work/hooks-true/true-$stage.json"
+done
 podman_cmd() {
     podman --root "$work/podman/root" --runroot "$work/podman/run" --storage-driver vfs --cgroup-manager cgroupfs --runtime runc "$@"
 }
-podman_run() {  # HOOKS(none|jvm|daemon) ANNOTATED(yes|no)
-    if [ "$2" = yes ]; then set -- "$1" --annotation dev.idshift.enable=true --rootfs "$work/rootfs"
-    else set -- "$1" --rootfs "$work/rootfs-100000"; fi
+podman_run() {  # HOOKS(none|true|jvm|daemon) ANNOTATED(yes|no|copy: annotated, on the chowned copy)
+    case $2 in
+        yes) set -- "$1" --annotation dev.idshift.enable=true --rootfs "$work/rootfs" ;;
+        copy) set -- "$1" --annotation dev.idshift.enable=true --rootfs "$work/rootfs-100000" ;;
+        *) set -- "$1" --rootfs "$work/rootfs-100000" ;;
+    esac
     hooks=$1; shift
     podman_cmd --hooks-dir "$work/hooks-$hooks" run --rm --uidmap 0:100000:65536 --gidmap 0:100000:65536 \
         --ulimit nofile=1024:1024 --ulimit nproc=4096:4096 --net none "$@" /bin/true >/dev/null 2>&1
@@ -119,6 +134,7 @@ run_variant() {  # VARIANT ID
         crun-jvm) crun_run jvm "$2" ;;
         crun-daemon) crun_run daemon "$2" ;;
         podman-no-hook) podman_run none no ;;
+        podman-true-hooks) podman_run true copy ;;
         podman-rootfs-jvm) podman_run jvm yes ;;
         podman-rootfs-daemon) podman_run daemon yes ;;
         podman-plain-jvm) podman_run jvm no ;;
@@ -127,7 +143,7 @@ run_variant() {  # VARIANT ID
     esac
 }
 variants=${VARIANTS:-"runc-no-hook runc-C-hook runc-jvm runc-daemon crun-no-hook crun-C-hook crun-jvm crun-daemon
-          podman-no-hook podman-rootfs-jvm podman-rootfs-daemon podman-plain-jvm podman-plain-daemon"}
+          podman-no-hook podman-true-hooks podman-rootfs-jvm podman-rootfs-daemon podman-plain-jvm podman-plain-daemon"}
 
 # Warm up every variant twice (class-data archives, podman's storage, the daemon's JIT) and check
 # that each really runs.
@@ -181,11 +197,13 @@ echo "container lifecycle (run + delete of /bin/true), userns 0->100000, $rounds
 awk -v order="$(echo $variants)" -f "$repo/bench/percentiles.awk" "$work/samples" | awk '
     { name[++count] = $1; med[$1] = $2; p90[$1] = $3 }
     END {
-        printf "%-22s %10s %8s %16s\n", "variant", "median ms", "p90 ms", "+ms vs no-hook"
+        # podman rows also against the trivial-hooks floor: what podman charges for running hooks at all.
+        printf "%-22s %10s %8s %16s %16s\n", "variant", "median ms", "p90 ms", "+ms vs no-hook", "+ms vs true-hooks"
         for (i = 1; i <= count; i++) {
-            base = name[i]; sub(/-.*/, "", base); base = base "-no-hook"
-            if (base in med) printf "%-22s %10.1f %8.1f %16.1f\n", name[i], med[name[i]], p90[name[i]], med[name[i]] - med[base]
-            else printf "%-22s %10.1f %8.1f %16s\n", name[i], med[name[i]], p90[name[i]], "-"
+            base = name[i]; sub(/-.*/, "", base); floor = base "-true-hooks"; base = base "-no-hook"
+            over = (base in med) ? sprintf("%16.1f", med[name[i]] - med[base]) : sprintf("%16s", "-")
+            overFloor = (floor in med) ? sprintf("%16.1f", med[name[i]] - med[floor]) : sprintf("%16s", "-")
+            printf "%-22s %10.1f %8.1f %s %s\n", name[i], med[name[i]], p90[name[i]], over, overFloor
         }
     }'
 echo
