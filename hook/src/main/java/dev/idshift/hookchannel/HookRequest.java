@@ -7,9 +7,9 @@ import dev.idshift.staging.StagingTeardown;
 import dev.idshift.hook.HookMain;
 import dev.idshift.backend.fuse.FuseRegistry;
 import dev.idshift.staging.StagingStore;
+import dev.idshift.sys.Fd;
 import dev.idshift.sys.Linux;
 import dev.idshift.sys.SyscallException;
-import dev.idshift.sys.Syscalls;
 import dev.idshift.sys.files.FileIdentity;
 import dev.idshift.sys.files.ProcFiles;
 import dev.idshift.sys.namespaces.UserNamespaceOwner;
@@ -93,13 +93,13 @@ final class HookRequest {
         Path claimed = directory.resolve(pid + ".work");
         // The pidfd first, then /proc: the process checked is the one we answer (wake) later, never a
         // later process with its pid.
-        int pidfd;
+        Fd pidfd;
         try {
             pidfd = Pidfds.get().open(pid);
         } catch (SyscallException gone) {
             return;  // no such process: a forged or stale line
         }
-        try {
+        try (pidfd) {
             if (!requesterIsHostRoot() || !holdsAnswerFile() || !Pidfds.get().alive(pidfd, "pid " + pid)) {
                 log.println("idshift: daemon: hook channel: refused a request naming pid " + pid + ": not a process of host root holding its answer file");
                 return;
@@ -121,12 +121,10 @@ final class HookRequest {
                 answer(directory.resolve(pid + ".out"), pidfd, null);
                 throw e;
             }
-        } finally {
-            Syscalls.get().close(pidfd);
         }
     }
 
-    private void work(Path claimed, int pidfd, PrintStream log, long received) {
+    private void work(Path claimed, Fd pidfd, PrintStream log, long received) {
         Path out = directory.resolve(pid + ".out");
         byte[] input;
         try {
@@ -190,7 +188,7 @@ final class HookRequest {
      *
      * @return whether the launcher gets the answer
      */
-    private boolean answer(Path out, int pidfd, byte[] reply) {
+    private boolean answer(Path out, Fd pidfd, byte[] reply) {
         Path done = directory.resolve(pid + ".done");
         try {
             Files.move(out, done, StandardCopyOption.ATOMIC_MOVE);

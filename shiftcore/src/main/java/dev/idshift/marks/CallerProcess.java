@@ -39,11 +39,8 @@ public final class CallerProcess implements AutoCloseable {
         UnixSockets sockets = UnixSockets.get();
         Pidfds pidfds = Pidfds.get();
         PeerCredentials credentials = sockets.peerCredentials(socket);
-        int pidfd = sockets.peerPidfd(socket);
-        if (pidfd < 0) {
-            pidfd = pidfds.open(credentials.pid());
-        }
-        return new CallerProcess(credentials, new Fd(pidfd));
+        int peerPidfd = sockets.peerPidfd(socket);
+        return new CallerProcess(credentials, peerPidfd >= 0 ? new Fd(peerPidfd) : pidfds.open(credentials.pid()));
     }
 
     /** SO_PEERCRED as at connect(): pid (host pid namespace), uid and gid (host terms). */
@@ -80,7 +77,7 @@ public final class CallerProcess implements AutoCloseable {
             throw e;
         }
         // Checked after the open: alive now means alive then, so the pid still named it at the open.
-        if (!pidfds.alive(pidfd.get(), "pid " + pid())) {
+        if (!pidfds.alive(pidfd, "pid " + pid())) {
             dir.close();
             throw exited();
         }

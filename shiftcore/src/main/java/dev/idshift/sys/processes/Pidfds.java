@@ -1,6 +1,7 @@
 package dev.idshift.sys.processes;
 
 import dev.idshift.sys.Errno;
+import dev.idshift.sys.Fd;
 import dev.idshift.sys.SyscallException;
 import dev.idshift.sys.SyscallTable;
 import dev.idshift.sys.Syscalls;
@@ -16,16 +17,16 @@ public final class Pidfds {
         return INSTANCE;
     }
 
-    /** pidfd_open(pid, 0): a pidfd of whatever process has {@code pid} now. */
-    public int open(long pid) {
-        return (int) Syscalls.get().checked(SyscallTable.PIDFD_OPEN, pid, 0, 0, 0, 0, "pidfd_open", "pid " + pid);
+    /** pidfd_open(pid, 0): a pidfd of whatever process has {@code pid} now (the caller closes it). */
+    public Fd open(long pid) {
+        return new Fd((int) Syscalls.get().checked(SyscallTable.PIDFD_OPEN, pid, 0, 0, 0, 0, "pidfd_open", "pid " + pid));
     }
 
     /**
      * pidfd_send_signal(pidfd, 0, NULL, 0): whether the process the pidfd names is still there (a
      * zombie counts: its pid is not free for reuse until it is reaped).
      */
-    public boolean alive(int pidfd, String subject) {
+    public boolean alive(Fd pidfd, String subject) {
         return signal(pidfd, 0, subject);
     }
 
@@ -35,9 +36,9 @@ public final class Pidfds {
      *
      * @return false when that process has exited (ESRCH)
      */
-    public boolean signal(int pidfd, int signal, String subject) {
+    public boolean signal(Fd pidfd, int signal, String subject) {
         Syscalls sys = Syscalls.get();
-        long result = sys.raw(SyscallTable.PIDFD_SEND_SIGNAL, pidfd, signal, 0, 0, 0);
+        long result = sys.raw(SyscallTable.PIDFD_SEND_SIGNAL, pidfd.get(), signal, 0, 0, 0);
         if (result == 0) {
             return true;
         }
