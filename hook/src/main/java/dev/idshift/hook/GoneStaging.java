@@ -19,10 +19,16 @@ final class GoneStaging {
     private GoneStaging() {
     }
 
-    /** @return the keys removed */
-    static List<String> sweep(StagingStore store) {
+    /**
+     * @param spared a key not to judge (the calling precreate's own), or null
+     * @return the keys removed
+     */
+    static List<String> sweep(StagingStore store, String spared) {
         List<String> removed = new ArrayList<>();
         for (String key : store.keys()) {
+            if (key.equals(spared)) {
+                continue;
+            }
             StagingRecord record;
             try {
                 record = store.load(key);

@@ -16,6 +16,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * {@code idshift hook [STAGE]}: the OCI hook, on its fast path (no picocli, no databind). Reads the
@@ -40,7 +41,7 @@ public final class HookMain {
      *               records the classes a real hook loads)
      */
     public static int run(String[] args, InputStream stdin, PrintStream out, PrintStream err, boolean dryRun) {
-        return run(args, stdin, out, err, dryRun, "self");
+        return run(args, stdin, out, err, dryRun, "self", null);
     }
 
     /**
@@ -48,12 +49,17 @@ public final class HookMain {
      * runs it for a launcher. The runtime (and precreate's caller) are that process's parent.
      *
      * @param hookProcess the pid of the process the runtime ran as its hook ("self": this one)
+     * @param afterAnswer receives the work the stage's answer does not depend on (the sweep of gone
+     *                    containers' staging), for the caller to run once the runtime has its answer
      */
-    public static int run(String[] args, InputStream stdin, PrintStream out, PrintStream err, String hookProcess) {
-        return run(args, stdin, out, err, false, hookProcess);
+    public static int run(String[] args, InputStream stdin, PrintStream out, PrintStream err, String hookProcess,
+                          List<Runnable> afterAnswer) {
+        return run(args, stdin, out, err, false, hookProcess, afterAnswer);
     }
 
-    private static int run(String[] args, InputStream stdin, PrintStream out, PrintStream err, boolean dryRun, String hookProcess) {
+    /** @param afterAnswer where work the answer does not depend on goes; null: done here, before returning */
+    private static int run(String[] args, InputStream stdin, PrintStream out, PrintStream err, boolean dryRun, String hookProcess,
+                           List<Runnable> afterAnswer) {
         Syscalls.preload();
         String context = "hook";
         try {
@@ -70,9 +76,9 @@ public final class HookMain {
             JsonObjectView document = JsonTree.parseObject(input, "state on stdin");
             if (OciReader.looksLikeConfig(document) || named == HookStage.PRECREATE) {
                 context = "hook (precreate)";
-                PrecreateStage.run(document, StagingStore.fromEnvironment(), out, ParentRuntime.parentPid(hookProcess));
+                String staged = PrecreateStage.run(document, StagingStore.fromEnvironment(), out, ParentRuntime.parentPid(hookProcess));
                 if (!dryRun) {
-                    sweepGoneStaging(err);
+                    sweepGoneStaging(err, afterAnswer, staged);
                 }
                 return ExitCode.OK;
             }
@@ -95,7 +101,7 @@ public final class HookMain {
                     }
                 }
                 if (!dryRun) {
-                    sweepGoneStaging(err);
+                    sweepGoneStaging(err, afterAnswer, null);
                 }
                 return ExitCode.OK;
             }
@@ -171,11 +177,29 @@ public final class HookMain {
 
     /**
      * Staging of other containers that are gone for sure (a create that failed runs no poststop),
-     * removed now rather than at the next gc. Never fails the stage: gc is still there.
+     * removed now rather than at the next gc. Never fails the stage: gc is still there. Nothing this
+     * stage answers depends on it: a caller that can answer first ({@code afterAnswer}) runs it after.
+     * {@code ownKey}, the staging this precreate just made, is not judged: its creator is our parent,
+     * alive while we work, but after our answer a wrapper script that ran us may be gone before the
+     * runtime has even started the container.
      */
-    private static void sweepGoneStaging(PrintStream err) {
+    private static void sweepGoneStaging(final PrintStream err, List<Runnable> afterAnswer, final String ownKey) {
+        if (afterAnswer == null) {
+            sweepGoneStaging(err, ownKey);
+            return;
+        }
+        // An anonymous class, not a lambda: as everywhere on the hook's path (see Syscalls.preload).
+        afterAnswer.add(new Runnable() {
+            @Override
+            public void run() {
+                sweepGoneStaging(err, ownKey);
+            }
+        });
+    }
+
+    private static void sweepGoneStaging(PrintStream err, String ownKey) {
         try {
-            for (String key : GoneStaging.sweep(StagingStore.fromEnvironment())) {
+            for (String key : GoneStaging.sweep(StagingStore.fromEnvironment(), ownKey)) {
                 debug(err, "removed staging " + key + ": its container is gone");
             }
         } catch (RuntimeException e) {

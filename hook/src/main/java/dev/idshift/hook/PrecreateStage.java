@@ -53,11 +53,15 @@ final class PrecreateStage {
     private PrecreateStage() {
     }
 
-    /** @param creatorPid the process that ran the hook (podman), recorded so gc knows when it is gone; -1 if unknown */
-    static void run(JsonObjectView document, StagingStore store, OutputStream out, long creatorPid) {
+    /**
+     * @param creatorPid the process that ran the hook (podman), recorded so gc knows when it is gone; -1 if unknown
+     * @return the key of the staging made, or null if none was needed
+     */
+    static String run(JsonObjectView document, StagingStore store, OutputStream out, long creatorPid) {
         OciConfig config = OciReader.config(document);
         IdshiftAnnotations annotations = IdshiftAnnotations.from(config.annotations(), "config on stdin");
         ContainerStaging staging = null;
+        String staged = null;
         if (annotations.staging().isPresent()) {
             throw new BadInputException("config on stdin: $.annotations[\"" + IdshiftAnnotations.STAGING + "\"]: is set;"
                     + " only idshift's precreate stage sets it");
@@ -73,6 +77,7 @@ final class PrecreateStage {
                 if (!staging.staged.isEmpty()) {
                     store.save(new StagingRecord(staging.key, System.currentTimeMillis(), staging.staged, null, creator(creatorPid)));
                     annotationsOf(document).put(IdshiftAnnotations.STAGING, secret);
+                    staged = staging.key;
                 }
             } catch (RuntimeException | Error e) {
                 staging.tearDown();
@@ -90,6 +95,7 @@ final class PrecreateStage {
             throw e instanceof IOException ? new KernelRefusedException("cannot write the config to stdout: " + e.getMessage(), (IOException) e)
                     : (RuntimeException) e;
         }
+        return staged;
     }
 
     private static void stageRootfs(JsonObjectView document, OciConfig config, IdshiftAnnotations annotations, ContainerStaging staging) {

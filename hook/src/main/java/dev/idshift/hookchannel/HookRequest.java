@@ -1,6 +1,7 @@
 package dev.idshift.hookchannel;
 
 import dev.idshift.app.ErrorReporter;
+import dev.idshift.app.ExitCode;
 import dev.idshift.config.annotations.IdshiftAnnotations;
 import dev.idshift.config.json.JsonTree;
 import dev.idshift.staging.StagingTeardown;
@@ -19,13 +20,14 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFileAttributes;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -39,6 +41,8 @@ import java.util.Map;
 final class HookRequest {
     /** How much of the hook's stderr the answer carries (the launcher reads it a byte at a time). */
     private static final int MAX_REPLY = 4000;
+    /** The fd on which bin/idshift holds its PID.out (`exec 5<"$hook_out"`): one stat, not a walk of every fd. */
+    private static final int ANSWER_FD = 5;
 
     private final long pid;
     private final String stage;
@@ -141,21 +145,42 @@ final class HookRequest {
             return;  // the launcher gave up meanwhile (we were stopped or slow) and runs the hook itself
         }
         long started = System.nanoTime();
+        // poststart: the runtime goes on whatever the hook does (runtime-spec: a failed poststart is
+        // a warning), and the stage only records who uses the staging. So the launcher is answered
+        // before the work and the container's start does not wait for it; what the hook says goes
+        // to this log. A poststop that comes meanwhile waits for the record on the store's lock.
+        boolean answeredFirst = stage.equals("poststart");
+        if (answeredFirst && !answer(out, pidfd, reply(ExitCode.OK, new byte[0], ""))) {
+            return;  // the launcher gave up meanwhile and runs the hook itself
+        }
         ByteArrayOutputStream stdout = new ByteArrayOutputStream();
         ByteArrayOutputStream stderr = new ByteArrayOutputStream();
+        // Open past the answer: the work done after it (afterAnswer) may still say something, for the log.
+        PrintStream err = new PrintStream(stderr, true, StandardCharsets.UTF_8);
+        List<Runnable> afterAnswer = new ArrayList<>();
         String[] args = stage.equals("-") ? new String[] {"hook"} : new String[] {"hook", stage};
         int code;
-        try (PrintStream stdoutStream = new PrintStream(stdout, false, StandardCharsets.UTF_8);
-             PrintStream err = new PrintStream(stderr, true, StandardCharsets.UTF_8)) {
-            code = HookMain.run(args, new ByteArrayInputStream(input), stdoutStream, err, Long.toString(pid));
+        try (PrintStream stdoutStream = new PrintStream(stdout, false, StandardCharsets.UTF_8)) {
+            code = HookMain.run(args, new ByteArrayInputStream(input), stdoutStream, err, Long.toString(pid), afterAnswer);
             stdoutStream.flush();
         }
         long worked = System.nanoTime();
-        boolean delivered = answer(out, pidfd, reply(code, stdout.toByteArray(), stderr.toString(StandardCharsets.UTF_8)));
+        String said = stderr.toString(StandardCharsets.UTF_8);
+        boolean delivered = answeredFirst || answer(out, pidfd, reply(code, stdout.toByteArray(), said));
+        long answered = System.nanoTime();
+        stderr.reset();
+        for (Runnable work : afterAnswer) {
+            work.run();
+        }
+        if (answeredFirst && code != ExitCode.OK) {
+            log.print(said);
+            log.println("idshift: daemon: hook channel: pid " + pid + " " + stage + ": exit " + code + " (its launcher had been answered 0)");
+        }
         if (ErrorReporter.debug()) {
+            log.print((answeredFirst && code == ExitCode.OK ? said : "") + stderr.toString(StandardCharsets.UTF_8));
             log.println("idshift: daemon: hook channel: pid " + pid + " " + stage + ": exit " + code + " in "
                     + (worked - started) / 1_000 + " us (taken " + (started - received) / 1_000 + " us after the request came, answered "
-                    + (System.nanoTime() - worked) / 1_000 + " us later)");
+                    + (answered - worked) / 1_000 + " us later" + (answeredFirst ? ", before the work" : "") + ")");
         }
         if (!delivered && code == 0 && stdout.size() > 0) {
             undoPrecreate(stdout.toByteArray(), log);
@@ -238,26 +263,14 @@ final class HookRequest {
     }
 
     /**
-     * Whether process PID holds PID.out open, as the launcher that wrote the request does (fd 5)
-     * from before it writes the line. The number alone does not name the requester: a launcher in a
-     * pid namespace of its own writes its pid as it sees it, and in ours that number is another
-     * process (then its parent would be taken as the runtime and the wake-up sent to it).
+     * Whether process PID holds PID.out open on {@link #ANSWER_FD}, as the launcher that wrote the
+     * request does from before it writes the line. The number alone does not name the requester: a
+     * launcher in a pid namespace of its own writes its pid as it sees it, and in ours that number is
+     * another process (then its parent would be taken as the runtime and the wake-up sent to it).
      */
     private boolean holdsAnswerFile() {
         FileIdentity answer = FileIdentity.of(directory.resolve(pid + ".out"), LinkOption.NOFOLLOW_LINKS);
-        if (answer == null) {
-            return false;
-        }
-        try (DirectoryStream<Path> fds = Files.newDirectoryStream(Path.of("/proc/" + pid + "/fd"))) {
-            for (Path fd : fds) {
-                if (answer.equals(FileIdentity.of(fd))) {
-                    return true;
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            return false;
-        }
-        return false;
+        return answer != null && answer.equals(FileIdentity.of(Path.of("/proc/" + pid + "/fd/" + ANSWER_FD)));
     }
 
     /** A regular file owned by root, not followed through a symlink. */
