@@ -16,8 +16,11 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
@@ -43,8 +46,8 @@ import java.util.concurrent.TimeUnit;
  * a launcher giving up renames it away first). The launcher's side and its timeouts are in bin/idshift.
  */
 public final class HookChannel implements AutoCloseable {
-    /** How many requests run at once: each is mostly syscalls; two cores here. */
-    private static final int WORKERS = 4;
+    /** How many requests run at once (each is mostly syscalls; two cores here), plus the one reading. */
+    private static final int WORKERS = 5;
     /** How often files of launchers killed mid-request are swept (besides at start). */
     private static final long SWEEP_INTERVAL_NS = 60_000_000_000L;
     /** Dry-run hooks walked at start: past C1's compile threshold (200 calls) for what each request calls once. */
@@ -63,8 +66,17 @@ public final class HookChannel implements AutoCloseable {
     private final PrintStream log;
     private final ExecutorService workers;
     private volatile boolean stopped;
-    private Thread reader;
     private RandomAccessFile fifo;
+    /** The reading of requests, a task that one worker at a time runs (see readRequests). */
+    private final Runnable reading = new Runnable() {
+        @Override
+        public void run() {
+            readRequests();
+        }
+    };
+    /** What the reading task has read of a line so far: its own, whichever worker runs it (handed on through the executor). */
+    private final byte[] buffer = new byte[4096];
+    private final StringBuilder line = new StringBuilder();
 
     private HookChannel(Path runDirectory, PrintStream log) {
         this.directory = directoryOf(runDirectory);
@@ -121,14 +133,7 @@ public final class HookChannel implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new InternalException("interrupted while setting up the hook channel in " + directory, e);
         }
-        reader = new Thread(new Runnable() {
-            @Override
-            public void run() {
-                readRequests();
-            }
-        }, "idshift-hookd-reader");
-        reader.setDaemon(true);
-        reader.start();
+        workers.execute(reading);
         warmUp();
         log.println("idshift: daemon: hook channel ready in " + directory);
     }
@@ -197,10 +202,17 @@ public final class HookChannel implements AutoCloseable {
         }
     }
 
+    /**
+     * Reads request lines until some come, then hands the reading on to another worker and serves
+     * the first request itself: the request that woke us is served on the thread that read it,
+     * without waiting for another thread to wake up (on two busy cores, that wait was most of
+     * what the daemon added before a request's work began). Further lines read with it go to
+     * workers of their own.
+     */
     private void readRequests() {
-        byte[] buffer = new byte[4096];
-        StringBuilder line = new StringBuilder();
-        while (!stopped) {
+        List<HookRequest> batch = new ArrayList<>();
+        long received = 0;
+        while (!stopped && batch.isEmpty()) {
             int count;
             try {
                 count = fifo.read(buffer);
@@ -213,6 +225,7 @@ public final class HookChannel implements AutoCloseable {
             if (count < 0) {
                 return;
             }
+            received = System.nanoTime();
             for (int i = 0; i < count; i++) {
                 char c = (char) (buffer[i] & 0xff);
                 if (c != '\n') {
@@ -221,15 +234,31 @@ public final class HookChannel implements AutoCloseable {
                     }
                     continue;
                 }
-                dispatch(line.toString());
+                HookRequest request = line.length() == 0 ? null : parse(line.toString());  // empty: close()'s wake-up
+                if (request != null) {
+                    batch.add(request);
+                }
                 line.setLength(0);
             }
         }
+        if (batch.isEmpty()) {
+            return;  // stopped
+        }
+        try {
+            workers.execute(reading);
+            for (int i = 1; i < batch.size(); i++) {
+                workers.execute(serving(batch.get(i), received));
+            }
+        } catch (RejectedExecutionException e) {
+            return;  // shut down meanwhile
+        }
+        serving(batch.get(0), received).run();
     }
 
     private long lastSweepNs = System.nanoTime();
 
-    private void dispatch(String text) {
+    /** The request a line asks for, or null (malformed: logged); now and then, first, a sweep of launchers' leftovers. */
+    private HookRequest parse(String text) {
         if (System.nanoTime() - lastSweepNs > SWEEP_INTERVAL_NS) {
             lastSweepNs = System.nanoTime();
             try {
@@ -238,13 +267,15 @@ public final class HookChannel implements AutoCloseable {
                 log.println("idshift: daemon: hook channel: cannot sweep " + directory + ": " + e.getMessage());
             }
         }
-        final long received = System.nanoTime();
-        final HookRequest request = HookRequest.parse(text, directory);
+        HookRequest request = HookRequest.parse(text, directory);
         if (request == null) {
             log.println("idshift: daemon: hook channel: ignored a malformed request line \"" + text + "\"");
-            return;
         }
-        workers.execute(new Runnable() {
+        return request;
+    }
+
+    private Runnable serving(final HookRequest request, final long received) {
+        return new Runnable() {
             @Override
             public void run() {
                 try {
@@ -253,7 +284,7 @@ public final class HookChannel implements AutoCloseable {
                     log.println("idshift: daemon: hook channel: request of pid " + request.pid() + ": " + e);
                 }
             }
-        });
+        };
     }
 
     /** Stops taking requests: launchers see no daemon.pid (or a dead pid) and run the hook in their own JVM. */
@@ -270,6 +301,7 @@ public final class HookChannel implements AutoCloseable {
         } catch (IOException e) {
             log.println("idshift: daemon: hook channel: cannot remove " + pidFile + ": " + e.getMessage());
         }
+        wakeReader();
         workers.shutdown();
         try {
             workers.awaitTermination(10, TimeUnit.SECONDS);
@@ -282,6 +314,20 @@ public final class HookChannel implements AutoCloseable {
             }
         } catch (IOException ignored) {
             // closing on the way out
+        }
+    }
+
+    /**
+     * The reading task waits in read(2) on a worker of the pool, which close() waits for: an empty
+     * line (ignored by the reader) wakes it to see that it is stopped.
+     */
+    private void wakeReader() {
+        try {
+            if (fifo != null) {
+                fifo.write('\n');
+            }
+        } catch (IOException e) {
+            // not reading any more either
         }
     }
 
