@@ -153,6 +153,7 @@ final class FuseSession {
             if (result != ShiftingNodes.NO_REPLY) {
                 reply(fd, b, result);
             }
+            filesystem.afterReply(b);
             if (opcode == FuseProtocol.INIT && result >= 0) {
                 onInit.run();
             }

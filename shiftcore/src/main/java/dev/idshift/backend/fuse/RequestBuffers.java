@@ -24,6 +24,8 @@ final class RequestBuffers {
     final long dirents;
     /** The node the request being handled names (a lookup's or a make's parent directory). */
     Node node;
+    /** A directory whose reply filled up: its next dirents are read once the reply is written (Directories.readAhead). */
+    OpenDirectory readAhead;
     /** The umask this thread's (unshared) fs_struct has now; -1 before the first create. */
     int umask = -1;
     /** The filesystem uid and gid this thread has now (host ids; a thread starts as root's). */

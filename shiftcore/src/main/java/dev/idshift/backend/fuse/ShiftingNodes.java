@@ -124,6 +124,13 @@ final class ShiftingNodes {
         });
     }
 
+    /** After {@link #handle}'s reply is written: work that need not delay it (a directory's read-ahead). */
+    void afterReply(RequestBuffers b) {
+        if (b.readAhead != null) {
+            directories.readAhead(b);
+        }
+    }
+
     /** Work on one node through an O_PATH fd of it. */
     @FunctionalInterface
     private interface OnNode {

@@ -247,6 +247,57 @@ class ShiftingNodesTest {
         assertEquals(ListingPolicy.SMALL_DIRECTORY - 2, nodesIn(list(lookup(ROOT, "small"), 256 * 1024)));
     }
 
+    @Test
+    void aListingReadFromAnEarlierOffsetAgainListsTheSameRest() throws Exception {
+        Path many = Files.createDirectories(source.resolve("many"));
+        for (int i = 0; i < 2000; i++) {
+            Files.writeString(many.resolve("name-" + i), "");
+        }
+        long manyNode = lookup(ROOT, "many");
+        writer.request(FuseProtocol.OPENDIR, manyNode, 0, 0).u32(0).u32(0);
+        assertEquals(FuseProtocol.OPEN_OUT, nodes.handle(buffers, -1));
+        long directory = memory.getLong(out(0));
+        // Small replies, each followed by a read ahead, part of the way; then a seekdir back to the
+        // cookie the first reply ended on, and on to the end from there.
+        java.util.List<String> first = new java.util.ArrayList<>();
+        long cookie = readdirplus(manyNode, directory, 0, 4096, first);
+        int firstReply = first.size();
+        long offset = cookie;
+        for (int reply = 1; reply < 6; reply++) {
+            offset = readdirplus(manyNode, directory, offset, 4096, first);
+        }
+        java.util.List<String> rest = new java.util.ArrayList<>();
+        for (long at = cookie, next; (next = readdirplus(manyNode, directory, at, 8192, rest)) != at; ) {
+            at = next;
+        }
+        assertEquals(first.subList(firstReply, first.size()), rest.subList(0, first.size() - firstReply),
+                "the same entries in the same order after the seek back");
+        java.util.List<String> all = new java.util.ArrayList<>(first.subList(0, firstReply));
+        all.addAll(rest);
+        assertEquals(2002, all.size(), "every name once, with . and ..");
+        assertEquals(2002, new java.util.HashSet<>(all).size());
+        writer.request(FuseProtocol.RELEASEDIR, manyNode, 0, 0).u64(directory);
+        assertEquals(0, nodes.handle(buffers, -1));
+    }
+
+    /** One READDIRPLUS (then the read-ahead after it): its names appended to {@code names}; the last entry's cookie, or {@code offset} if none. */
+    private long readdirplus(long directoryNode, long directory, long offset, int size, java.util.List<String> names) {
+        writer.request(FuseProtocol.READDIRPLUS, directoryNode, 0, 0).u64(directory).u64(offset).u32(size);
+        int length = nodes.handle(buffers, -1);
+        assertTrue(length >= 0, "readdirplus: " + length);
+        nodes.afterReply(buffers);
+        for (int at = 0; at < length; ) {
+            long dirent = out(at) + FuseProtocol.ENTRY_OUT;
+            int nameLength = memory.getInt(dirent + 16);
+            byte[] name = new byte[nameLength];
+            memory.getByteArray(dirent + 24, name, 0, nameLength);
+            names.add(new String(name, StandardCharsets.UTF_8));
+            offset = memory.getLong(dirent + 8);
+            at += FuseProtocol.ENTRY_OUT + ((24 + nameLength + 7) & ~7);
+        }
+        return offset;
+    }
+
     private static long nodesIn(java.util.Map<String, Boolean> listed) {
         return listed.values().stream().filter(node -> node).count();
     }
@@ -263,6 +314,7 @@ class ShiftingNodesTest {
             writer.request(FuseProtocol.READDIRPLUS, directoryNode, 0, 0).u64(directory).u64(offset).u32(size);
             int length = nodes.handle(buffers, -1);
             assertTrue(length >= 0, "readdirplus: " + length);
+            nodes.afterReply(buffers);  // as the serving loop does: the next dirents read ahead
             if (length == 0) {
                 break;
             }
