@@ -27,6 +27,7 @@ public final class Linux {
     public static final int O_WRONLY = 1;
     public static final int O_RDWR = 2;
     public static final int O_CREAT = 0x40;
+    public static final int O_APPEND = 0x400;
     public static final int O_EXCL = 0x80;
     public static final int O_NOCTTY = 0x100;
     public static final int O_NONBLOCK = 0x800;
@@ -80,6 +81,8 @@ public final class Linux {
     public static final int MNT_DETACH = 2;
 
     public static final int F_DUPFD_CLOEXEC = 1030;
+    public static final int LOCK_EX = 2;
+    public static final int LOCK_NB = 4;
 
     public static final int AF_UNIX = 1;
     public static final int SOCK_STREAM = 1;

@@ -35,6 +35,8 @@ public final class SyscallTable {
     public static final long PREAD64 = number(17, 67);
     public static final long PWRITE64 = number(18, 68);
     public static final long FCNTL = number(72, 25);
+    public static final long FLOCK = number(73, 32);
+    public static final long DUP3 = number(292, 24);
     public static final long FSYNC = number(74, 82);
     public static final long FDATASYNC = number(75, 83);
     public static final long FTRUNCATE = number(77, 46);

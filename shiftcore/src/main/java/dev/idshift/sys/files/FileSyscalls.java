@@ -115,6 +115,19 @@ public final class FileSyscalls {
         return (int) sys().checked(SyscallTable.FCNTL, fd, Linux.F_DUPFD_CLOEXEC, 0, 0, 0, "fcntl F_DUPFD_CLOEXEC", subject);
     }
 
+    /** dup3(from, to, 0): {@code to} becomes a descriptor of {@code from}'s open file (e.g. a standard stream redirected). */
+    public void duplicateOnto(int from, int to, String subject) {
+        sys().checked(SyscallTable.DUP3, from, to, 0, 0, 0, "dup3", subject);
+    }
+
+    /**
+     * flock(fd, LOCK_EX | LOCK_NB): a whole-file lock the kernel drops when the last descriptor of the
+     * open file closes (at the holder's death at the latest); flock(1) in sh can wait on it.
+     */
+    public void lockExclusive(int fd, String subject) {
+        sys().checked(SyscallTable.FLOCK, fd, Linux.LOCK_EX | Linux.LOCK_NB, 0, 0, 0, "flock LOCK_EX", subject);
+    }
+
     // ---- file handles: the same inode, reopened through another mount of its filesystem ----
 
     /** name_to_handle_at(fd, "", AT_EMPTY_PATH): an opaque handle (struct file_handle bytes). */
