@@ -388,15 +388,24 @@ public final class StagingStore {
      * holds its own copy of the mount.
      */
     public void remove(String key) {
+        remove(key, null);
+    }
+
+    /**
+     * As {@link #remove(String)}, but the staging directory stays with {@code kept} (a name in it) and
+     * nothing else: a FUSE server's lock that poststop waits on and then removes with the directory
+     * (app.HookServing). A directory without a record is an orphan to gc, should no poststop come.
+     */
+    public void remove(String key, String kept) {
         requireKey(key);
         try (Held lock = lock()) {
-            removeLocked(key);
+            removeLocked(key, kept);
         } catch (IOException e) {
             throw new KernelRefusedException("cannot lock " + root.resolve("state").resolve(LOCK) + ": " + e.getMessage(), e);
         }
     }
 
-    private void removeLocked(String key) {
+    private void removeLocked(String key, String kept) {
         Path stagingDir = root.resolve("staging").resolve(key);
         List<String> mountPoints = new ArrayList<>();
         try {
@@ -421,10 +430,15 @@ public final class StagingStore {
             if (!Path.of(mountPoint).startsWith(stagingDir)) {
                 throw new BadInputException("staging record " + key + " names " + mountPoint + ", outside " + stagingDir + ": refusing");
             }
+            if (kept != null && Path.of(mountPoint).equals(stagingDir.resolve(kept))) {
+                continue;
+            }
             detach(mountPoint);
             deleteIfExists(Path.of(mountPoint));
         }
-        deleteIfExists(stagingDir);
+        if (kept == null) {
+            deleteIfExists(stagingDir);
+        }
         deleteIfExists(stateFile(key));
     }
 

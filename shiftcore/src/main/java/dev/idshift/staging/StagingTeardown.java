@@ -13,7 +13,12 @@ public final class StagingTeardown {
     }
 
     public static void remove(StagingStore store, FuseRegistry servers, String key) {
-        store.remove(key);
+        remove(store, servers, key, null);
+    }
+
+    /** As above, the staging directory left with {@code kept} in it (StagingStore.remove(key, kept)). */
+    public static void remove(StagingStore store, FuseRegistry servers, String key, String kept) {
+        store.remove(key, kept);
         FuseMounts.stopUnder(servers, store.stagingDir(key));
     }
 }

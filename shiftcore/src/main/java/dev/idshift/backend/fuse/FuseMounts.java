@@ -72,7 +72,11 @@ public final class FuseMounts {
         }
         // Failed or silent: leave nothing behind.
         server.destroyForcibly();
-        waitFor(server.toHandle(), EXIT_TIMEOUT_MS);
+        if (InProcessFuseServers.isThisProcess(server.pid())) {
+            InProcessFuseServers.await(target, EXIT_TIMEOUT_MS);
+        } else {
+            waitFor(server.toHandle(), EXIT_TIMEOUT_MS);
+        }
         detachIfFuse(target);
         String log = tail(FuseRegistry.logOf(entry));
         registry.remove(entry);
@@ -98,7 +102,10 @@ public final class FuseMounts {
             // not mounted any more: only the server (if alive) and the record are left
         }
         Optional<ProcessHandle> server = ours(record);
-        if (server.isPresent() && !waitFor(server.get(), EXIT_TIMEOUT_MS)) {
+        if (server.isPresent() && InProcessFuseServers.isThisProcess(record.pid())) {
+            // It serves in this process (a hook's JVM that failed after mounting): never a signal to ourselves.
+            InProcessFuseServers.await(record.target(), EXIT_TIMEOUT_MS);
+        } else if (server.isPresent() && !waitFor(server.get(), EXIT_TIMEOUT_MS)) {
             server.get().destroy();
             if (!waitFor(server.get(), EXIT_TIMEOUT_MS)) {
                 server.get().destroyForcibly();
