@@ -6,7 +6,9 @@
 #   idshift-17   bin/idshift hook on the default JDK 17
 #   idshift-25   bin/idshift hook on the Temurin 25 JDK (if installed)
 #   idshift-fuse bin/idshift hook on JDK 17 with dev.idshift.backend=fuse: the rootfs served by the
-#                spare FUSE server the launcher starts beside the hook's JVM (LauncherSpareServer)
+#                hook's own JVM, which stays on as the FUSE server (HookServing); poststop without a JVM
+#   fuse-spare   the same with IDSHIFT_FUSE_IN_HOOK=0: served by a spare FUSE server the launcher starts
+#                beside the hook's JVM (LauncherSpareServer); poststop in a JVM
 #   fuse-fresh   the same with IDSHIFT_HOOK_JVM=1 (no launcher shortcuts): the hook's JVM starts a
 #                server afresh after its own start, as before the launcher's spare
 #   daemon       bin/idshift hook (prestart + poststop) with `idshift daemon` running: the stages go
@@ -67,6 +69,11 @@ bundle native-C "{\"prestart\":[{\"path\":\"$work/native-hook\",\"args\":[\"nati
 bundle idshift-17 "{\"prestart\":[$(hook_at "$work/run-jvm")]}"
 variants="$variants idshift-fuse"
 bundle idshift-fuse "{\"prestart\":[$(hook_at "$work/run-jvm")],\"poststop\":[$(hook_at "$work/run-jvm")]}" '{"dev.idshift.backend":"fuse"}'
+variants="$variants fuse-spare"
+hook_spare() {  # RUN-DIR: as hook_at, the FUSE server a spare started beside the hook's JVM
+    echo "{\"path\":\"$idshift\",\"args\":[\"idshift\",\"hook\"],\"env\":[\"IDSHIFT_JAVA=$JAVA17\",\"IDSHIFT_RUN_DIR=$1\",\"IDSHIFT_FUSE_IN_HOOK=0\"]}"
+}
+bundle fuse-spare "{\"prestart\":[$(hook_spare "$work/run-jvm")],\"poststop\":[$(hook_spare "$work/run-jvm")]}" '{"dev.idshift.backend":"fuse"}'
 variants="$variants fuse-fresh"
 hook_fresh() {  # RUN-DIR: as hook_at, every stage in the hook's own JVM
     echo "{\"path\":\"$idshift\",\"args\":[\"idshift\",\"hook\"],\"env\":[\"IDSHIFT_JAVA=$JAVA17\",\"IDSHIFT_RUN_DIR=$1\",\"IDSHIFT_HOOK_JVM=1\"]}"
@@ -119,6 +126,6 @@ awk -v order="$variants" -f "$repo/bench/percentiles.awk" "$work/samples" | awk 
             n = name[i]
             printf "%-12s %10.1f %8.1f %17.1f %18.1f %13.2fx\n", n, med[n], p90[n], med[n] - med["no-hook"], med[n] - med["native-C"], med[n] / med["native-C"]
         }
-        printf "FUSE / kernel backend: without the daemon %.2fx (idshift-fuse / idshift-17; %.2fx with the server started afresh, fuse-fresh), with it %.2fx (fuse-daemon / daemon)\n",
-            med["idshift-fuse"] / med["idshift-17"], med["fuse-fresh"] / med["idshift-17"], med["fuse-daemon"] / med["daemon"]
+        printf "FUSE / kernel backend: without the daemon %.2fx (idshift-fuse / idshift-17; %.2fx with the launcher'"'"'s spare, fuse-spare; %.2fx with the server started afresh, fuse-fresh), with it %.2fx (fuse-daemon / daemon)\n",
+            med["idshift-fuse"] / med["idshift-17"], med["fuse-spare"] / med["idshift-17"], med["fuse-fresh"] / med["idshift-17"], med["fuse-daemon"] / med["daemon"]
     }'

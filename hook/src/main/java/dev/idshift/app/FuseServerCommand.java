@@ -1,6 +1,7 @@
 package dev.idshift.app;
 
 import dev.idshift.backend.fuse.FuseServerProcesses;
+import dev.idshift.backend.fuse.InProcessFuseServers;
 import dev.idshift.failure.UnsupportedException;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -48,6 +49,10 @@ public final class FuseServerCommand {
         synchronized (FuseServerCommand.class) {
             if (spares == null) {
                 FuseServerProcesses fresh = FuseServerProcesses.fresh(argv());
+                if (HookServing.requested()) {
+                    spares = new InProcessFuseServers();  // this hook's JVM serves (HookServing)
+                    return spares;
+                }
                 spares = LauncherSpareServer.fromLauncher(fresh).<FuseServerProcesses>map(spare -> spare).orElse(fresh);
             }
             return spares;

@@ -1,5 +1,6 @@
 package dev.idshift.cli;
 
+import dev.idshift.app.HookServing;
 import dev.idshift.hook.HookMain;
 
 /**
@@ -14,13 +15,15 @@ public final class Main {
     public static void main(String[] args) {
         int code;
         if (HookMain.handles(args)) {
-            code = HookMain.run(args, System.in, System.out, System.err);
+            code = HookServing.finish(HookMain.run(args, System.in, System.out, System.err));
         } else if (args.length >= 1 && args[0].equals(FuseServe.COMMAND)) {
             code = FuseServe.run(args);
         } else if (args.length == 1 && args[0].equals(FuseTraining.COMMAND)) {
             code = FuseTraining.run();
         } else if (args.length == 1 && args[0].equals(Training.COMMAND)) {
             code = Training.run();
+        } else if (args.length == 1 && args[0].equals(Training.SERVING_COMMAND)) {
+            code = Training.runServing();
         } else {
             code = Commands.run(args);
         }

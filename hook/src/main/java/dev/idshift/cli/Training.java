@@ -10,6 +10,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * {@code idshift __train}: runs the real hook, in dry-run mode, on a throwaway bundle, so the
@@ -18,8 +19,33 @@ import java.nio.file.Path;
  */
 final class Training {
     static final String COMMAND = "__train";
+    /** The same, then a FUSE server's training (FuseTraining): the archive of a hook's JVM that serves (app.HookServing). */
+    static final String SERVING_COMMAND = "__train-hook-fuse";
 
     private Training() {
+    }
+
+    /**
+     * A hook's JVM that serves its container's FUSE mount (app.HookServing): the hook's training, a
+     * server's (FuseTraining), and the classes of serving in-process and of mounting, which neither
+     * loads without mounting.
+     */
+    static int runServing() {
+        int code = Math.max(run(), FuseTraining.run());
+        try {
+            java.nio.channels.Pipe pipe = java.nio.channels.Pipe.open();
+            java.nio.channels.Channels.newInputStream(pipe.source()).close();
+            java.nio.channels.Channels.newOutputStream(pipe.sink()).close();
+            for (String name : List.of("dev.idshift.app.HookServing", "dev.idshift.backend.fuse.InProcessFuseServers",
+                    "dev.idshift.backend.fuse.InProcessFuseServers$ServingThread", "dev.idshift.backend.fuse.FuseServer",
+                    "dev.idshift.backend.fuse.FuseDevice", "dev.idshift.backend.fuse.FuseSession")) {
+                Class.forName(name);
+            }
+        } catch (IOException | ClassNotFoundException e) {
+            System.err.println("idshift: training: " + e);
+            return ExitCode.SYSTEM;
+        }
+        return code;
     }
 
     static int run() {

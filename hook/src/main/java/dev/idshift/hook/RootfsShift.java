@@ -1,6 +1,7 @@
 package dev.idshift.hook;
 
 import dev.idshift.app.FuseServerCommand;
+import dev.idshift.app.HookServing;
 import dev.idshift.backend.LayerMaps;
 import dev.idshift.backend.MountAccess;
 import dev.idshift.backend.MountMaps;
@@ -9,6 +10,7 @@ import dev.idshift.backend.ShiftedTree;
 import dev.idshift.backend.TreeShape;
 import dev.idshift.backend.fuse.FuseBackend;
 import dev.idshift.backend.fuse.FuseRegistry;
+import dev.idshift.backend.fuse.InProcessFuseServers;
 import dev.idshift.backend.kernel.IdmappedTrees;
 import dev.idshift.backend.kernel.KernelBackend;
 import dev.idshift.backend.kernel.MountNamespaceRunner;
@@ -70,6 +72,14 @@ final class RootfsShift {
                     staging.store.save(new StagingRecord(staging.key, System.currentTimeMillis(),
                             List.of(new StagedMount(rootfs, staging.mountPoint, "/")),
                             new StagingRecord.ContainerProcess(containerId, pid, StagingStore.processStartTime(pid))));
+                    if (InProcessFuseServers.serving()) {
+                        // This JVM serves the view (app.HookServing): it removes the staging itself when
+                        // the container is gone, so poststop need not start a JVM to.
+                        StagingStore store = staging.store;
+                        String key = staging.key;
+                        HookServing.tearDownWhenServed(store.stagingDir(key).resolve(HookServing.LOCK_NAME),
+                                () -> StagingTeardown.remove(store, servers, key, HookServing.LOCK_NAME));
+                    }
                 }
                 RootfsInjector.inject(pid, rootfs, tree, protect);
                 return tree.how();

@@ -20,15 +20,17 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
- * Without the daemon, a FUSE container's hook gets the spare server bin/idshift starts beside the hook's
- * JVM (app.LauncherSpareServer): the container's server is that spare, and no spare is left behind when
- * the container ran, when the hook failed on a bad config, or when the hook had nothing to shift.
+ * Without the daemon and with IDSHIFT_FUSE_IN_HOOK=0 (the hook's JVM not serving itself, see
+ * HookServingTest for the default), a FUSE container's hook gets the spare server bin/idshift starts
+ * beside the hook's JVM (app.LauncherSpareServer): the container's server is that spare, and no spare
+ * is left behind when the container ran, when the hook failed on a bad config, or when the hook had
+ * nothing to shift.
  */
 class LauncherSpareServerTest {
     private static final String PROBE = "stat -c %u:%g / /bin; touch /fuse-probe && echo wrote";
 
     private static BundleBuilder bundle(Path directory, Path rootfs, Path run, String script) {
-        List<String> env = List.of("IDSHIFT_RUN_DIR=" + run);
+        List<String> env = List.of("IDSHIFT_RUN_DIR=" + run, "IDSHIFT_FUSE_IN_HOOK=0");
         String launcher = Host.launcher().toString();
         return new BundleBuilder(directory).rootPath(rootfs.toString()).annotation("dev.idshift.backend", "fuse")
                 .hook("createRuntime", launcher, List.of("idshift", "hook", "createRuntime"), env)
