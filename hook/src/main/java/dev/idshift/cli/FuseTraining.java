@@ -2,6 +2,7 @@ package dev.idshift.cli;
 
 import dev.idshift.app.ExitCode;
 import dev.idshift.idmap.IdMapParser;
+import dev.idshift.backend.MountAccess;
 import dev.idshift.backend.fuse.DirectFuse;
 import dev.idshift.backend.fuse.FuseMountRecord;
 import dev.idshift.backend.fuse.FuseRegistry;
@@ -33,6 +34,29 @@ final class FuseTraining {
         return warmUp(1);
     }
 
+    /**
+     * What a server runs between its arguments and "ready" (parsing them, its log, mounting, the session
+     * and its threads, INIT) and a training without a mount does not reach: loaded and initialised here,
+     * so that they come from the class-data archive and a spare does not load them from the jar, cold,
+     * on a container's start-up path (~50 ms of a spare's hand-off under the daemon).
+     */
+    private static void loadMountingClasses() throws LinkageError {
+        MountAccess.parse("rw,nosuid,nodev");
+        FuseRegistry.logOf(Path.of("/nonexistent/entry"));
+        for (String name : new String[] {"dev.idshift.backend.fuse.FuseServer", "dev.idshift.backend.fuse.FuseServer$1",
+                "dev.idshift.backend.fuse.FuseServer$1$1", "dev.idshift.backend.fuse.FuseDevice",
+                "dev.idshift.backend.fuse.FuseSession", "dev.idshift.backend.fuse.FuseProtocol$InitFlag",
+                "dev.idshift.sys.mounts.KernelMountCalls", "dev.idshift.backend.kernel.MountInfo$Mount", "dev.idshift.sys.Fd",
+                "dev.idshift.sys.Errno", "dev.idshift.cli.FuseServe", "dev.idshift.backend.fuse.FuseServer$2",
+                "dev.idshift.backend.fuse.FuseSession$1"}) {
+            try {
+                Class.forName(name);
+            } catch (ClassNotFoundException e) {
+                throw new NoClassDefFoundError(name);
+            }
+        }
+    }
+
     /** The training, {@code rounds} times over (a spare server compiles its request paths so). */
     static int warmUp(int rounds) {
         Path source = null;
@@ -53,6 +77,7 @@ final class FuseTraining {
             registry.remove(entry);
             MountInfo.deviceAt("/");
             ProcFiles.read("/proc/sys/fs/nr_open");
+            loadMountingClasses();
             return ExitCode.OK;
         } catch (IOException | RuntimeException | LinkageError e) {
             System.err.println("idshift: FUSE training: " + e);

@@ -88,7 +88,14 @@ public final class FuseServer {
             }
         };
         // SIGTERM/SIGINT: unmount, so the mount point is not left dead (the serving threads then return).
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> detach(target), "idshift-fuse-unmount"));
+        // (Anonymous classes, not lambdas, here and in FuseSession: a lambda's first use spins method
+        // handle classes at run time, ~15 of them, cold, between a spare's arguments and its mount.)
+        Runtime.getRuntime().addShutdownHook(new Thread(new Runnable() {
+            @Override
+            public void run() {
+                detach(target);
+            }
+        }, "idshift-fuse-unmount"));
         try {
             DirectFuse.serve(rootFd, source, target, ids, access, onMounted);
             return 0;

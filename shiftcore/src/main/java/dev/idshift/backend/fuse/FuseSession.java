@@ -81,7 +81,12 @@ final class FuseSession {
             for (int i = 1; i < threads; i++) {
                 FuseDevice clone = device.cloned();
                 clones.add(clone);
-                Thread worker = new Thread(() -> loop(clone), "idshift-fuse-" + clones.size());
+                Thread worker = new Thread(new Runnable() {
+                    @Override
+                    public void run() {
+                        loop(clone);
+                    }
+                }, "idshift-fuse-" + clones.size());  // not a lambda: see FuseServer's shutdown hook
                 worker.setDaemon(true);
                 worker.start();
                 workers.add(worker);

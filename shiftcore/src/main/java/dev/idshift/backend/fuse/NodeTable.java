@@ -28,7 +28,29 @@ import java.util.concurrent.ConcurrentHashMap;
  * at most the budget's fds.
  */
 final class NodeTable {
-    private record Key(long device, long inode) {
+    /**
+     * An inode's identity. A class, not a record: a record's equals/hashCode bootstrap (ObjectMethods)
+     * spins method-handle classes on first use, ~40 ms cold on a server's start-up path (its root's
+     * entry is the first), which no class-data archive holds.
+     */
+    private static final class Key {
+        private final long device;
+        private final long inode;
+
+        Key(long device, long inode) {
+            this.device = device;
+            this.inode = inode;
+        }
+
+        @Override
+        public boolean equals(Object other) {
+            return other instanceof Key && ((Key) other).device == device && ((Key) other).inode == inode;
+        }
+
+        @Override
+        public int hashCode() {
+            return Long.hashCode(device) * 31 + Long.hashCode(inode);
+        }
     }
 
     /** fds kept free for open files and directories, the device and the JVM. */
