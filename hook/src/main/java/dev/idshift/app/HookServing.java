@@ -132,8 +132,13 @@ public final class HookServing {
 
     private static int resultFd() {
         String value = System.getProperty(PROPERTY);
-        if (value == null || value.isEmpty() || value.length() > 4 || !value.chars().allMatch(Character::isDigit)) {
+        if (value == null || value.isEmpty() || value.length() > 4) {
             return -1;
+        }
+        for (int i = 0; i < value.length(); i++) {  // a loop, not a stream: no lambdas on the hook's path
+            if (value.charAt(i) < '0' || value.charAt(i) > '9') {
+                return -1;
+            }
         }
         return Integer.parseInt(value);
     }

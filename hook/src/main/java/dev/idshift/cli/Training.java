@@ -38,7 +38,12 @@ final class Training {
             java.nio.channels.Channels.newOutputStream(pipe.sink()).close();
             for (String name : List.of("dev.idshift.app.HookServing", "dev.idshift.backend.fuse.InProcessFuseServers",
                     "dev.idshift.backend.fuse.InProcessFuseServers$ServingThread", "dev.idshift.backend.fuse.FuseServer",
-                    "dev.idshift.backend.fuse.FuseDevice", "dev.idshift.backend.fuse.FuseSession")) {
+                    "dev.idshift.backend.fuse.FuseDevice", "dev.idshift.backend.fuse.FuseSession",
+                    "dev.idshift.backend.fuse.InProcessFuseServers$1", "dev.idshift.hook.RootfsShift$1",
+                    "dev.idshift.backend.fuse.FuseBackend$1", "dev.idshift.backend.fuse.FuseMounts", "dev.idshift.backend.fuse.FuseMounts$1",
+                    "dev.idshift.backend.fuse.FuseServerProcesses$1", "dev.idshift.backend.MountMaps", "dev.idshift.hook.NestedShift",
+                    "dev.idshift.staging.StagingRecord", "dev.idshift.staging.StagedMount", "dev.idshift.staging.StagingRecord$ContainerProcess",
+                    "dev.idshift.backend.kernel.RootfsInjector$1", "dev.idshift.staging.StagingStore$Held")) {
                 Class.forName(name);
             }
         } catch (IOException | ClassNotFoundException e) {

@@ -78,7 +78,12 @@ final class RootfsShift {
                         StagingStore store = staging.store;
                         String key = staging.key;
                         HookServing.tearDownWhenServed(store.stagingDir(key).resolve(HookServing.LOCK_NAME),
-                                () -> StagingTeardown.remove(store, servers, key, HookServing.LOCK_NAME));
+                                new Runnable() {  // not a lambda: no method handles spun on the hook's path
+                                    @Override
+                                    public void run() {
+                                        StagingTeardown.remove(store, servers, key, HookServing.LOCK_NAME);
+                                    }
+                                });
                     }
                 }
                 RootfsInjector.inject(pid, rootfs, tree, protect);

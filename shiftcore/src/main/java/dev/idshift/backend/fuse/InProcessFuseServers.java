@@ -44,21 +44,24 @@ public final class InProcessFuseServers implements FuseServerProcesses {
         // The readiness line travels through a pipe, as from a server process (FuseMounts reads it).
         Pipe pipe = Pipe.open();
         PrintStream readiness = new PrintStream(Channels.newOutputStream(pipe.sink()), true, StandardCharsets.UTF_8);
-        Thread thread = new Thread(() -> {
-            // This thread's own fs_struct first: the server sets umask 0 for its threads (each applies
-            // the request's), which must not become the umask of the rest of this process.
-            if (FileCalls.get().unshareFs() < 0) {
-                readiness.println("unshare(CLONE_FS) failed on the FUSE server thread");
-                readiness.close();
-                return;
-            }
-            try {
-                FuseServer.serve(registry, entry, arguments.get(1), target, ids, access, readiness);
-            } catch (RuntimeException e) {
-                readiness.println(e.getMessage());  // as a server process would say before it exits
-            } finally {
-                readiness.close();  // EOF for a starter still waiting: this server will not say ready
-                SERVING.remove(target, Thread.currentThread());
+        Thread thread = new Thread(new Runnable() {  // not a lambda: see FuseServer's shutdown hook
+            @Override
+            public void run() {
+                // This thread's own fs_struct first: the server sets umask 0 for its threads (each
+                // applies the request's), which must not become the umask of the rest of this process.
+                if (FileCalls.get().unshareFs() < 0) {
+                    readiness.println("unshare(CLONE_FS) failed on the FUSE server thread");
+                    readiness.close();
+                    return;
+                }
+                try {
+                    FuseServer.serve(registry, entry, arguments.get(1), target, ids, access, readiness);
+                } catch (RuntimeException e) {
+                    readiness.println(e.getMessage());  // as a server process would say before it exits
+                } finally {
+                    readiness.close();  // EOF for a starter still waiting: this server will not say ready
+                    SERVING.remove(target, Thread.currentThread());
+                }
             }
         }, "idshift-fuse-server");
         SERVING.put(target, thread);
@@ -79,7 +82,12 @@ public final class InProcessFuseServers implements FuseServerProcesses {
 
     /** Whether any server still serves in this process. */
     public static boolean serving() {
-        return SERVING.values().stream().anyMatch(Thread::isAlive);
+        for (Thread thread : SERVING.values()) {  // a loop, not a stream: no lambdas on the hook's path
+            if (thread.isAlive()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Waits until every server in this process has stopped (its mount gone). */
