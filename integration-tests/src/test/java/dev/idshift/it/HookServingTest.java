@@ -9,10 +9,10 @@ import dev.idshift.it.support.BundleBuilder;
 import dev.idshift.it.support.Exec;
 import dev.idshift.it.support.FuseServers;
 import dev.idshift.it.support.Host;
+import dev.idshift.it.support.Processes;
 import dev.idshift.it.support.Rootfs;
 import dev.idshift.it.support.Runtime;
 import dev.idshift.it.support.Scratch;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -159,40 +159,18 @@ class HookServingTest {
     }
 
     private static List<Long> servingHooksOf(Path run) throws Exception {
-        return processesOf(run, "-Didshift.hookResult=");
+        return Processes.ofRunDirectory(run, "-Didshift.hookResult=");
     }
 
     private static List<Long> sparesOf(Path run) throws Exception {
-        return processesOf(run, "__fuse-serve\0--spare");
+        return Processes.ofRunDirectory(run, "__fuse-serve\0--spare");
     }
 
     private static boolean isServingHook(long pid) {
         return cmdline(pid).contains("-Didshift.hookResult=") && cmdline(pid).contains("\0hook\0");
     }
 
-    /** Live processes whose command line contains MARK, with IDSHIFT_RUN_DIR=run. */
-    private static List<Long> processesOf(Path run, String mark) throws Exception {
-        String mine = "IDSHIFT_RUN_DIR=" + run + "\0";
-        try (Stream<Path> processes = Files.list(Path.of("/proc"))) {
-            return processes.filter(p -> p.getFileName().toString().chars().allMatch(Character::isDigit))
-                    .map(p -> Long.parseLong(p.getFileName().toString()))
-                    .filter(pid -> cmdline(pid).contains(mark) && FuseServers.alive(pid) && environ(pid).contains(mine)).sorted().toList();
-        }
-    }
-
     private static String cmdline(long pid) {
-        try {
-            return Files.readString(Path.of("/proc/" + pid + "/cmdline"), StandardCharsets.ISO_8859_1);
-        } catch (Exception e) {
-            return "";
-        }
-    }
-
-    private static String environ(long pid) {
-        try {
-            return Files.readString(Path.of("/proc/" + pid + "/environ"), StandardCharsets.ISO_8859_1) + "\0";
-        } catch (Exception e) {
-            return "";
-        }
+        return Processes.cmdline(pid);
     }
 }

@@ -8,15 +8,13 @@ import dev.idshift.it.support.BundleBuilder;
 import dev.idshift.it.support.Exec;
 import dev.idshift.it.support.FuseServers;
 import dev.idshift.it.support.Host;
+import dev.idshift.it.support.Processes;
 import dev.idshift.it.support.Rootfs;
 import dev.idshift.it.support.Runtime;
 import dev.idshift.it.support.Scratch;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -107,12 +105,7 @@ class LauncherSpareServerTest {
 
     /** Live processes running {@code __fuse-serve --spare launcher} with IDSHIFT_RUN_DIR=run. */
     private static List<Long> sparesOf(Path run) throws Exception {
-        String mine = "IDSHIFT_RUN_DIR=" + run + "\0";
-        try (Stream<Path> processes = Files.list(Path.of("/proc"))) {
-            return processes.filter(p -> p.getFileName().toString().chars().allMatch(Character::isDigit))
-                    .map(p -> Long.parseLong(p.getFileName().toString()))
-                    .filter(pid -> isLauncherSpare(pid) && FuseServers.alive(pid) && environ(pid).contains(mine)).sorted().toList();
-        }
+        return Processes.ofRunDirectory(run, "__fuse-serve\0--spare\0launcher");
     }
 
     private static boolean isLauncherSpare(long pid) {
@@ -120,18 +113,6 @@ class LauncherSpareServerTest {
     }
 
     private static String cmdline(long pid) {
-        try {
-            return Files.readString(Path.of("/proc/" + pid + "/cmdline"), StandardCharsets.ISO_8859_1);
-        } catch (Exception e) {
-            return "";
-        }
-    }
-
-    private static String environ(long pid) {
-        try {
-            return Files.readString(Path.of("/proc/" + pid + "/environ"), StandardCharsets.ISO_8859_1) + "\0";
-        } catch (Exception e) {
-            return "";
-        }
+        return Processes.cmdline(pid);
     }
 }
