@@ -88,6 +88,23 @@ class HookServingTest {
         }
     }
 
+    /** crun runs createRuntime hooks with every signal blocked: the launcher reads the JVM's code without waiting on it. */
+    @Test
+    void underCrunTooTheHooksJvmServesAndNothingIsLeft() throws Exception {
+        Runtime runtime = Runtime.CRUN;
+        runtime.require();
+        try (Scratch scratch = new Scratch()) {
+            Path rootfs = Rootfs.create(scratch.dir("rootfs"));
+            Path run = scratch.dir("run");
+            Path marker = scratch.path().resolve("java-ran");
+            Path java = javaProbe(scratch.dir("probe-java"), marker);
+            Exec.Result ran = runtime.run(bundle(scratch.dir("probe"), rootfs, run, java, PROBE).write());
+            assertEquals(List.of("0:0", "0:0", "wrote"), ran.stdout().lines().toList(), ran.describe());
+            assertFalse(Files.exists(marker), "poststop started a JVM");
+            assertNothingLeft(run);
+        }
+    }
+
     @Test
     void nothingIsLeftWhenTheHookFailsOrHasNothingToDo() throws Exception {
         Runtime runtime = Runtime.RUNC;
