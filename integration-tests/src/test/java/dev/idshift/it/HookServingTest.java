@@ -59,10 +59,7 @@ class HookServingTest {
             Path run = scratch.dir("run");
             Path marker = scratch.path().resolve("java-ran");
             Path java = javaProbe(scratch.dir("probe-java"), marker);
-            Exec.Result ran = runtime.run(bundle(scratch.dir("probe"), rootfs, run, java, PROBE).write());
-            assertEquals(List.of("0:0", "0:0", "wrote"), ran.stdout().lines().toList(), ran.describe());
-            assertEquals("0:0", Rootfs.owner(rootfs.resolve("fuse-probe")), "written unshifted");
-            assertNothingLeft(run);
+            runProbe(runtime, scratch, rootfs, run, java, marker);
 
             String id = Runtime.newId();
             long server = -1;
@@ -97,12 +94,17 @@ class HookServingTest {
             Path rootfs = Rootfs.create(scratch.dir("rootfs"));
             Path run = scratch.dir("run");
             Path marker = scratch.path().resolve("java-ran");
-            Path java = javaProbe(scratch.dir("probe-java"), marker);
-            Exec.Result ran = runtime.run(bundle(scratch.dir("probe"), rootfs, run, java, PROBE).write());
-            assertEquals(List.of("0:0", "0:0", "wrote"), ran.stdout().lines().toList(), ran.describe());
-            assertFalse(Files.exists(marker), "poststop started a JVM");
-            assertNothingLeft(run);
+            runProbe(runtime, scratch, rootfs, run, javaProbe(scratch.dir("probe-java"), marker), marker);
         }
+    }
+
+    /** A container that writes through its view: shifted, written unshifted, no JVM at poststop, nothing left. */
+    private static void runProbe(Runtime runtime, Scratch scratch, Path rootfs, Path run, Path java, Path marker) throws Exception {
+        Exec.Result ran = runtime.run(bundle(scratch.dir("probe"), rootfs, run, java, PROBE).write());
+        assertEquals(List.of("0:0", "0:0", "wrote"), ran.stdout().lines().toList(), ran.describe());
+        assertEquals("0:0", Rootfs.owner(rootfs.resolve("fuse-probe")), "written unshifted");
+        assertFalse(Files.exists(marker), "poststop started a JVM");
+        assertNothingLeft(run);
     }
 
     @Test
