@@ -102,6 +102,64 @@ class CallerOverlayAttackTest {
     }
 
     /**
+     * A caller's overlay, mounted in its user namespace, cannot decode file handles (overlayfs needs
+     * CAP_DAC_READ_SEARCH of its mounter for that), so it ignores the overlay.origin xattr a copy-up
+     * leaves on an upper file. Rebuilt by the daemon as host root it would decode one, and A writes
+     * that xattr on its own upper files at will: the origin then names any inode on the layer's
+     * filesystem, marked or not (here a root-only file outside every mark, its handle taken from a
+     * copy-up host root made of it), which the rebuilt overlay looks up and pins as the file's lower
+     * inode, and reports its inode number, hard link count and type through the file. The rebuilt
+     * overlay must ignore the origin as the caller's own overlay does. Users "rv...", subids 9600000.
+     */
+    @Test
+    void anOriginHandleTheCallerWritesIsNotDecodedByTheRebuiltOverlay() throws Exception {
+        try (Scratch scratch = new Scratch(); HostUser a = HostUser.create("rv", 9_600_000)) {
+            Path outside = scratch.dir("outside");
+            Path secret = Files.writeString(outside.resolve("secret"), "root's\n");
+            Files.setPosixFilePermissions(secret, PosixFilePermissions.fromString("rw-------"));
+            long secretInode = (Long) Files.getAttribute(secret, "unix:ino");
+            // The handle as overlayfs writes it: host root copies the file up in an overlay of its own (in a
+            // mount namespace that goes when the command ends) and reads the origin it left on the copy.
+            Path rootUpper = scratch.dir("root-upper");
+            Path rootWork = scratch.dir("root-work");
+            Path rootMerged = scratch.dir("root-merged");
+            Exec.ok(List.of("unshare", "--mount", "--propagation", "private", "sh", "-c", "mount -t overlay overlay -o lowerdir="
+                    + outside + ",upperdir=" + rootUpper + ",workdir=" + rootWork + " " + rootMerged + " && touch " + rootMerged + "/secret"));
+            String origin = field(Exec.ok(List.of("getfattr", "--absolute-names", "-e", "hex", "-n", "trusted.overlay.origin",
+                    rootUpper.resolve("secret").toString())).stdout(), "trusted.overlay.origin=");
+            assertTrue(origin.startsWith("0x00fb"), "an overlay file handle: " + origin);
+            Path mark = markable(scratch, "a", "l", "u", "w");
+            Files.writeString(mark.resolve("l/lower"), "a's\n");
+            Path play = playground(scratch, a);
+            Path launcher = PublicCopy.of(scratch);
+            try (Daemon daemon = Daemon.start(scratch.dir("daemon"), scratch.dir("state"), Path.of("/etc"))) {
+                assertEquals(0, daemon.idshift("mark", mark.toString(), "--owner", String.valueOf(a.uid())).exit());
+                String ask = launcher + " mount --socket " + daemon.socket() + " --uidmap 0:" + a.uid() + ":1 ";
+                Exec.Result result = inOwnNamespace(a, play, daemon,
+                        ask + mark + " $P/v || exit 91",
+                        "echo mine > $P/v/u/forged && setfattr -n user.overlay.origin -v " + origin + " $P/v/u/forged || exit 92",
+                        "mount -t overlay overlay -o userxattr,lowerdir=$P/v/l,upperdir=$P/v/u,workdir=$P/v/w $P/m || exit 93",
+                        "echo \"own $(stat -c %i $P/m/forged)\"",
+                        ask + "$P/m $P/view || exit 94",
+                        "echo \"view $(stat -c '%i %h' $P/view/forged 2>&1) $(cat $P/view/forged)\"",
+                        "umount $P/view");
+                String context = result.describe() + "\nthe file outside every mark is inode " + secretInode;
+                long ownInode = Long.parseLong(field(result.stdout(), "own "));
+                assertTrue(ownInode != secretInode, "A's own overlay ignores the origin: " + context);
+                String view = field(result.stdout(), "view ");
+                assertTrue(view.endsWith(" mine"), "the rebuilt overlay serves A's upper file: " + context);
+                assertFalse(view.startsWith(secretInode + " "), "the rebuilt overlay did not look up the inode the origin names: "
+                        + context);
+            }
+        }
+    }
+
+    /** What follows PREFIX on the first line of OUTPUT that starts with it. */
+    private static String field(String output, String prefix) {
+        return output.lines().filter(line -> line.startsWith(prefix)).findFirst().orElseThrow().substring(prefix.length());
+    }
+
+    /**
      * Check against use, raced: A's overlay names its layers through a symlink A flips, as fast as
      * it can, between its view of its own mark and B's mark, while it asks for the overlay 20 times.
      * Each layer is opened once, checked on that fd, and the same fd cloned, so every answer is A's

@@ -24,6 +24,8 @@ import java.util.List;
  *       and authorised beneath a mark the caller may use exactly as a directory SOURCE is
  *       ({@link Authorizer#resolve}); the fd that passed is the fd cloned ({@link #layers});</li>
  *   <li>each layer's maps must name only host ids the caller owns ({@link #ownedBy});</li>
+ *   <li>the rebuilt overlay decodes no file handle (overlay.origin) the caller wrote, as the
+ *       caller's own overlay decodes none ({@code decodesFileHandles});</li>
  *   <li>an overlay a user-namespaced caller mounted must carry {@code userxattr}, which the rebuilt
  *       overlay keeps: without it, the caller's overlay ignored trusted.overlay.* while one mounted
  *       by the daemon (host root) would honour it, and the view would silently change.</li>
@@ -107,6 +109,17 @@ public final class CallerOverlays {
                     resolved.close();
                     throw e;
                 }
+            }
+
+            /**
+             * Never: the caller's own overlay, mounted in its user namespace, cannot decode a handle
+             * (its mounter has no CAP_DAC_READ_SEARCH there) and ignores the origins the caller writes;
+             * so must the rebuilt one, which would otherwise look up whatever inode of the layer's
+             * filesystem the caller names, marked or not, and report it through the caller's file.
+             */
+            @Override
+            public boolean decodesFileHandles() {
+                return false;
             }
         };
     }

@@ -59,6 +59,8 @@ public final class Linux {
     public static final int FSOPEN_CLOEXEC = 1;
     public static final int FSMOUNT_CLOEXEC = 1;
     public static final int LINUX_CAPABILITY_VERSION_3 = 0x20080522;
+    /** Bypasses read and search permission checks; also what overlayfs asks of its mounter to decode file handles. */
+    public static final int CAP_DAC_READ_SEARCH = 2;
     /** Overrides resource limits: filesystem reserved blocks, disk quotas, RLIMIT_NOFILE's hard limit. */
     public static final int CAP_SYS_RESOURCE = 24;
     public static final int FSCONFIG_SET_FLAG = 0;

@@ -19,6 +19,17 @@ public interface OverlayLayers {
     Fd open(String layer);
 
     /**
+     * Whether the rebuilt overlay may decode the file handles its layers' overlay.origin xattrs hold
+     * (a copy-up records the lower file's handle; overlayfs decodes it, with its mounter's
+     * CAP_DAC_READ_SEARCH, to report the lower file's inode number). An origin's handle may name any
+     * inode on the layer's filesystem, not only one beneath the layer: fine for host root's own trees,
+     * not for a caller who writes that xattr on its own upper files at will.
+     */
+    default boolean decodesFileHandles() {
+        return true;
+    }
+
+    /**
      * Paths as this process sees them, taken on trust: for the hook, precreate and {@code idshift
      * mount}, all host root naming trees of the host's.
      */

@@ -38,6 +38,9 @@ import java.util.List;
  * image stored unshifted), its capabilities kept: the overlay's own files then land on disk owned
  * as the upper dir is, exactly as under the engine's overlay, and no extra user namespace (a
  * helper process, tens of ms) is needed.
+ *
+ * <p>A caller's overlay (the daemon's) is created without CAP_DAC_READ_SEARCH, so that it decodes no
+ * file handle a caller wrote in an overlay.origin xattr ({@link OverlayLayers#decodesFileHandles}).
  */
 public final class OverlayRebuild {
     /** The device name the rebuilt overlay shows in mountinfo, so doctor and tests can tell it. */
@@ -81,10 +84,10 @@ public final class OverlayRebuild {
                     mounts.fsconfig(context.get(), Linux.FSCONFIG_SET_STRING, setting.key(), setting.value(), subject + ": " + setting);
                 }
             }
-            if (creator == null) {
+            if (creator == null && opener.decodesFileHandles()) {
                 mounts.fsconfig(context.get(), Linux.FSCONFIG_CMD_CREATE, null, null, subject);
             } else {
-                createAs(context, creator.uid(), creator.gid(), subject);
+                createAs(context, creator, opener.decodesFileHandles(), subject);
             }
             return mounts.fsmount(context.get(), attributes | (spec.readonly() ? Linux.MOUNT_ATTR_RDONLY : 0), subject);
         } finally {
@@ -131,8 +134,14 @@ public final class OverlayRebuild {
         return new Owner(creatorUid, creatorGid);
     }
 
-    /** FSCONFIG_CMD_CREATE on a thread of its own with fsuid/fsgid set (credentials are per thread); the thread then ends. */
-    private static void createAs(Fd context, long fsuid, long fsgid, String subject) {
+    /**
+     * FSCONFIG_CMD_CREATE on a thread of its own (credentials are per thread; the thread then ends),
+     * whose credentials the overlay keeps as its mounter's: fsuid/fsgid those of {@code fsIds} (null:
+     * left 0), and without CAP_DAC_READ_SEARCH unless {@code decodesFileHandles}, so overlayfs decodes
+     * no file handle (CAP_DAC_OVERRIDE still lets it read and search its layers).
+     */
+    private static void createAs(Fd context, Owner fsIds, boolean decodesFileHandles, String subject) {
+        String created = subject + (fsIds == null ? "" : " (created as fsuid " + fsIds.uid() + ")");
         RuntimeException[] failure = new RuntimeException[1];
         Thread creator = new Thread(new Runnable() {
             @Override
@@ -140,8 +149,13 @@ public final class OverlayRebuild {
                 try {
                     MountCalls mounts = MountCalls.kernel();
                     Credentials credentials = Credentials.get();
-                    credentials.setFsIdsKeepingCapabilities(fsuid, fsgid, subject);
-                    mounts.fsconfig(context.get(), Linux.FSCONFIG_CMD_CREATE, null, null, subject + " (created as fsuid " + fsuid + ")");
+                    if (fsIds != null) {
+                        credentials.setFsIdsKeepingCapabilities(fsIds.uid(), fsIds.gid(), subject);
+                    }
+                    if (!decodesFileHandles) {
+                        credentials.dropCapability(Linux.CAP_DAC_READ_SEARCH, subject);
+                    }
+                    mounts.fsconfig(context.get(), Linux.FSCONFIG_CMD_CREATE, null, null, created);
                 } catch (RuntimeException e) {
                     failure[0] = e;
                 }
