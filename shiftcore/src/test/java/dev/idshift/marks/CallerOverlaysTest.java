@@ -1,6 +1,7 @@
 package dev.idshift.marks;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -76,6 +77,8 @@ class CallerOverlaysTest {
             assertSame(spec, layers.at("/m/."));
             assertNull(layers.at("/m/sub"), "only at its mount point");
             assertNull(layers.at("m"));
+            assertFalse(layers.decodesFileHandles(), "the caller writes the origin handles its overlay would decode");
+            assertTrue(OverlayLayers.asSeenHere().decodesFileHandles(), "host root's own overlays decode them as before");
             try (Fd layer = layers.open(mine.toString())) {
                 assertTrue(Arrays.equals(layer.devIno(), devIno(mine)), "the inode checked is the one handed over");
             }
