@@ -25,7 +25,8 @@ import java.util.List;
  *       ({@link Authorizer#resolve}); the fd that passed is the fd cloned ({@link #layers});</li>
  *   <li>each layer's maps must name only host ids the caller owns ({@link #ownedBy});</li>
  *   <li>the rebuilt overlay decodes no file handle (overlay.origin) the caller wrote, as the
- *       caller's own overlay decodes none ({@code decodesFileHandles});</li>
+ *       caller's own overlay decodes none, nor passes disk quotas or reserved blocks
+ *       ({@code lessPrivilegedCaller});</li>
  *   <li>an overlay a user-namespaced caller mounted must carry {@code userxattr}, which the rebuilt
  *       overlay keeps: without it, the caller's overlay ignored trusted.overlay.* while one mounted
  *       by the daemon (host root) would honour it, and the view would silently change.</li>
@@ -111,15 +112,10 @@ public final class CallerOverlays {
                 }
             }
 
-            /**
-             * Never: the caller's own overlay, mounted in its user namespace, cannot decode a handle
-             * (its mounter has no CAP_DAC_READ_SEARCH there) and ignores the origins the caller writes;
-             * so must the rebuilt one, which would otherwise look up whatever inode of the layer's
-             * filesystem the caller names, marked or not, and report it through the caller's file.
-             */
+            /** Always: the rebuilt overlay gets no power of host root's the caller's own overlay lacked. */
             @Override
-            public boolean decodesFileHandles() {
-                return false;
+            public boolean lessPrivilegedCaller() {
+                return true;
             }
         };
     }

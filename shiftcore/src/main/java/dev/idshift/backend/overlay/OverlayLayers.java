@@ -19,14 +19,13 @@ public interface OverlayLayers {
     Fd open(String layer);
 
     /**
-     * Whether the rebuilt overlay may decode the file handles its layers' overlay.origin xattrs hold
-     * (a copy-up records the lower file's handle; overlayfs decodes it, with its mounter's
-     * CAP_DAC_READ_SEARCH, to report the lower file's inode number). An origin's handle may name any
-     * inode on the layer's filesystem, not only one beneath the layer: fine for host root's own trees,
-     * not for a caller who writes that xattr on its own upper files at will.
+     * Whether the overlay is a caller's less privileged than this process (the daemon's caller): the
+     * rebuilt overlay, which keeps its creator's credentials for every access to its layers, is then
+     * created without the powers of host root's the caller's own overlay lacked ({@link OverlayRebuild}
+     * says which). False for host root's own trees.
      */
-    default boolean decodesFileHandles() {
-        return true;
+    default boolean lessPrivilegedCaller() {
+        return false;
     }
 
     /**

@@ -39,8 +39,13 @@ import java.util.List;
  * as the upper dir is, exactly as under the engine's overlay, and no extra user namespace (a
  * helper process, tens of ms) is needed.
  *
- * <p>A caller's overlay (the daemon's) is created without CAP_DAC_READ_SEARCH, so that it decodes no
- * file handle a caller wrote in an overlay.origin xattr ({@link OverlayLayers#decodesFileHandles}).
+ * <p>A less privileged caller's overlay (the daemon's, {@link OverlayLayers#lessPrivilegedCaller}) is
+ * created without two powers of host root's that the caller's own overlay, mounted in its user
+ * namespace, lacked, since overlayfs does every access to its layers with its creator's credentials:
+ * CAP_DAC_READ_SEARCH, with which overlayfs decodes the file handle in an overlay.origin xattr (the
+ * caller writes those on its upper files at will, naming any inode of the layer's filesystem, marked
+ * or not), and CAP_SYS_RESOURCE, with which the caller's writes would pass disk quotas and fill the
+ * blocks a filesystem keeps for root (as the FUSE server's threads give it up).
  */
 public final class OverlayRebuild {
     /** The device name the rebuilt overlay shows in mountinfo, so doctor and tests can tell it. */
@@ -84,10 +89,10 @@ public final class OverlayRebuild {
                     mounts.fsconfig(context.get(), Linux.FSCONFIG_SET_STRING, setting.key(), setting.value(), subject + ": " + setting);
                 }
             }
-            if (creator == null && opener.decodesFileHandles()) {
+            if (creator == null && !opener.lessPrivilegedCaller()) {
                 mounts.fsconfig(context.get(), Linux.FSCONFIG_CMD_CREATE, null, null, subject);
             } else {
-                createAs(context, creator, opener.decodesFileHandles(), subject);
+                createAs(context, creator, opener.lessPrivilegedCaller(), subject);
             }
             return mounts.fsmount(context.get(), attributes | (spec.readonly() ? Linux.MOUNT_ATTR_RDONLY : 0), subject);
         } finally {
@@ -137,10 +142,10 @@ public final class OverlayRebuild {
     /**
      * FSCONFIG_CMD_CREATE on a thread of its own (credentials are per thread; the thread then ends),
      * whose credentials the overlay keeps as its mounter's: fsuid/fsgid those of {@code fsIds} (null:
-     * left 0), and without CAP_DAC_READ_SEARCH unless {@code decodesFileHandles}, so overlayfs decodes
-     * no file handle (CAP_DAC_OVERRIDE still lets it read and search its layers).
+     * left 0), and for a {@code lessPrivilegedCaller} without CAP_DAC_READ_SEARCH and CAP_SYS_RESOURCE
+     * (see the class comment; CAP_DAC_OVERRIDE still lets the overlay read and search its layers).
      */
-    private static void createAs(Fd context, Owner fsIds, boolean decodesFileHandles, String subject) {
+    private static void createAs(Fd context, Owner fsIds, boolean lessPrivilegedCaller, String subject) {
         String created = subject + (fsIds == null ? "" : " (created as fsuid " + fsIds.uid() + ")");
         RuntimeException[] failure = new RuntimeException[1];
         Thread creator = new Thread(new Runnable() {
@@ -152,8 +157,9 @@ public final class OverlayRebuild {
                     if (fsIds != null) {
                         credentials.setFsIdsKeepingCapabilities(fsIds.uid(), fsIds.gid(), subject);
                     }
-                    if (!decodesFileHandles) {
+                    if (lessPrivilegedCaller) {
                         credentials.dropCapability(Linux.CAP_DAC_READ_SEARCH, subject);
+                        credentials.dropCapability(Linux.CAP_SYS_RESOURCE, subject);
                     }
                     mounts.fsconfig(context.get(), Linux.FSCONFIG_CMD_CREATE, null, null, created);
                 } catch (RuntimeException e) {
