@@ -97,7 +97,7 @@ class HookChannelTest {
             ProtectedPathsTest.View viaDaemon;
             try (Daemon daemon = daemon(scratch, run, Map.of())) {
                 viaDaemon = ProtectedPathsTest.View.of(runtime.run(daemonBundle));
-                assertTrue(daemon.log().contains("createRuntime: exit 0"), "the daemon did the work: " + daemon.log());
+                assertTrue(awaitLog(daemon, log -> log.contains("createRuntime: exit 0")), "the daemon did the work: " + daemon.log());
             }
 
             assertShiftedLikeInProcess(inProcess, viaDaemon);
@@ -123,7 +123,7 @@ class HookChannelTest {
                 Exec.Result viaDaemon;
                 try (Daemon daemon = daemon(scratch, run, Map.of())) {
                     viaDaemon = podman.run(options, 100000, rootfs, script);
-                    assertTrue(daemon.log().contains("precreate: exit 0"), "the daemon did precreate: " + daemon.log());
+                    assertTrue(awaitLog(daemon, log -> log.contains("precreate: exit 0")), "the daemon did precreate: " + daemon.log());
                     podman.close();  // waits for podman's asynchronous cleanup (poststop), with the daemon still up
                 }
 
@@ -174,6 +174,7 @@ class HookChannelTest {
                     assertEquals(0, result.get().exit(), result.get().describe() + "\n" + daemon.log());
                 }
                 pool.shutdown();
+                awaitLog(daemon, log -> log.split("poststop: exit 0", -1).length - 1 >= 30);
                 assertEquals(30, daemon.log().split("poststop: exit 0", -1).length - 1, daemon.log());
             }
             assertEquals(List.of(), leftovers(run));
@@ -310,6 +311,21 @@ class HookChannelTest {
     }
 
     /** Waits until a launcher's request has been taken: its answer file is there and its .req is gone. */
+    /**
+     * Whether the daemon's log comes to satisfy {@code wanted} within 10 s: the daemon logs a stage after
+     * it has answered (the answer comes first), so a hook may return before its line is written.
+     */
+    private static boolean awaitLog(Daemon daemon, java.util.function.Predicate<String> wanted) throws Exception {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (!wanted.test(daemon.log())) {
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            Thread.sleep(20);
+        }
+        return true;
+    }
+
     private static void awaitClaim(Path run) throws Exception {
         long deadline = System.nanoTime() + 30_000_000_000L;
         while (System.nanoTime() < deadline) {
