@@ -30,6 +30,7 @@ final class FuseSession {
     private final int threads;
     private final MemoryIO memory = MemoryIO.getInstance();
     private final FileCalls calls = FileCalls.get();
+    private final RequestTrace trace = new RequestTrace();
 
     /**
      * @param onInit   run once INIT is answered (the mount then serves requests)
@@ -102,6 +103,7 @@ final class FuseSession {
                 clone.close();
             }
             device.close();
+            trace.write();
         }
     }
 
@@ -146,6 +148,7 @@ final class FuseSession {
             }
             int opcode = memory.getInt(b.request + FuseProtocol.IN_OPCODE);
             int result;
+            long started = RequestTrace.ON ? System.nanoTime() : 0;
             try {
                 if (opcode != FuseProtocol.INIT) {
                     actAsCaller(b);
@@ -154,6 +157,9 @@ final class FuseSession {
             } catch (RuntimeException e) {
                 System.err.println("idshift: fuse: opcode " + opcode + ": " + e);
                 result = -Errno.EIO;
+            }
+            if (RequestTrace.ON) {
+                trace.count(opcode, System.nanoTime() - started);
             }
             if (result != ShiftingNodes.NO_REPLY) {
                 reply(fd, b, result);
