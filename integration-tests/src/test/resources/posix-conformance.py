@@ -247,3 +247,78 @@ def deep(total):
 say("path PATH_MAX-1", lambda: (touch(deep(4095)), os.chmod(deep(4095), 0o600), os.chown(deep(4095), 3, 4), mode(deep(4095)), owner(deep(4095)), os.unlink(deep(4095)))[3:5])
 say("path PATH_MAX ENAMETOOLONG", lambda: touch(deep(4096)))
 say("mkdir at PATH_MAX-1", lambda: (os.mkdir(deep(4095)), os.rmdir(deep(4095)))[1])
+
+# ---- killpriv: what a write, truncate or chown leaves of setuid, setgid and file capabilities ----
+# (FUSE_HANDLE_KILLPRIV_V2: the FUSE server clears them where the kernel asks, as the source would
+# for an unprivileged caller; a privileged writer keeps them; capabilities go on any write.)
+# A v2 capability (cap_net_bind_service permitted), as setcap writes it.
+CAPS = b"\x00\x00\x00\x02" + b"\x00\x04\x00\x00" + b"\x00" * 12
+
+
+def caps(path):
+    try:
+        os.getxattr(path, "security.capability", follow_symlinks=False)
+        return "caps"
+    except OSError as e:
+        if e.errno == errno.ENODATA:
+            return "nocaps"
+        raise
+
+
+def privileged(name, perm, group=ALICE, with_caps=False):
+    """A fresh file of alice's, with group and mode (and capabilities) as given; its path."""
+    path = "kp-" + name
+    with open(path, "wb") as f:
+        f.write(b"data")
+    os.chown(path, ALICE, group)
+    os.chmod(path, perm)
+    if with_caps:
+        os.setxattr(path, "security.capability", CAPS, follow_symlinks=False)
+    return path
+
+
+def write_one(path):
+    fd = os.open(path, os.O_WRONLY)
+    os.write(fd, b"x")
+    os.close(fd)
+
+
+def open_trunc(path):
+    os.close(os.open(path, os.O_WRONLY | os.O_TRUNC))
+
+
+def create_trunc(path):
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644))
+
+
+def after(path):
+    return "%s %s %s" % (mode(path), owner(path), caps(path))
+
+
+KILLERS = [
+    ("write", write_one),
+    ("truncate", lambda p: os.truncate(p, 1)),
+    ("open O_TRUNC", open_trunc),
+    ("create O_TRUNC", create_trunc),
+    ("chown", lambda p: os.chown(p, -1, ALICE)),
+    ("chown -1 -1", lambda p: os.chown(p, -1, -1)),
+]
+for perm in (0o4755, 0o2755, 0o6755, 0o2745, 0o6711):
+    for label, kill in KILLERS:
+        name = "%o-%s" % (perm, label.replace(" ", "-"))
+        say("alice %s %o" % (label, perm),
+            lambda: (lambda p: (as_alice(lambda: kill(p)), after(p))[1])(privileged("a" + name, perm)))
+        say("root %s %o" % (label, perm),
+            lambda: (lambda p: (kill(p), after(p))[1])(privileged("r" + name, perm)))
+for label, kill in KILLERS:
+    name = "caps-%s" % label.replace(" ", "-")
+    say("alice %s capabilities" % label,
+        lambda: (lambda p: (as_alice(lambda: kill(p)), after(p))[1])(privileged("a" + name, 0o755, with_caps=True)))
+    say("root %s capabilities" % label,
+        lambda: (lambda p: (kill(p), after(p))[1])(privileged("r" + name, 0o755, with_caps=True)))
+say("read keeps capabilities", lambda: (lambda p: (open(p).read(), after(p))[1])(privileged("read-caps", 0o4755, with_caps=True)))
+# several writes from one open: the first clears, and a setuid set again in between goes again
+say("alice writes after chmod u+s",
+    lambda: (lambda p: (as_alice(lambda: (lambda fd: (os.write(fd, b"1"), os.chmod(p, 0o4755), os.write(fd, b"2"),
+                                                      os.close(fd)))(os.open(p, os.O_WRONLY))), after(p))[1])(
+        privileged("again", 0o4755)))

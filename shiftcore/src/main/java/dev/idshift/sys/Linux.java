@@ -29,6 +29,7 @@ public final class Linux {
     public static final int O_CREAT = 0x40;
     public static final int O_APPEND = 0x400;
     public static final int O_EXCL = 0x80;
+    public static final int O_TRUNC = 0x200;
     public static final int O_NOCTTY = 0x100;
     public static final int O_NONBLOCK = 0x800;
     public static final int O_DIRECTORY = 0x10000;

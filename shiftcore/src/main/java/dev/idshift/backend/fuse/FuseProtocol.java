@@ -55,7 +55,7 @@ final class FuseProtocol {
     /** INIT flags, by their bit in fuse.h (flags holds bits 0-31; flags2 the rest, read only with INIT_EXT). */
     enum InitFlag {
         ASYNC_READ(0), BIG_WRITES(5), DONT_MASK(6), AUTO_INVAL_DATA(12), DO_READDIRPLUS(13), ASYNC_DIO(15),
-        PARALLEL_DIROPS(18), POSIX_ACL(20), MAX_PAGES(22), CACHE_SYMLINKS(23), INIT_EXT(30), PASSTHROUGH(37);
+        PARALLEL_DIROPS(18), POSIX_ACL(20), MAX_PAGES(22), CACHE_SYMLINKS(23), HANDLE_KILLPRIV_V2(28), INIT_EXT(30), PASSTHROUGH(37);
 
         final long mask;
 
@@ -101,6 +101,12 @@ final class FuseProtocol {
     static final int FATTR_FH = 1 << 6;
     static final int FATTR_ATIME_NOW = 1 << 7;
     static final int FATTR_MTIME_NOW = 1 << 8;
+    /** The caller could not keep setuid/setgid (HANDLE_KILLPRIV_V2): on a chown always, on a truncate without CAP_FSETID. */
+    static final int FATTR_KILL_SUIDGID = 1 << 11;
+
+    // fuse_write_in write_flags and fuse_open_in open_flags (HANDLE_KILLPRIV_V2).
+    static final int WRITE_KILL_SUIDGID = 1 << 2;
+    static final int OPEN_KILL_SUIDGID = 1;
 
     // fuse_open_out open_flags.
     static final int FOPEN_KEEP_CACHE = 1 << 1;

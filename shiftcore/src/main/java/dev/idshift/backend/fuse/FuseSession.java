@@ -212,9 +212,12 @@ final class FuseSession {
             offered |= Integer.toUnsignedLong(memory.getInt(in + 16)) << 32;
         }
         // READDIRPLUS always (not READDIRPLUS_AUTO): which entries carry attributes is ListingPolicy's choice.
+        // HANDLE_KILLPRIV_V2: the server clears setuid/setgid where asked (PrivilegeKills); the kernel then
+        // asks for security.capability only before a file's first write since its attributes were last
+        // read (not before each one), and skips the GETATTR it sent before each chown and truncate.
         long wanted = InitFlag.maskOf(InitFlag.ASYNC_READ, InitFlag.BIG_WRITES, InitFlag.DONT_MASK, InitFlag.AUTO_INVAL_DATA,
                 InitFlag.DO_READDIRPLUS, InitFlag.ASYNC_DIO, InitFlag.PARALLEL_DIROPS, InitFlag.POSIX_ACL, InitFlag.MAX_PAGES,
-                InitFlag.CACHE_SYMLINKS, InitFlag.INIT_EXT);
+                InitFlag.CACHE_SYMLINKS, InitFlag.HANDLE_KILLPRIV_V2, InitFlag.INIT_EXT);
         if (!"0".equals(System.getenv("IDSHIFT_FUSE_PASSTHROUGH"))) {
             wanted |= InitFlag.PASSTHROUGH.mask;
         }

@@ -15,24 +15,37 @@ final class OpenFiles {
     private static final int OPEN_FLAGS_IGNORED = Linux.O_CREAT | Linux.O_EXCL | Linux.O_NOCTTY | Linux.O_NOFOLLOW | FMODE_EXEC;
 
     private final NodeTable nodes;
+    private final PrivilegeKills kills;
     private final FileCalls calls = FileCalls.get();
     private final MemoryIO memory = MemoryIO.getInstance();
     /** Set by INIT: whether opened files are handed to the kernel (FUSE_PASSTHROUGH). */
     private volatile boolean passthrough;
 
-    OpenFiles(NodeTable nodes) {
+    OpenFiles(NodeTable nodes, PrivilegeKills kills) {
         this.nodes = nodes;
+        this.kills = kills;
     }
 
     void passthrough(boolean enabled) {
         passthrough = enabled;
     }
 
-    /** OPEN: an open_out at {@code out}, or minus an errno. */
-    int open(Node node, int nodeFd, int flags, RequestBuffers b, long out, int device) {
+    /**
+     * OPEN: an open_out at {@code out}, or minus an errno. {@code openKill}: FUSE_OPEN_KILL_SUIDGID, a
+     * truncating open by a caller who could not keep setuid/setgid (only with O_TRUNC, which the kernel
+     * sends only with ATOMIC_O_TRUNC; else it truncates by SETATTR).
+     */
+    int open(Node node, int nodeFd, int flags, int openKill, RequestBuffers b, long out, int device) {
         int fd = calls.openat(Linux.AT_FDCWD, b.procPath(nodeFd), flags & ~OPEN_FLAGS_IGNORED, 0);
         if (fd < 0) {
             return fd;
+        }
+        if ((flags & Linux.O_TRUNC) != 0 && (openKill & FuseProtocol.OPEN_KILL_SUIDGID) != 0) {
+            int result = kills.killSuidSgid(fd, b);
+            if (result < 0) {
+                calls.close(fd);
+                return result;
+            }
         }
         return openReply(node, fd, b, out, device);
     }
@@ -93,9 +106,19 @@ final class OpenFiles {
                 memory.getLong(arg + 8));
     }
 
-    /** WRITE (without passthrough): a fuse_write_out at {@code out}. */
-    int write(long arg, long out) {
-        long written = calls.pwrite(fileFd(memory.getLong(arg)), arg + 40, Integer.toUnsignedLong(memory.getInt(arg + 16)),
+    /**
+     * WRITE (without passthrough): a fuse_write_out at {@code out}. A writer who could not keep
+     * setuid/setgid (FUSE_WRITE_KILL_SUIDGID) loses them first, as the kernel does before writing.
+     */
+    int write(long arg, RequestBuffers b, long out) {
+        int fd = fileFd(memory.getLong(arg));
+        if ((memory.getInt(arg + 20) & FuseProtocol.WRITE_KILL_SUIDGID) != 0) {
+            int result = kills.killSuidSgid(fd, b);
+            if (result < 0) {
+                return result;
+            }
+        }
+        long written = calls.pwrite(fd, arg + 40, Integer.toUnsignedLong(memory.getInt(arg + 16)),
                 memory.getLong(arg + 8));
         if (written < 0) {
             return (int) written;

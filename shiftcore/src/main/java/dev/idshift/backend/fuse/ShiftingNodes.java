@@ -38,6 +38,7 @@ final class ShiftingNodes {
     private final OpenFiles files;
     private final Directories directories;
     private final Xattrs xattrs;
+    private final PrivilegeKills kills;
     private final ListingPolicy listings = new ListingPolicy();
     private final FileCalls calls = FileCalls.get();
     private final MemoryIO memory = MemoryIO.getInstance();
@@ -51,7 +52,8 @@ final class ShiftingNodes {
         this.attributes = new Attributes(ids);
         this.emptyString = attributes.emptyString;
         this.lookups = new Lookups(nodes, attributes);
-        this.files = new OpenFiles(nodes);
+        this.kills = new PrivilegeKills(attributes);
+        this.files = new OpenFiles(nodes, kills);
         this.directories = new Directories(lookups, listings);
         this.xattrs = new Xattrs(ids);
     }
@@ -93,7 +95,7 @@ final class ShiftingNodes {
             case FuseProtocol.READ:
                 return files.read(arg, out);
             case FuseProtocol.WRITE:
-                return files.write(arg, out);
+                return files.write(arg, b, out);
             case FuseProtocol.FLUSH:
                 // Writes go straight to the source, nothing is buffered here. ENOSYS once, and the
                 // kernel stops sending FLUSH on every close (one round trip saved).
@@ -191,7 +193,7 @@ final class ShiftingNodes {
             case FuseProtocol.LINK:
                 return link(fd, memory.getLong(arg), arg + 8, b, out);
             case FuseProtocol.OPEN:
-                return files.open(node, fd, memory.getInt(arg), b, out, device);
+                return files.open(node, fd, memory.getInt(arg), memory.getInt(arg + 4), b, out, device);
             case FuseProtocol.OPENDIR:
                 return directories.open(fd, b, out);
             case FuseProtocol.READDIR:
@@ -219,10 +221,12 @@ final class ShiftingNodes {
     }
 
     /**
-     * SETATTR in the order that keeps what was asked: size, owner (a chown clears setuid/setgid), then
-     * mode (the kernel sends the mode it wants kept with the chown), then times. A SETATTR that
-     * changes none of them is a chown(-1, -1): the kernel asks only for a new ctime (without writeback
-     * cache it sends no FATTR_CTIME), so it is passed on as that chown, which sets the source's ctime.
+     * SETATTR in the order that keeps what was asked: size (and, for a caller who could not keep them,
+     * setuid/setgid cleared: FATTR_KILL_SUIDGID), owner (the source's chown clears setuid, group-executable
+     * setgid and capabilities, as HANDLE_KILLPRIV_V2 asks of every chown), then mode, then times. A
+     * SETATTR that changes none of them is a chown(-1, -1): the kernel asks only for a new ctime (after a
+     * chown(-1, -1), or after clearing privileges before a write; without writeback cache it sends no
+     * FATTR_CTIME), so it is passed on as that chown, which sets the source's ctime and clears the same.
      */
     private int setattr(int nodeFd, long arg, RequestBuffers b, long out) {
         int valid = memory.getInt(arg);
@@ -245,6 +249,12 @@ final class ShiftingNodes {
             }
             if (result < 0) {
                 return result;
+            }
+            if ((valid & FuseProtocol.FATTR_KILL_SUIDGID) != 0) {
+                result = kills.killSuidSgid(nodeFd, b);
+                if (result < 0) {
+                    return result;
+                }
             }
         }
         if ((valid & (FuseProtocol.FATTR_UID | FuseProtocol.FATTR_GID)) != 0 || (valid & changes) == 0) {

@@ -175,6 +175,60 @@ class ShiftingNodesTest {
         assertEquals(-Errno.EOVERFLOW, nodes.handle(buffers, -1));
     }
 
+    /** A file of mode {@code perm} (07777 bits) under the source, looked up: its node. */
+    private long fileWithMode(String name, int perm) throws Exception {
+        Files.writeString(source.resolve(name), "data");
+        Files.setAttribute(source.resolve(name), "unix:mode", perm);
+        return lookup(ROOT, name);
+    }
+
+    private int modeOf(String name) throws Exception {
+        return (int) Files.getAttribute(source.resolve(name), "unix:mode") & 07777;
+    }
+
+    /** SETATTR of the size alone, with or without FATTR_KILL_SUIDGID. */
+    private int truncate(long node, boolean kill) {
+        int valid = FuseProtocol.FATTR_SIZE | (kill ? FuseProtocol.FATTR_KILL_SUIDGID : 0);
+        writer.request(FuseProtocol.SETATTR, node, 0, 0).u32(valid).u32(0).u64(0).u64(1).u64(0).u64(0).u64(0).u64(0)
+                .u32(0).u32(0).u32(0).u32(0).u32(0).u32(0).u32(0).u32(0);
+        return nodes.handle(buffers, -1);
+    }
+
+    @Test
+    void whereTheKernelSaysTheCallerCannotKeepThemSetuidAndGroupExecutableSetgidGo() throws Exception {
+        // HANDLE_KILLPRIV_V2: truncate by a caller without CAP_FSETID
+        assertEquals(FuseProtocol.ATTR_OUT, truncate(fileWithMode("su", 04755), true));
+        assertEquals(0755, modeOf("su"));
+        assertEquals(FuseProtocol.ATTR_OUT, truncate(fileWithMode("sg", 06711), true));
+        assertEquals(0711, modeOf("sg"));
+        assertEquals(FuseProtocol.ATTR_OUT, truncate(fileWithMode("lock", 02745), true));
+        assertEquals(02745, modeOf("lock"), "setgid without group execute is a locking mark: kept");
+        assertEquals(FuseProtocol.ATTR_OUT, truncate(fileWithMode("kept", 06755), false));
+        assertEquals(06755, modeOf("kept"), "a caller with CAP_FSETID keeps them (no kill flag)");
+
+        // a write through the server (no passthrough) with FUSE_WRITE_KILL_SUIDGID
+        long written = fileWithMode("w", 06755);
+        writer.request(FuseProtocol.OPEN, written, 0, 0).u32(Linux.O_WRONLY).u32(0);
+        assertEquals(FuseProtocol.OPEN_OUT, nodes.handle(buffers, -1));
+        long fh = memory.getLong(out(0));
+        assertEquals(06755, modeOf("w"), "opening alone changes nothing");
+        writer.request(FuseProtocol.WRITE, written, 0, 0).u64(fh).u64(0).u32(1).u32(FuseProtocol.WRITE_KILL_SUIDGID).u64(0)
+                .u32(0).u32(0).name("x");
+        assertEquals(8, nodes.handle(buffers, -1));
+        assertEquals(0755, modeOf("w"));
+        writer.request(FuseProtocol.RELEASE, written, 0, 0).u64(fh).u32(0).u32(0).u64(0);
+        assertEquals(0, nodes.handle(buffers, -1));
+
+        // a truncating open (FUSE_OPEN_KILL_SUIDGID, sent with O_TRUNC where the kernel passes O_TRUNC on)
+        long truncated = fileWithMode("t", 04755);
+        writer.request(FuseProtocol.OPEN, truncated, 0, 0).u32(Linux.O_WRONLY | Linux.O_TRUNC).u32(FuseProtocol.OPEN_KILL_SUIDGID);
+        assertEquals(FuseProtocol.OPEN_OUT, nodes.handle(buffers, -1));
+        assertEquals(0755, modeOf("t"));
+        assertEquals(0L, Files.size(source.resolve("t")));
+        writer.request(FuseProtocol.RELEASE, truncated, 0, 0).u64(memory.getLong(out(0))).u32(0).u32(0).u64(0);
+        assertEquals(0, nodes.handle(buffers, -1));
+    }
+
     @Test
     void lookupsNeverLeaveTheSource() {
         long up = lookup(ROOT, "up");
