@@ -94,10 +94,14 @@ public final class HookServing {
      * Once this process's servers have stopped (the container is gone), {@code teardown} (its staging
      * removed but for the lock file), then the process exits and the kernel releases the lock, which
      * poststop waits on instead of starting a JVM. Taken now, before the runtime hears from the hook.
+     * A lock file already there that nobody holds is taken over: a runtime killed after an earlier
+     * hook of this container id had answered never ran its poststop, which would have removed it
+     * (its server exited once its mount was gone). Only root reaches the staging directory (0700),
+     * and O_NOFOLLOW keeps the open on that name; a lock still held fails the flock (EWOULDBLOCK).
      */
     public static void tearDownWhenServed(Path lockFile, Runnable teardown) {
         FileSyscalls files = FileSyscalls.get();
-        int fd = files.openat(Linux.AT_FDCWD, lockFile.toString(), Linux.O_RDWR | Linux.O_CREAT | Linux.O_EXCL | Linux.O_NOFOLLOW
+        int fd = files.openat(Linux.AT_FDCWD, lockFile.toString(), Linux.O_RDWR | Linux.O_CREAT | Linux.O_NOFOLLOW
                 | Linux.O_CLOEXEC, 0600);
         try {
             files.lockExclusive(fd, lockFile.toString());

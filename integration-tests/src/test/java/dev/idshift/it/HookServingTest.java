@@ -129,6 +129,44 @@ class HookServingTest {
         }
     }
 
+    /**
+     * The runtime killed after the hook answered (a second createRuntime hook SIGKILLs it): the runtime
+     * never knew the container, so no poststop comes, and the serving JVM, its mount gone, leaves its
+     * staging directory with the lock poststop would have removed. Before, the next start under the
+     * same id failed on that lock ("open(.../server.lock): EEXIST").
+     */
+    @Test
+    void aRuntimeKilledMidCreateDoesNotBlockTheNextStartUnderItsId() throws Exception {
+        Runtime runtime = Runtime.RUNC;
+        runtime.require();
+        try (Scratch scratch = new Scratch()) {
+            Path rootfs = Rootfs.create(scratch.dir("rootfs"));
+            Path run = scratch.dir("run");
+            Path java = javaProbe(scratch.dir("probe-java"), scratch.path().resolve("java-ran"));
+            Path killer = scratch.path().resolve("kill-runtime");
+            Files.writeString(killer, "#!/bin/sh\ncat >/dev/null\nkill -9 $PPID\n");
+            Files.setPosixFilePermissions(killer, PosixFilePermissions.fromString("rwx------"));
+            String id = Runtime.newId();
+            try {
+                Exec.Result killed = runtime.run(bundle(scratch.dir("killed"), rootfs, run, java, "true")
+                        .hook("createRuntime", killer.toString(), List.of("kill-runtime")).write(), id);
+                assertNotEquals(0, killed.exit(), killed.describe());
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                while (!servingHooksOf(run).isEmpty() && System.nanoTime() < deadline) {
+                    Thread.sleep(100);
+                }
+                assertEquals(List.of(), servingHooksOf(run), "the hook's JVM exits once its mount is gone");
+                runtime.delete(id);  // what the runtime left of its own state, if anything
+
+                Exec.Result again = runtime.run(bundle(scratch.dir("again"), rootfs, run, java, PROBE).write(), id);
+                assertEquals(List.of("0:0", "0:0", "wrote"), again.stdout().lines().toList(), again.describe());
+            } finally {
+                runtime.delete(id);
+            }
+            assertNothingLeft(run);
+        }
+    }
+
     /** No hook JVM, spare, server record, staging directory or staging record of this run directory (within 30 s). */
     private static void assertNothingLeft(Path run) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
