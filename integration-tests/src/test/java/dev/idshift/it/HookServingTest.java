@@ -41,6 +41,11 @@ class HookServingTest {
                 .script(script);
     }
 
+    /** javaProbe in SCRATCH, its marker beside it (for tests that only need poststop to find a java). */
+    private static Path probeJava(Scratch scratch) throws Exception {
+        return javaProbe(scratch.dir("probe-java"), scratch.path().resolve("java-ran"));
+    }
+
     /** A java that appends its arguments to MARKER, then runs the real one. */
     private static Path javaProbe(Path dir, Path marker) throws Exception {
         Path java = dir.resolve("java");
@@ -114,7 +119,7 @@ class HookServingTest {
         try (Scratch scratch = new Scratch()) {
             Path rootfs = Rootfs.create(scratch.dir("rootfs"));
             Path run = scratch.dir("run");
-            Path java = javaProbe(scratch.dir("probe-java"), scratch.path().resolve("java-ran"));
+            Path java = probeJava(scratch);
             // A bad config: the hook's JVM refuses it before any mount, says why, and exits.
             Exec.Result refused = runtime.run(bundle(scratch.dir("bad"), rootfs, run, java, "true")
                     .annotation("dev.idshift.fsidmap", "not-a-map").write());
@@ -137,12 +142,12 @@ class HookServingTest {
      */
     @Test
     void aRuntimeKilledMidCreateDoesNotBlockTheNextStartUnderItsId() throws Exception {
-        Runtime runtime = Runtime.RUNC;
-        runtime.require();
+        Runtime.RUNC.require();
         try (Scratch scratch = new Scratch()) {
-            Path rootfs = Rootfs.create(scratch.dir("rootfs"));
+            Runtime runtime = Runtime.RUNC;
             Path run = scratch.dir("run");
-            Path java = javaProbe(scratch.dir("probe-java"), scratch.path().resolve("java-ran"));
+            Path rootfs = Rootfs.create(scratch.dir("rootfs"));
+            Path java = probeJava(scratch);
             Path killer = scratch.path().resolve("kill-runtime");
             Files.writeString(killer, "#!/bin/sh\ncat >/dev/null\nkill -9 $PPID\n");
             Files.setPosixFilePermissions(killer, PosixFilePermissions.fromString("rwx------"));
@@ -151,11 +156,7 @@ class HookServingTest {
                 Exec.Result killed = runtime.run(bundle(scratch.dir("killed"), rootfs, run, java, "true")
                         .hook("createRuntime", killer.toString(), List.of("kill-runtime")).write(), id);
                 assertNotEquals(0, killed.exit(), killed.describe());
-                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-                while (!servingHooksOf(run).isEmpty() && System.nanoTime() < deadline) {
-                    Thread.sleep(100);
-                }
-                assertEquals(List.of(), servingHooksOf(run), "the hook's JVM exits once its mount is gone");
+                assertEquals(List.of(), servingHooksGone(run), "the hook's JVM exits once its mount is gone");
                 runtime.delete(id);  // what the runtime left of its own state, if anything
 
                 Exec.Result again = runtime.run(bundle(scratch.dir("again"), rootfs, run, java, PROBE).write(), id);
@@ -169,16 +170,21 @@ class HookServingTest {
 
     /** No hook JVM, spare, server record, staging directory or staging record of this run directory (within 30 s). */
     private static void assertNothingLeft(Path run) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (!(servingHooksOf(run).isEmpty() && sparesOf(run).isEmpty()) && System.nanoTime() < deadline) {
-            Thread.sleep(100);
-        }
-        assertEquals(List.of(), servingHooksOf(run), "hook JVMs left serving");
+        assertEquals(List.of(), servingHooksGone(run), "hook JVMs left serving");
         assertEquals(List.of(), sparesOf(run), "spare servers left");
         assertEquals(List.of(), FuseServers.recorded(run), "server records left");
         assertEquals(List.of(), entries(run.resolve("staging")), "staging left");
         assertEquals(List.of(), entries(run.resolve("state")).stream().filter(name -> name.endsWith(".json")).toList(),
                 "staging records left");
+    }
+
+    /** The hook JVMs (and spares) of this run directory still there after up to 30 s: none, once their mounts are gone. */
+    private static List<Long> servingHooksGone(Path run) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!(servingHooksOf(run).isEmpty() && sparesOf(run).isEmpty()) && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        return servingHooksOf(run);
     }
 
     private static List<String> entries(Path dir) throws Exception {
