@@ -6,6 +6,7 @@ import dev.idshift.backend.MountAccess;
 import dev.idshift.backend.fuse.DirectFuse;
 import dev.idshift.backend.fuse.FuseMountRecord;
 import dev.idshift.backend.fuse.FuseRegistry;
+import dev.idshift.backend.fuse.FuseServer;
 import dev.idshift.backend.fuse.IdTranslation;
 import dev.idshift.backend.kernel.MountInfo;
 import dev.idshift.sys.Linux;
@@ -14,9 +15,13 @@ import dev.idshift.sys.files.FileSyscalls;
 import dev.idshift.sys.files.ProcFiles;
 import dev.idshift.sys.processes.ProcessStat;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
+import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 
 /**
@@ -31,7 +36,7 @@ final class FuseTraining {
     }
 
     static int run() {
-        return warmUp(1);
+        return warmUp(1, () -> false);
     }
 
     /**
@@ -48,17 +53,33 @@ final class FuseTraining {
                 "dev.idshift.backend.fuse.FuseSession", "dev.idshift.backend.fuse.FuseProtocol$InitFlag",
                 "dev.idshift.sys.mounts.KernelMountCalls", "dev.idshift.backend.kernel.MountInfo$Mount", "dev.idshift.sys.Fd",
                 "dev.idshift.sys.Errno", "dev.idshift.cli.FuseServe", "dev.idshift.backend.fuse.FuseServer$2",
-                "dev.idshift.backend.fuse.FuseSession$1"}) {
+                "dev.idshift.backend.fuse.FuseSession$1", "dev.idshift.backend.fuse.RequestTrace",
+                "dev.idshift.sys.credentials.Credentials"}) {
             try {
                 Class.forName(name);
             } catch (ClassNotFoundException e) {
                 throw new NoClassDefFoundError(name);
             }
         }
+        // The JDK's own classes on that path that nothing before it loads (read from the runtime image,
+        // not the archive, otherwise): the environment (DirectFuse's settings), shutdown hooks (the
+        // server's unmount on SIGTERM), the readiness line's encoding.
+        System.getenv("IDSHIFT_FUSE_THREADS");
+        new PrintStream(OutputStream.nullOutputStream(), true, StandardCharsets.UTF_8).println(FuseServer.READY);
+        for (String name : new String[] {"java.lang.ApplicationShutdownHooks", "java.io.FileOutputStream$1"}) {
+            try {
+                Class.forName(name);
+            } catch (ClassNotFoundException notInThisJdk) {
+                // only a cost, and only where the JDK names it otherwise
+            }
+        }
     }
 
-    /** The training, {@code rounds} times over (a spare server compiles its request paths so). */
-    static int warmUp(int rounds) {
+    /**
+     * The training, {@code rounds} times over (a spare server compiles its request paths so), fewer if
+     * {@code enough} says so first.
+     */
+    static int warmUp(int rounds, BooleanSupplier enough) {
         Path source = null;
         int rootFd = -1;
         try {
@@ -66,7 +87,10 @@ final class FuseTraining {
             Files.writeString(source.resolve("file"), "x");
             rootFd = FileSyscalls.get().openat2(Linux.AT_FDCWD, source.toString(), Linux.O_PATH | Linux.O_DIRECTORY, 0, "training");
             IdTranslation ids = new IdTranslation(IdMapParser.parseColonList("0:100000:65536"), IdMapParser.parseColonList("0:100000:65536"));
-            DirectFuse.train(rootFd, ids, rounds);
+            DirectFuse.train(rootFd, ids, rounds, enough);
+            if (enough.getAsBoolean()) {
+                return ExitCode.OK;  // only its temporary tree removed, below
+            }
             // What a server does around serving: its record written and read back, mountinfo, limits.
             long pid = ProcessHandle.current().pid();
             FuseRegistry registry = new FuseRegistry(source.resolve("run"));

@@ -10,7 +10,7 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * What the kernel asks of one mount, for measuring (IDSHIFT_FUSE_TRACE=FILE): how many requests of
  * each opcode, and the time the server spent handling them (from the read to the reply, not counting
  * the reply's write). Written to FILE when the mount goes away. Off (the default), it costs a branch
- * per request.
+ * per request, and nothing at start-up.
  */
 final class RequestTrace {
     private static final int OPCODES = 64;
@@ -18,8 +18,10 @@ final class RequestTrace {
     /** Whether requests are counted in this process. */
     static final boolean ON = FILE != null && !FILE.isEmpty();
 
-    private final AtomicLongArray counts = new AtomicLongArray(OPCODES);
-    private final AtomicLongArray nanos = new AtomicLongArray(OPCODES);
+    // Made only when ON: nothing else in a server uses AtomicLongArray, and its VarHandle classes would
+    // be read (from the runtime image) between a spare server's arguments and its mount.
+    private final AtomicLongArray counts = ON ? new AtomicLongArray(OPCODES) : null;
+    private final AtomicLongArray nanos = ON ? new AtomicLongArray(OPCODES) : null;
 
     void count(int opcode, long elapsedNanos) {
         int slot = opcode >= 0 && opcode < OPCODES ? opcode : 0;
