@@ -38,7 +38,7 @@ public final class FuseServe {
      * the CPU from the hook's JVM and made the start slower, not faster.
      */
     static final String LAUNCHER_SPARE = "launcher";
-    /** Rounds between looks at whether the arguments came. */
+    /** Rounds per training (its temporary tree made once); each round looks whether the arguments came. */
     private static final int SPARE_WARM_UP_STEP = 20;
 
     private FuseServe() {
@@ -65,7 +65,7 @@ public final class FuseServe {
         AtomicBoolean taken = new AtomicBoolean();
         Thread warmUp = new Thread(() -> {
             for (int done = 0; done < rounds && !taken.get(); done += SPARE_WARM_UP_STEP) {
-                if (FuseTraining.warmUp(done == 0 ? 1 : SPARE_WARM_UP_STEP) != ExitCode.OK) {
+                if (FuseTraining.warmUp(done == 0 ? 1 : SPARE_WARM_UP_STEP, taken::get) != ExitCode.OK) {
                     return;  // it said why; serving does not depend on it
                 }
             }

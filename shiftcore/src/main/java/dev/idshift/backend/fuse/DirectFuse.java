@@ -1,6 +1,7 @@
 package dev.idshift.backend.fuse;
 
 import dev.idshift.backend.MountAccess;
+import java.util.function.BooleanSupplier;
 
 /**
  * The FUSE server: speaks the kernel's FUSE protocol itself (FuseDevice, FuseSession, ShiftingNodes),
@@ -29,12 +30,15 @@ public final class DirectFuse {
      * Answers a few requests on {@code rootFd}'s tree (which must hold a file named "file") without
      * mounting, {@code rounds} times: loads what a server loads, for a class-data archive
      * ({@code idshift __train-fuse}, one round), and compiles its request paths (a spare server).
+     *
+     * @param enough looked at before each round: true stops the training (a spare given its mount
+     *               stops at once rather than share the CPU with serving it)
      */
-    public static void train(int rootFd, IdTranslation ids, int rounds) {
+    public static void train(int rootFd, IdTranslation ids, int rounds, BooleanSupplier enough) {
         ShiftingNodes nodes = FuseSession.nodesOf(rootFd, ids, -1);
         RequestBuffers buffers = new RequestBuffers();
         RequestWriter writer = new RequestWriter(buffers);
-        for (int round = 0; round < rounds; round++) {
+        for (int round = 0; round < rounds && !enough.getAsBoolean(); round++) {
             writer.request(FuseProtocol.LOOKUP, FuseProtocol.ROOT_ID, 0, 0).name("file");
             nodes.handle(buffers, -1);
             long file = com.kenai.jffi.MemoryIO.getInstance().getLong(buffers.reply + FuseProtocol.OUT_HEADER);
