@@ -3,8 +3,9 @@
 # (0 -> 100000) over a host-root-owned busybox rootfs, alternating the variants round by round:
 #   no-hook      the runtime alone (the rootfs shows as nobody: the baseline cost)
 #   native-C     bench/native-hook.c: the same mount steps in C, no checks (the floor)
-#   idshift-17   bin/idshift hook on the default JDK 17
-#   idshift-25   bin/idshift hook on the Temurin 25 JDK (if installed)
+#   idshift-17   bin/idshift hook on the default JDK 17 (prestart + poststop, as the README advises
+#                and as every other idshift variant here has it; poststop is a no-op in sh)
+#   idshift-25   the same on the Temurin 25 JDK (if installed)
 #   idshift-fuse bin/idshift hook on JDK 17 with dev.idshift.backend=fuse: the rootfs served by the
 #                hook's own JVM, which stays on as the FUSE server (HookServing); poststop without a JVM
 #   fuse-spare   the same with IDSHIFT_FUSE_IN_HOOK=0: served by a spare FUSE server the launcher starts
@@ -17,7 +18,8 @@
 #                FUSE server (started beforehand, warm) instead of starting one
 # and prints each one's median and p90, the ms it adds over no-hook and over native-C (the floor for
 # doing the same mount work), and its ratio to native-C. Note: no-hook is not the floor: with its
-# rootfs owned by nobody, runc does a little more work than with a shifted one.
+# rootfs owned by nobody, runc does a little more work than with a shifted one. The run directories
+# are on a tmpfs, as /run is on most hosts (records are fsynced).
 # Usage: bench/hook-startup.sh [ROUNDS]   (default 21; needs root, runc, busybox-static, gcc)
 set -eu
 rounds=${1:-21}
@@ -34,6 +36,8 @@ cleanup() {
     if [ -n "$daemon_pid" ]; then kill "$daemon_pid" 2>/dev/null || true; wait "$daemon_pid" 2>/dev/null || true; fi
     IDSHIFT_RUN_DIR=$work/run-jvm "$idshift" gc --older-than 0 >/dev/null 2>&1 || true
     IDSHIFT_RUN_DIR=$work/run-daemon "$idshift" gc --older-than 0 >/dev/null 2>&1 || true
+    umount "$work/run-jvm" 2>/dev/null || true
+    umount "$work/run-daemon" 2>/dev/null || true
     rm -rf --one-file-system "$work"
 }
 trap cleanup EXIT INT TERM
@@ -59,6 +63,10 @@ JSON
 }
 # Each path its own run directory: none of these touch /run/idshift (or a daemon serving it).
 mkdir -p "$work/run-jvm" "$work/run-daemon"
+# Both on a tmpfs, as /run is on most hosts (not on this VM, where it is ext4) and as bench/lifecycle.sh
+# has them: a record's fsync is then not a disk flush, for every variant alike.
+mount -t tmpfs -o mode=0711 idshift-bench "$work/run-jvm"
+mount -t tmpfs -o mode=0711 idshift-bench "$work/run-daemon"
 JAVA17=/usr/lib/jvm/java-17-openjdk-amd64/bin/java
 hook_at() {  # RUN-DIR: the hook object for any stage (the stage comes from the state)
     echo "{\"path\":\"$idshift\",\"args\":[\"idshift\",\"hook\"],\"env\":[\"IDSHIFT_JAVA=$JAVA17\",\"IDSHIFT_RUN_DIR=$1\"]}"
@@ -66,7 +74,7 @@ hook_at() {  # RUN-DIR: the hook object for any stage (the stage comes from the 
 variants="no-hook native-C idshift-17"
 bundle no-hook '{}'
 bundle native-C "{\"prestart\":[{\"path\":\"$work/native-hook\",\"args\":[\"native-hook\",\"$work/rootfs\"]}]}"
-bundle idshift-17 "{\"prestart\":[$(hook_at "$work/run-jvm")]}"
+bundle idshift-17 "{\"prestart\":[$(hook_at "$work/run-jvm")],\"poststop\":[$(hook_at "$work/run-jvm")]}"
 variants="$variants idshift-fuse"
 bundle idshift-fuse "{\"prestart\":[$(hook_at "$work/run-jvm")],\"poststop\":[$(hook_at "$work/run-jvm")]}" '{"dev.idshift.backend":"fuse"}'
 variants="$variants fuse-spare"
@@ -88,7 +96,8 @@ for _ in $(seq 1 300); do [ -f "$work/run-daemon/hookd/daemon.pid" ] && break; s
 [ -f "$work/run-daemon/hookd/daemon.pid" ] || { echo "bench: the daemon did not start: $(cat "$work/daemon.log")" >&2; exit 1; }
 if [ -n "$jdk25" ]; then
     variants="$variants idshift-25"
-    bundle idshift-25 "{\"prestart\":[{\"path\":\"$idshift\",\"args\":[\"idshift\",\"hook\"],\"env\":[\"IDSHIFT_JAVA=$jdk25/bin/java\",\"IDSHIFT_RUN_DIR=$work/run-jvm\"]}]}"
+    hook25="{\"path\":\"$idshift\",\"args\":[\"idshift\",\"hook\"],\"env\":[\"IDSHIFT_JAVA=$jdk25/bin/java\",\"IDSHIFT_RUN_DIR=$work/run-jvm\"]}"
+    bundle idshift-25 "{\"prestart\":[$hook25],\"poststop\":[$hook25]}"
 fi
 
 # Warm up (builds each JDK's class-data archive once) and check every hook really shifts.
