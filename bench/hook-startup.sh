@@ -16,10 +16,14 @@
 #                to its hook channel (kernel backend)
 #   fuse-daemon  the same with dev.idshift.backend=fuse: the daemon hands the mount to its spare
 #                FUSE server (started beforehand, warm) instead of starting one
+#   *-spaced     daemon and fuse-daemon again, 1.5 s between rounds (see measure's call below)
 # and prints each one's median and p90, the ms it adds over no-hook and over native-C (the floor for
 # doing the same mount work), and its ratio to native-C. Note: no-hook is not the floor: with its
 # rootfs owned by nobody, runc does a little more work than with a shifted one. The run directories
-# are on a tmpfs, as /run is on most hosts (records are fsynced).
+# are on a tmpfs, as /run is on most hosts (records are fsynced). Two phases: every variant without
+# the daemon first, with no daemon running, then daemon and fuse-daemon (alternated with each other)
+# with it: the daemon's own background work (refilling its spare FUSE server) is not charged to
+# variants that do not use it.
 # Usage: bench/hook-startup.sh [ROUNDS]   (default 21; needs root, runc, busybox-static, gcc)
 set -eu
 rounds=${1:-21}
@@ -87,21 +91,18 @@ hook_fresh() {  # RUN-DIR: as hook_at, every stage in the hook's own JVM
     echo "{\"path\":\"$idshift\",\"args\":[\"idshift\",\"hook\"],\"env\":[\"IDSHIFT_JAVA=$JAVA17\",\"IDSHIFT_RUN_DIR=$1\",\"IDSHIFT_HOOK_JVM=1\"]}"
 }
 bundle fuse-fresh "{\"prestart\":[$(hook_fresh "$work/run-jvm")],\"poststop\":[$(hook_fresh "$work/run-jvm")]}" '{"dev.idshift.backend":"fuse"}'
-variants="$variants daemon fuse-daemon"
+with_daemon="daemon fuse-daemon"
 bundle daemon "{\"prestart\":[$(hook_at "$work/run-daemon")],\"poststop\":[$(hook_at "$work/run-daemon")]}"
 bundle fuse-daemon "{\"prestart\":[$(hook_at "$work/run-daemon")],\"poststop\":[$(hook_at "$work/run-daemon")]}" '{"dev.idshift.backend":"fuse"}'
-IDSHIFT_RUN_DIR=$work/run-daemon "$idshift" daemon --socket "$work/run-daemon/idshift.sock" >"$work/daemon.log" 2>&1 &
-daemon_pid=$!
-for _ in $(seq 1 300); do [ -f "$work/run-daemon/hookd/daemon.pid" ] && break; sleep 0.1; done
-[ -f "$work/run-daemon/hookd/daemon.pid" ] || { echo "bench: the daemon did not start: $(cat "$work/daemon.log")" >&2; exit 1; }
 if [ -n "$jdk25" ]; then
     variants="$variants idshift-25"
     hook25="{\"path\":\"$idshift\",\"args\":[\"idshift\",\"hook\"],\"env\":[\"IDSHIFT_JAVA=$jdk25/bin/java\",\"IDSHIFT_RUN_DIR=$work/run-jvm\"]}"
     bundle idshift-25 "{\"prestart\":[$hook25],\"poststop\":[$hook25]}"
 fi
 
-# Warm up (builds each JDK's class-data archive once) and check every hook really shifts.
-for variant in $variants; do
+# check VARIANTS: warm up (builds each JDK's class-data archive once) and check every hook really shifts.
+check() {
+for variant in $1; do
     sed 's#"args":\["/bin/true"\]#"args":["/bin/stat","-c","%u:%g","/"]#' "$work/$variant/config.json" > "$work/check.json"
     mkdir -p "$work/check-$variant" && mv "$work/check.json" "$work/check-$variant/config.json"
     id=bench-check-$$; ids="$ids $id"
@@ -110,21 +111,43 @@ for variant in $variants; do
     case $variant in no-hook) want=65534:65534 ;; *) want=0:0 ;; esac
     if [ "$owner" != "$want" ]; then echo "bench: $variant sees / as '$owner', expected $want" >&2; exit 1; fi
 done
-
-# The daemon's first FUSE start made a spare server: let it warm up, as on a host that has run one before.
-sleep 3
+}
 
 now_ns() { date +%s%N; }
+# measure VARIANTS [GAP SUFFIX]: ROUNDS rounds, the variants alternated within each, GAP seconds
+# between rounds; samples named VARIANT-SUFFIX when given.
+measure() {
 for round in $(seq 1 "$rounds"); do
-    for variant in $variants; do
-        id=bench-$$-$round-$variant; ids="$ids $id"
+    [ -n "${2:-}" ] && sleep "$2"
+    for variant in $1; do
+        id=bench-$$-$round-$variant${3:+-$3}; ids="$ids $id"
         start=$(now_ns)
         runc run --bundle "$work/$variant" "$id" >/dev/null 2>&1 || { echo "bench: runc run failed for $variant" >&2; exit 1; }
         end=$(now_ns)
         runc delete -f "$id" >/dev/null 2>&1 || true
-        echo "$variant $(( (end - start) / 1000 ))" >> "$work/samples"
+        echo "$variant${3:+-$3} $(( (end - start) / 1000 ))" >> "$work/samples"
     done
 done
+}
+
+# The variants without the daemon run first, with no daemon on the machine: its background work (a
+# spare FUSE server started 250 ms after one is taken, ~0.5 s of CPU) must not land on them. Then the
+# daemon's variants, alternated among themselves, against the same no-hook and native-C rows.
+check "$variants"
+measure "$variants"
+IDSHIFT_RUN_DIR=$work/run-daemon "$idshift" daemon --socket "$work/run-daemon/idshift.sock" >"$work/daemon.log" 2>&1 &
+daemon_pid=$!
+for _ in $(seq 1 300); do [ -f "$work/run-daemon/hookd/daemon.pid" ] && break; sleep 0.1; done
+[ -f "$work/run-daemon/hookd/daemon.pid" ] || { echo "bench: the daemon did not start: $(cat "$work/daemon.log")" >&2; exit 1; }
+check "$with_daemon"
+# The daemon's first FUSE start made a spare server: let it warm up, as on a host that has run one before.
+sleep 3
+measure "$with_daemon"
+# Again with 1.5 s between rounds: the daemon keeps one spare server and starts the next 250 ms after
+# one is taken (~0.5 s of CPU on these 2 cores), so back-to-back FUSE starts (above) often find it
+# still starting; these find it warm, as starts that are not back to back do.
+measure "$with_daemon" 1.5 spaced
+variants="$variants $with_daemon daemon-spaced fuse-daemon-spaced"
 
 echo "runc run of /bin/true, userns 0->100000, $rounds alternated rounds each ($(nproc) cores, kernel $(uname -r))"
 awk -v order="$variants" -f "$repo/bench/percentiles.awk" "$work/samples" | awk '
@@ -135,6 +158,6 @@ awk -v order="$variants" -f "$repo/bench/percentiles.awk" "$work/samples" | awk 
             n = name[i]
             printf "%-12s %10.1f %8.1f %17.1f %18.1f %13.2fx\n", n, med[n], p90[n], med[n] - med["no-hook"], med[n] - med["native-C"], med[n] / med["native-C"]
         }
-        printf "FUSE / kernel backend: without the daemon %.2fx (idshift-fuse / idshift-17; %.2fx with the launcher'"'"'s spare, fuse-spare; %.2fx with the server started afresh, fuse-fresh), with it %.2fx (fuse-daemon / daemon)\n",
-            med["idshift-fuse"] / med["idshift-17"], med["fuse-spare"] / med["idshift-17"], med["fuse-fresh"] / med["idshift-17"], med["fuse-daemon"] / med["daemon"]
+        printf "FUSE / kernel backend: without the daemon %.2fx (idshift-fuse / idshift-17; %.2fx with the launcher'"'"'s spare, fuse-spare; %.2fx with the server started afresh, fuse-fresh), with it %.2fx back to back (fuse-daemon / daemon), %.2fx 1.5 s apart (fuse-daemon-spaced / daemon-spaced)\n",
+            med["idshift-fuse"] / med["idshift-17"], med["fuse-spare"] / med["idshift-17"], med["fuse-fresh"] / med["idshift-17"], med["fuse-daemon"] / med["daemon"], med["fuse-daemon-spaced"] / med["daemon-spaced"]
     }'
