@@ -1,6 +1,7 @@
 package dev.idshift.cli;
 
 import dev.idshift.app.ExitCode;
+import dev.idshift.app.HookServing;
 import dev.idshift.hook.HookMain;
 import dev.idshift.hook.HookTraining;
 import java.io.ByteArrayInputStream;
@@ -58,8 +59,10 @@ final class Training {
         try {
             int code = HookTraining.walk(1);
             PrintStream quiet = new PrintStream(new ByteArrayOutputStream());
-            HookMain.run(new String[] {"hook"}, new ByteArrayInputStream("{\"id\":1}".getBytes(StandardCharsets.UTF_8)),
-                    quiet, quiet, true);
+            // Through HookServing.finish, as Main runs every hook: without it (a no-op here, no result fd)
+            // that class came from the jar, not the archive, at each hook's start.
+            HookServing.finish(HookMain.run(new String[] {"hook"}, new ByteArrayInputStream("{\"id\":1}".getBytes(StandardCharsets.UTF_8)),
+                    quiet, quiet, true));
             // The precreate stage's read-and-write-back path (no user namespace: nothing is mounted).
             bundle = Files.createTempDirectory("idshift-train-");
             Files.createDirectory(bundle.resolve("rootfs"));
