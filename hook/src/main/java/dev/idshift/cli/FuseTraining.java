@@ -48,19 +48,13 @@ final class FuseTraining {
     private static void loadMountingClasses() throws LinkageError {
         MountAccess.parse("rw,nosuid,nodev");
         FuseRegistry.logOf(Path.of("/nonexistent/entry"));
-        for (String name : new String[] {"dev.idshift.backend.fuse.FuseServer", "dev.idshift.backend.fuse.FuseServer$1",
+        load("dev.idshift.backend.fuse.FuseServer", "dev.idshift.backend.fuse.FuseServer$1",
                 "dev.idshift.backend.fuse.FuseServer$1$1", "dev.idshift.backend.fuse.FuseDevice",
                 "dev.idshift.backend.fuse.FuseSession", "dev.idshift.backend.fuse.FuseProtocol$InitFlag",
                 "dev.idshift.sys.mounts.KernelMountCalls", "dev.idshift.backend.kernel.MountInfo$Mount", "dev.idshift.sys.Fd",
                 "dev.idshift.sys.Errno", "dev.idshift.cli.FuseServe", "dev.idshift.backend.fuse.FuseServer$2",
                 "dev.idshift.backend.fuse.FuseSession$1", "dev.idshift.backend.fuse.RequestTrace",
-                "dev.idshift.sys.credentials.Credentials"}) {
-            try {
-                Class.forName(name);
-            } catch (ClassNotFoundException e) {
-                throw new NoClassDefFoundError(name);
-            }
-        }
+                "dev.idshift.sys.credentials.Credentials");
         // The JDK's own classes on that path that nothing before it loads (read from the runtime image,
         // not the archive, otherwise): the environment (DirectFuse's settings), shutdown hooks (the
         // server's unmount on SIGTERM), the readiness line's encoding.
@@ -71,6 +65,17 @@ final class FuseTraining {
                 Class.forName(name);
             } catch (ClassNotFoundException notInThisJdk) {
                 // only a cost, and only where the JDK names it otherwise
+            }
+        }
+    }
+
+    /** Loads and initialises classes by name (for the class-data archive); a name gone from the jar fails the training. */
+    static void load(String... names) throws LinkageError {
+        for (String name : names) {
+            try {
+                Class.forName(name);
+            } catch (ClassNotFoundException e) {
+                throw new NoClassDefFoundError(name);
             }
         }
     }

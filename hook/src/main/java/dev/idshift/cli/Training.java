@@ -11,7 +11,6 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 
 /**
  * {@code idshift __train}: runs the real hook, in dry-run mode, on a throwaway bundle, so the
@@ -37,17 +36,15 @@ final class Training {
             java.nio.channels.Pipe pipe = java.nio.channels.Pipe.open();
             java.nio.channels.Channels.newInputStream(pipe.source()).close();
             java.nio.channels.Channels.newOutputStream(pipe.sink()).close();
-            for (String name : List.of("dev.idshift.app.HookServing", "dev.idshift.backend.fuse.InProcessFuseServers",
-                    "dev.idshift.backend.fuse.InProcessFuseServers$ServingThread", "dev.idshift.backend.fuse.FuseServer",
-                    "dev.idshift.backend.fuse.FuseDevice", "dev.idshift.backend.fuse.FuseSession",
+            // HookServing: run() loaded it; FuseServer, FuseDevice, FuseSession: FuseTraining.run did.
+            FuseTraining.load("dev.idshift.backend.fuse.InProcessFuseServers",
+                    "dev.idshift.backend.fuse.InProcessFuseServers$ServingThread",
                     "dev.idshift.backend.fuse.InProcessFuseServers$1", "dev.idshift.hook.RootfsShift$1",
                     "dev.idshift.backend.fuse.FuseBackend$1", "dev.idshift.backend.fuse.FuseMounts", "dev.idshift.backend.fuse.FuseMounts$1",
                     "dev.idshift.backend.fuse.FuseServerProcesses$1", "dev.idshift.backend.MountMaps", "dev.idshift.hook.NestedShift",
                     "dev.idshift.staging.StagingRecord", "dev.idshift.staging.StagedMount", "dev.idshift.staging.StagingRecord$ContainerProcess",
-                    "dev.idshift.backend.kernel.RootfsInjector$1", "dev.idshift.staging.StagingStore$Held")) {
-                Class.forName(name);
-            }
-        } catch (IOException | ClassNotFoundException e) {
+                    "dev.idshift.backend.kernel.RootfsInjector$1", "dev.idshift.staging.StagingStore$Held");
+        } catch (IOException | LinkageError e) {
             System.err.println("idshift: training: " + e);
             return ExitCode.SYSTEM;
         }
