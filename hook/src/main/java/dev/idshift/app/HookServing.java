@@ -5,7 +5,6 @@ import dev.idshift.sys.Linux;
 import dev.idshift.sys.NativeMemory;
 import dev.idshift.sys.files.FileCalls;
 import dev.idshift.sys.files.FileSyscalls;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -62,11 +61,10 @@ public final class HookServing {
                 System.err.println("idshift: hook: cannot let go of the runtime's stdout/stderr: " + e.getMessage());
             }
         }
-        byte[] line = (code + "\n").getBytes(StandardCharsets.US_ASCII);
-        long buffer = NativeMemory.allocate(line.length, false);
+        String line = code + "\n";  // ASCII digits: as many bytes as chars
+        long buffer = NativeMemory.cString(line);
         try {
-            NativeMemory.io().putByteArray(buffer, line, 0, line.length);
-            FileCalls.get().write(resultFd, buffer, line.length);  // a launcher gone meanwhile: EPIPE, nothing to tell
+            FileCalls.get().write(resultFd, buffer, line.length());  // a launcher gone meanwhile: EPIPE, nothing to tell
         } finally {
             NativeMemory.free(buffer);
             FileCalls.get().close(resultFd);
