@@ -39,7 +39,8 @@ public final class FuseServerCommand {
 
     /**
      * Where this process gets its FUSE servers: the daemon's spares if it keeps them; in a hook, the
-     * spare the launcher started beside it (LauncherSpareServer) for its first server; else a new process each.
+     * JVM itself if the launcher asked it to serve (HookServing), else the spare the launcher started
+     * beside it (LauncherSpareServer) for its first server; else a new process each.
      */
     public static FuseServerProcesses processes() {
         FuseServerProcesses pool = spares;
@@ -47,12 +48,10 @@ public final class FuseServerCommand {
             return pool;
         }
         synchronized (FuseServerCommand.class) {
-            if (spares == null) {
+            if (spares == null && HookServing.requested()) {
+                spares = new InProcessFuseServers();  // this hook's JVM serves (HookServing): no process to start
+            } else if (spares == null) {
                 FuseServerProcesses fresh = FuseServerProcesses.fresh(argv());
-                if (HookServing.requested()) {
-                    spares = new InProcessFuseServers();  // this hook's JVM serves (HookServing)
-                    return spares;
-                }
                 spares = LauncherSpareServer.fromLauncher(fresh).<FuseServerProcesses>map(spare -> spare).orElse(fresh);
             }
             return spares;
