@@ -82,11 +82,12 @@ public final class OverlayRebuild {
                 mounts.fsconfigFd(context.get(), "datadir+", layer.get(), subject + ": data layer " + data);
             }
             Owner creator = spec.upper() == null ? null : addUpper(context, spec, opener, maps, namespaces, layers, subject);
+            // A refusal names the setting itself (fsconfig's failure carries its key and value).
             for (OverlaySpec.Setting setting : spec.settings()) {
                 if (setting.value() == null) {
-                    mounts.fsconfig(context.get(), Linux.FSCONFIG_SET_FLAG, setting.key(), null, subject + ": " + setting);
+                    mounts.fsconfig(context.get(), Linux.FSCONFIG_SET_FLAG, setting.key(), null, subject);
                 } else {
-                    mounts.fsconfig(context.get(), Linux.FSCONFIG_SET_STRING, setting.key(), setting.value(), subject + ": " + setting);
+                    mounts.fsconfig(context.get(), Linux.FSCONFIG_SET_STRING, setting.key(), setting.value(), subject);
                 }
             }
             if (creator == null && !opener.lessPrivilegedCaller()) {
