@@ -41,9 +41,9 @@ public final class Shifter {
 
     /**
      * @param fuseServesOverlays whether an overlay may be served as a FUSE view: false for a caller's overlay
-     *                           ({@link #forCaller} says why)
+     *                           ({@link #forCaller} says why, and is the only way in besides tests)
      */
-    public Shifter(ShiftBackend kernel, ShiftBackend overlay, ShiftBackend fuse, boolean fuseServesOverlays) {
+    Shifter(ShiftBackend kernel, ShiftBackend overlay, ShiftBackend fuse, boolean fuseServesOverlays) {
         this.kernel = kernel;
         this.overlay = overlay;
         this.fuse = fuse;
