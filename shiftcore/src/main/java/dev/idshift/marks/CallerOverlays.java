@@ -49,10 +49,10 @@ public final class CallerOverlays {
      * mount point (it is then a directory SOURCE like any other).
      */
     public static CallerOverlay at(Fd procDir, String source, CallerIds caller) {
-        if (!source.startsWith("/")) {
+        String path = mountPointNamed(source);
+        if (path == null) {
             return null;
         }
-        String path = Path.of(source).normalize().toString();
         MountInfo.Mount mount = MountInfo.mountAt(ProcFiles.readAt(procDir.get(), "mountinfo", "the caller's mountinfo"), path);
         if (mount == null || !mount.fsType().equals("overlay")) {
             return null;
@@ -76,6 +76,11 @@ public final class CallerOverlays {
         }
     }
 
+    /** The mount point an absolute SOURCE names, as the caller's mountinfo spells it; null for a relative one. */
+    private static String mountPointNamed(String source) {
+        return source.startsWith("/") ? Path.of(source).normalize().toString() : null;
+    }
+
     /**
      * The caller's overlay for the engine's overlay backend ({@code Shifter.forCaller}): {@code at}
      * gives the overlay read from the caller's table (and only at its mount point); {@code open}
@@ -92,7 +97,7 @@ public final class CallerOverlays {
         return new OverlayLayers() {
             @Override
             public OverlaySpec at(String path) {
-                return path.startsWith("/") && Path.of(path).normalize().toString().equals(spec.mountPoint()) ? spec : null;
+                return spec.mountPoint().equals(mountPointNamed(path)) ? spec : null;
             }
 
             @Override
