@@ -150,7 +150,7 @@ final class FuseSession {
             int result;
             long started = RequestTrace.ON ? System.nanoTime() : 0;
             try {
-                if (opcode != FuseProtocol.INIT) {
+                if (hasCaller(opcode)) {
                     actAsCaller(b);
                 }
                 result = opcode == FuseProtocol.INIT ? init(b) : filesystem.handle(b, fd);
@@ -172,12 +172,23 @@ final class FuseSession {
     }
 
     /**
-     * The request's caller's host fsuid and fsgid on this thread (only when they change: four syscalls),
-     * its capabilities kept, so the source filesystem sees the caller as an idmapped mount's writer is
-     * seen: ext4 lets fsuid 0 (its default resuid) take the blocks it keeps for root, and before this a
-     * container's user, served as fsuid 0, filled them (FuseAttackTest). Quotas charge new files to it
-     * until they are given the caller's on-disk owner. A request without a caller ((u32) -1) keeps the
-     * ids the thread has.
+     * Whether a request is the work of a caller. The kernel builds FORGET, BATCH_FORGET and INTERRUPT
+     * headers itself and sends RELEASE and RELEASEDIR without credentials, all with uid and gid 0:
+     * taken as a caller, each one (a close: every file a container opens) turned the thread to fsuid
+     * 0 and the next request back (capget and capset again), for work no quota or reserve sees.
+     */
+    private static boolean hasCaller(int opcode) {
+        return opcode != FuseProtocol.INIT && opcode != FuseProtocol.FORGET && opcode != FuseProtocol.BATCH_FORGET
+                && opcode != FuseProtocol.INTERRUPT && opcode != FuseProtocol.RELEASE && opcode != FuseProtocol.RELEASEDIR;
+    }
+
+    /**
+     * The request's caller's host fsuid and fsgid on this thread (only when they change: setfsgid,
+     * setfsuid, both read back, capget and capset), its capabilities kept, so the source filesystem
+     * sees the caller as an idmapped mount's writer is seen: ext4 lets fsuid 0 (its default resuid)
+     * take the blocks it keeps for root, and before this a container's user, served as fsuid 0, filled
+     * them (FuseAttackTest). Quotas charge new files to it until they are given the caller's on-disk
+     * owner. A request without a caller ((u32) -1) keeps the ids the thread has.
      */
     private void actAsCaller(RequestBuffers b) {
         long uid = Integer.toUnsignedLong(memory.getInt(b.request + FuseProtocol.IN_UID));
