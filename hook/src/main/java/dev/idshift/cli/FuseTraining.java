@@ -54,7 +54,8 @@ final class FuseTraining {
                 "dev.idshift.sys.mounts.KernelMountCalls", "dev.idshift.backend.kernel.MountInfo$Mount", "dev.idshift.sys.Fd",
                 "dev.idshift.sys.Errno", "dev.idshift.cli.FuseServe", "dev.idshift.backend.fuse.FuseServer$2",
                 "dev.idshift.backend.fuse.FuseSession$1", "dev.idshift.backend.fuse.RequestTrace",
-                "dev.idshift.sys.credentials.Credentials");
+                "dev.idshift.sys.credentials.Credentials", "dev.idshift.backend.fuse.FuseRings",
+                "dev.idshift.backend.fuse.FuseRingQueue", "dev.idshift.sys.uring.IoUring", "java.lang.invoke.VarHandle");
         // The JDK's own classes on that path that nothing before it loads (read from the runtime image,
         // not the archive, otherwise): the environment (DirectFuse's settings), shutdown hooks (the
         // server's unmount on SIGTERM), the readiness line's encoding.

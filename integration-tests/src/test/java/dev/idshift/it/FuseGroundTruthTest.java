@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.idshift.it.support.Exec;
+import dev.idshift.it.support.FuseTransport;
 import dev.idshift.it.support.Host;
 import dev.idshift.it.support.Scratch;
 import java.nio.file.Path;
@@ -16,7 +17,8 @@ import org.junit.jupiter.api.Test;
  * The cases libfuse 2's path API got wrong (issue 13), run through the FUSE backend and through the
  * kernel backend (idmapped mount, the ground truth) with the same map: each prints a transcript, and
  * the two must be the same line for line. Host root is the view's root (map 100000:0), "alice" is
- * host uid 1000 (on disk 101000), switched to with setpriv.
+ * host uid 1000 (on disk 101000), switched to with setpriv. The FUSE view is served over io_uring
+ * ("fuse") and through /dev/fuse reads and writes ("fuse-dev").
  */
 class FuseGroundTruthTest {
     private static final String[] MAP = {"--uidmap", "100000:0:65536"};
@@ -79,22 +81,26 @@ class FuseGroundTruthTest {
         Host.requireRoot();
         Host.requireExecutable("setfacl");
         Host.requireExecutable("python3");
-        try (Scratch scratch = new Scratch()) {
+        try (Scratch scratch = new Scratch(); FuseTransport ring = FuseTransport.ringOn()) {
             Map<String, String> seen = new LinkedHashMap<>();
-            for (String backend : List.of("kernel", "fuse")) {
-                Path source = scratch.dir(backend + "-source");
+            for (String variant : List.of("kernel", "fuse", "fuse-dev")) {
+                String backend = variant.startsWith("fuse") ? "fuse" : variant;
+                Path source = scratch.dir(variant + "-source");
                 Exec.ok(List.of("chown", "100000:100000", source.toString()));
-                Path view = scratch.dir(backend + "-view");
-                Exec.ok(List.of(Host.launcher().toString(), "mount", "--backend", backend, MAP[0], MAP[1], source.toString(),
-                        view.toString()));
+                Path view = scratch.dir(variant + "-view");
+                Exec.Result mounted = Exec.run(List.of(Host.launcher().toString(), "mount", "--backend", backend, MAP[0], MAP[1],
+                        source.toString(), view.toString()), null,
+                        variant.equals("fuse-dev") ? FuseTransport.DEV_FUSE_ONLY : Map.of(), 60);
+                assertEquals(0, mounted.exit(), variant + ": " + mounted.describe());
                 try {
                     Exec.Result run = Exec.run(List.of("sh", "-c", "cd '" + view + "' && " + SCRIPT));
-                    seen.put(backend, run.stdout());
+                    seen.put(variant, run.stdout());
                 } finally {
                     Exec.run(List.of(Host.launcher().toString(), "umount", view.toString()));
                 }
             }
-            assertEquals(seen.get("kernel"), seen.get("fuse"));
+            assertEquals(seen.get("kernel"), seen.get("fuse"), "over io_uring");
+            assertEquals(seen.get("kernel"), seen.get("fuse-dev"), "through /dev/fuse");
             String fuse = seen.get("fuse");
             assertTrue(fuse.contains("alice-reads-h2-revoked: exit 1"), fuse);
             assertTrue(fuse.contains("acl-deny: exit 1"), fuse);

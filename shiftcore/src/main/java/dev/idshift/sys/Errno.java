@@ -30,6 +30,7 @@ public final class Errno {
     public static final int EOPNOTSUPP = 95;
     public static final int ENOTCONN = 107;
     public static final int ESTALE = 116;
+    public static final int ECANCELED = 125;
     public static final int EPROTO = 71;
 
     private static final String[][] NAMES = new String[134][];
@@ -62,6 +63,7 @@ public final class Errno {
         name(ENOPROTOOPT, "ENOPROTOOPT", "Protocol not available");
         name(EOPNOTSUPP, "EOPNOTSUPP", "Operation not supported");
         name(ENOTCONN, "ENOTCONN", "Transport endpoint is not connected");
+        name(ECANCELED, "ECANCELED", "Operation canceled");
     }
 
     private Errno() {

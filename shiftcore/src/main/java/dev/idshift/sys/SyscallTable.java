@@ -97,4 +97,10 @@ public final class SyscallTable {
     public static final long SETFSGID = number(123, 152);
     public static final long CAPGET = number(125, 90);
     public static final long CAPSET = number(126, 91);
+
+    // ---- io_uring and scheduling (FUSE over io_uring) ----
+    public static final long MUNMAP = number(11, 215);
+    public static final long SCHED_SETAFFINITY = number(203, 122);
+    public static final long IO_URING_SETUP = 425;
+    public static final long IO_URING_ENTER = 426;
 }

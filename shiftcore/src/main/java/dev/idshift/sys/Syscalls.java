@@ -21,6 +21,8 @@ public final class Syscalls {
 
     private final Invoker invoker = Invoker.getInstance();
     private final long syscallFunction;
+    /** libc's mmap: it takes six arguments, one more than syscall() is given through the fast path. */
+    private final long mmapFunction;
     private final CallContext sixLongs;
 
     private Syscalls() {
@@ -30,6 +32,7 @@ public final class Syscalls {
             throw new IllegalStateException("cannot load libc.so.6: " + Library.getLastError());
         }
         syscallFunction = libc.getSymbolAddress("syscall");
+        mmapFunction = libc.getSymbolAddress("mmap");
         Type[] params = {Type.SLONG, Type.SLONG, Type.SLONG, Type.SLONG, Type.SLONG, Type.SLONG};
         sixLongs = CallContext.getCallContext(Type.SLONG, params, CallingConvention.DEFAULT, true);
     }
@@ -79,6 +82,12 @@ public final class Syscalls {
         // jffi's fast all-long path (no libffi): the FUSE server makes several syscalls per request.
         long result = invoker.invokeL6(sixLongs, syscallFunction, number, a, b, c, d, e);
         return result < 0 ? -LastError.getInstance().get() : result;
+    }
+
+    /** mmap(2): the address, or minus the errno. */
+    public long mmapOrErrno(long address, long length, long protection, long flags, long fd, long offset) {
+        long result = invoker.invokeN6(sixLongs, mmapFunction, address, length, protection, flags, fd, offset);
+        return result == -1 ? -LastError.getInstance().get() : result;
     }
 
     /** The errno of the last call that failed on this thread. */

@@ -26,11 +26,19 @@ public final class FuseView implements AutoCloseable {
 
     /** Mounts SOURCE shifted at VIEW with {@code mapArgs} (e.g. "--uidmap", "0:100000:65536"). */
     public static FuseView mount(Path source, Path view, String... mapArgs) {
+        return mount(source, view, java.util.Map.of(), mapArgs);
+    }
+
+    /** The same, with {@code environment} added to the mount command's (and so its server's). */
+    public static FuseView mount(Path source, Path view, java.util.Map<String, String> environment, String... mapArgs) {
         List<String> command = new ArrayList<>(List.of(Host.launcher().toString(), "mount", "--backend", "fuse"));
         command.addAll(List.of(mapArgs));
         command.add(source.toString());
         command.add(view.toString());
-        Exec.Result mounted = Exec.ok(command);
+        Exec.Result mounted = Exec.run(command, null, environment, 60);
+        if (mounted.exit() != 0) {
+            throw new IllegalStateException("mount failed: " + mounted.describe());
+        }
         Matcher pid = SERVER_PID.matcher(mounted.stdout());
         if (!pid.find()) {
             throw new IllegalStateException("no server pid in: " + mounted.describe());

@@ -55,7 +55,8 @@ final class FuseProtocol {
     /** INIT flags, by their bit in fuse.h (flags holds bits 0-31; flags2 the rest, read only with INIT_EXT). */
     enum InitFlag {
         ASYNC_READ(0), BIG_WRITES(5), DONT_MASK(6), AUTO_INVAL_DATA(12), DO_READDIRPLUS(13), ASYNC_DIO(15),
-        PARALLEL_DIROPS(18), POSIX_ACL(20), MAX_PAGES(22), CACHE_SYMLINKS(23), HANDLE_KILLPRIV_V2(28), INIT_EXT(30), PASSTHROUGH(37);
+        PARALLEL_DIROPS(18), POSIX_ACL(20), MAX_PAGES(22), CACHE_SYMLINKS(23), HANDLE_KILLPRIV_V2(28), INIT_EXT(30), PASSTHROUGH(37),
+        OVER_IO_URING(41);
 
         final long mask;
 

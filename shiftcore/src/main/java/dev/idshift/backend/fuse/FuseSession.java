@@ -31,6 +31,8 @@ final class FuseSession {
     private final MemoryIO memory = MemoryIO.getInstance();
     private final FileCalls calls = FileCalls.get();
     private final RequestTrace trace = new RequestTrace();
+    /** FUSE over io_uring's queues, where the kernel offers it (set by INIT); null: /dev/fuse only. */
+    private FuseRings rings;
 
     /**
      * @param onInit   run once INIT is answered (the mount then serves requests)
@@ -96,6 +98,9 @@ final class FuseSession {
             for (Thread worker : workers) {
                 worker.join();
             }
+            if (rings != null) {
+                rings.join();
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
@@ -127,16 +132,7 @@ final class FuseSession {
 
     private void loop(FuseDevice from) {
         int fd = from.fd();
-        // This thread's own umask (for the request's umask on creates), apart from the process's.
-        if (calls.unshareFs() < 0) {
-            throw new KernelRefusedException("unshare(CLONE_FS) failed on a FUSE server thread");
-        }
-        // Writes and creates are the callers', done as root: with CAP_SYS_RESOURCE they would pass disk
-        // quotas and take the blocks ext4 keeps for root, which a caller cannot through an idmapped
-        // mount (see actAsCaller for the other half). Passthrough's backing files take the credentials
-        // of the thread that registers them: this one.
-        Credentials.get().dropCapability(Linux.CAP_SYS_RESOURCE, "a FUSE server thread");
-        RequestBuffers b = new RequestBuffers();
+        RequestBuffers b = servingThread();
         while (true) {
             long read = calls.read(fd, b.request, FuseProtocol.BUFFER);
             if (read < 0) {
@@ -147,28 +143,61 @@ final class FuseSession {
                 return;  // ENODEV: unmounted
             }
             int opcode = memory.getInt(b.request + FuseProtocol.IN_OPCODE);
-            int result;
-            long started = RequestTrace.ON ? System.nanoTime() : 0;
-            try {
-                if (hasCaller(opcode)) {
-                    actAsCaller(b);
-                }
-                result = opcode == FuseProtocol.INIT ? init(b) : filesystem.handle(b, fd);
-            } catch (RuntimeException e) {
-                System.err.println("idshift: fuse: opcode " + opcode + ": " + e);
-                result = -Errno.EIO;
-            }
-            if (RequestTrace.ON) {
-                trace.count(opcode, System.nanoTime() - started);
-            }
+            int result = dispatch(b, fd);
             if (result != ShiftingNodes.NO_REPLY) {
                 reply(fd, b, result);
             }
             filesystem.afterReply(b);
             if (opcode == FuseProtocol.INIT && result >= 0) {
+                if (rings != null) {
+                    rings.start();  // after the answer: the kernel takes no REGISTER before it
+                }
                 onInit.run();
             }
         }
+    }
+
+    /**
+     * Makes the calling thread one that serves requests, and gives it its buffers. Its own umask (for
+     * the request's umask on creates), apart from the process's. Writes and creates are the callers',
+     * done as root: with CAP_SYS_RESOURCE they would pass disk quotas and take the blocks ext4 keeps
+     * for root, which a caller cannot through an idmapped mount (see actAsCaller for the other half).
+     * Passthrough's backing files take the credentials of the thread that registers them: this one.
+     */
+    RequestBuffers servingThread() {
+        if (calls.unshareFs() < 0) {
+            throw new KernelRefusedException("unshare(CLONE_FS) failed on a FUSE server thread");
+        }
+        Credentials.get().dropCapability(Linux.CAP_SYS_RESOURCE, "a FUSE server thread");
+        return new RequestBuffers();
+    }
+
+    /**
+     * Serves the request in {@code b.request} (as /dev/fuse gives it) on a serving thread: the reply's
+     * body is left at {@code b.reply} + OUT_HEADER; returns its length, minus an errno, or NO_REPLY.
+     */
+    int dispatch(RequestBuffers b, int fd) {
+        int opcode = memory.getInt(b.request + FuseProtocol.IN_OPCODE);
+        int result;
+        long started = RequestTrace.ON ? System.nanoTime() : 0;
+        try {
+            if (hasCaller(opcode)) {
+                actAsCaller(b);
+            }
+            result = opcode == FuseProtocol.INIT ? init(b, fd) : filesystem.handle(b, fd);
+        } catch (RuntimeException e) {
+            System.err.println("idshift: fuse: opcode " + opcode + ": " + e);
+            result = -Errno.EIO;
+        }
+        if (RequestTrace.ON) {
+            trace.count(opcode, System.nanoTime() - started);
+        }
+        return result;
+    }
+
+    /** After an answer is sent: work that need not delay it. */
+    void afterReply(RequestBuffers b) {
+        filesystem.afterReply(b);
     }
 
     /**
@@ -209,7 +238,7 @@ final class FuseSession {
     }
 
     /** INIT: what the kernel offers and we take; passthrough where the kernel has it (6.9+). */
-    private int init(RequestBuffers b) {
+    private int init(RequestBuffers b, int fd) {
         long in = b.request + FuseProtocol.IN_HEADER;
         long out = b.reply + FuseProtocol.OUT_HEADER;
         int major = memory.getInt(in);
@@ -231,6 +260,12 @@ final class FuseSession {
                 InitFlag.CACHE_SYMLINKS, InitFlag.HANDLE_KILLPRIV_V2, InitFlag.INIT_EXT);
         if (!"0".equals(System.getenv("IDSHIFT_FUSE_PASSTHROUGH"))) {
             wanted |= InitFlag.PASSTHROUGH.mask;
+        }
+        if ((offered & InitFlag.OVER_IO_URING.mask) != 0 && rings == null && FuseRings.wanted()) {
+            rings = FuseRings.open(this, fd, FuseProtocol.MAX_WRITE);
+            if (rings != null) {
+                wanted |= InitFlag.OVER_IO_URING.mask;
+            }
         }
         long taken = offered & wanted;
         boolean passthrough = (taken & InitFlag.PASSTHROUGH.mask) != 0;
