@@ -119,7 +119,8 @@ class FuseRingTest {
             try (fuse) {
                 assertEquals(FuseTransport.possibleCpus(),
                         FuseTransport.awaitRingThreads(fuse.serverPid(), FuseTransport.possibleCpus()).size());
-                Files.writeString(fuse.resolve("f"), "x");
+                String out = onEveryCpu(fuse.path());
+                assertTrue(out.contains("file 299"), out);
                 assertEquals(0, fuse.umount().exit());
                 assertTrue(FuseServers.awaitGone(fuse.serverPid()), "server " + fuse.serverPid() + " still runs after umount");
             }
