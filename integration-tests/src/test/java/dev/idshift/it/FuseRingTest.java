@@ -56,8 +56,10 @@ class FuseRingTest {
                         long readsBefore = FuseTransport.readsOutsideTheRing(fuse.serverPid());
                         seen.put(backend, onEveryCpu(view));
                         long reads = FuseTransport.readsOutsideTheRing(fuse.serverPid()) - readsBefore;
-                        // ~1,500 requests per CPU (lookup, create, getxattr, getattr, release per file): none read from /dev/fuse
-                        assertTrue(reads < 50, "requests read from /dev/fuse while the ring serves: " + reads);
+                        // ~1,500 requests per CPU (lookup, create, getxattr, getattr, release per file), >3,000
+                        // reads through /dev/fuse (switchedOffForIdshift...). What is left are the JVM's own reads
+                        // (a class from the jar, /proc) and FORGETs of inodes the kernel evicted: 0-54 seen.
+                        assertTrue(reads < 300, "reads outside the ring while it serves: " + reads);
                     }
                 } else {
                     Exec.ok(List.of(Host.launcher().toString(), "mount", "--backend", "kernel", MAP[0], MAP[1], source.toString(),
