@@ -155,14 +155,14 @@ done
 median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 ms() { awk -v us="$1" 'BEGIN { printf "%.1f", us / 1000 }'; }
-printf '\n%-12s' "ms (median)"; for v in "${variants[@]}"; do printf '%11s' "$v"; done
+printf '\n%-12s' "ms (median)"; for v in "${variants[@]}"; do printf '%12s' "$v"; done
 printf '%16s%16s%14s%18s\n' "bindfs/idshift" "bindfs-mt/ids." "idshift/nat." "bindfs-mt/ids-dev"
 declare -A med
 for w in "${workloads[@]}"; do
     printf '%-12s' "$w"
     for v in "${variants[@]}"; do
         med[$v.$w]=$(echo "${samples[$v.$w]}" | median)
-        printf '%11s' "$(ms "${med[$v.$w]}")"
+        printf '%12s' "$(ms "${med[$v.$w]}")"
     done
     ours=${med[idshift.$w]}; [ "$ours" -gt 0 ] || ours=1
     native=${med[native.$w]}; [ "$native" -gt 0 ] || native=1
