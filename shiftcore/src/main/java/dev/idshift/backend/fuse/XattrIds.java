@@ -4,7 +4,9 @@ import dev.idshift.idmap.IdMap;
 import dev.idshift.sys.Errno;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.util.Arrays;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
 
 /**
  * The ids inside extended attribute values, translated as the kernel does for idmapped mounts:
@@ -21,6 +23,7 @@ public final class XattrIds {
     private static final int ACL_ENTRY = 8;
     private static final int ACL_USER = 0x02;
     private static final int ACL_GROUP = 0x08;
+    private static final int ACL_MASK = 0x10;
 
     private static final int CAP_REVISION_MASK = 0xFF00_0000;
     private static final int CAP_REVISION_3 = 0x0300_0000;
@@ -47,7 +50,12 @@ public final class XattrIds {
     }
 
     /** The names whose values carry ids. */
-    static final java.util.List<String> WITH_IDS = java.util.List.of(CAPABILITY, ACL_ACCESS, ACL_DEFAULT);
+    static final List<String> WITH_IDS = List.of(CAPABILITY, ACL_ACCESS, ACL_DEFAULT);
+
+    /** Whether {@code name} is a POSIX ACL (access or default). */
+    public static boolean isAcl(String name) {
+        return name.equals(ACL_ACCESS) || name.equals(ACL_DEFAULT);
+    }
 
     /** Whether {@code name}'s value carries ids (the others pass through untouched). */
     public static boolean carriesIds(String name) {
@@ -76,13 +84,72 @@ public final class XattrIds {
         if (name.equals(CAPABILITY)) {
             return capability(value, uidMap, overflowUnmapped);
         }
-        if (name.equals(ACL_ACCESS) || name.equals(ACL_DEFAULT)) {
+        if (isAcl(name)) {
             return acl(value, uidMap, gidMap, overflowUnmapped);
         }
         return value;
     }
 
     private static byte[] acl(byte[] value, IdMap uidMap, IdMap gidMap, boolean dropUnmapped) throws Untranslatable {
+        List<AclEntry> translated = new ArrayList<>();
+        for (AclEntry entry : aclEntries(value)) {
+            IdMap map = entry.tag() == ACL_USER ? uidMap : entry.tag() == ACL_GROUP ? gidMap : null;
+            if (map == null) {
+                translated.add(entry);
+            } else if (dropUnmapped && map.toOutside(entry.id()) < 0) {
+                continue;  // matches no one, as through an idmapped mount (see toHost)
+            } else {
+                translated.add(new AclEntry(entry.tag(), entry.perm(), mapped(map, entry.id(), false)));
+            }
+        }
+        return aclValue(translated);
+    }
+
+    /**
+     * The ACL to store for a write through the view: {@code stored} (the written ACL in on-disk ids,
+     * {@link #toDisk}) plus every ACL_USER and ACL_GROUP entry of {@code onDisk} (the file's ACL of
+     * the same type as it is now; null when it has none) whose id has no mapping, with its on-disk
+     * permissions.
+     *
+     * <p>Why: the view leaves those entries out ({@link #toHost}), and whatever writes an ACL writes
+     * back what it read: the kernel itself on every chmod (with FUSE_POSIX_ACL it reads the ACL,
+     * recomputes it for the new mode and writes it), setfacl on every change. Without this each such
+     * write deleted them on disk; through an idmapped mount (the ground truth) chmod keeps them, as
+     * the kernel changes ACLs in filesystem ids there.
+     *
+     * <p>What a caller can make this write: the kept entries' ids and permissions come from disk
+     * only, so no unmapped id gets a permission bit its entry did not have; the written mask still
+     * bounds them (effective rights), as it does on disk, and the file's owner sets that mask with
+     * chmod through any mount. A written ACL without ACL_MASK is a minimal one (the kernel requires a
+     * mask beside named entries): a request for no named entries at all (setfacl -b writes it), kept
+     * as written, as an idmapped mount removes every entry then. The written ids all have a mapping
+     * (toDisk refuses others) and the kept ones none, so no id is named twice.
+     *
+     * <p>Entries are sorted by tag, then id, as the kernel requires of a stored ACL: ids translated
+     * through a map of several extents can change order too.
+     */
+    public static byte[] withUnshownEntries(byte[] stored, byte[] onDisk, IdTranslation ids) throws Untranslatable {
+        List<AclEntry> entries = aclEntries(stored);
+        boolean minimal = entries.stream().noneMatch(entry -> entry.tag() == ACL_MASK);
+        if (onDisk != null && !minimal) {
+            for (AclEntry entry : aclEntries(onDisk)) {
+                IdMap map = entry.tag() == ACL_USER ? ids.uids() : entry.tag() == ACL_GROUP ? ids.gids() : null;
+                if (map != null && map.toOutside(entry.id()) < 0) {
+                    entries.add(entry);
+                }
+            }
+        }
+        entries.sort(AclEntry.KERNEL_ORDER);
+        return aclValue(entries);
+    }
+
+    /** One entry of a POSIX ACL value: e_tag, e_perm and e_id (unsigned; -1 for entries without one). */
+    private record AclEntry(int tag, int perm, long id) {
+        static final Comparator<AclEntry> KERNEL_ORDER = Comparator.comparingInt(AclEntry::tag)
+                .thenComparingLong(AclEntry::id);
+    }
+
+    private static List<AclEntry> aclEntries(byte[] value) throws Untranslatable {
         if (value.length < ACL_HEADER || (value.length - ACL_HEADER) % ACL_ENTRY != 0) {
             throw new Untranslatable(Errno.EINVAL, "malformed POSIX ACL of " + value.length + " bytes");
         }
@@ -90,21 +157,21 @@ public final class XattrIds {
         if (acl.getInt(0) != ACL_VERSION) {
             throw new Untranslatable(Errno.EOPNOTSUPP, "POSIX ACL version " + acl.getInt(0) + " (only 2 exists)");
         }
-        ByteBuffer translated = ByteBuffer.allocate(value.length).order(ByteOrder.LITTLE_ENDIAN);
-        translated.putInt(ACL_VERSION);
+        List<AclEntry> entries = new ArrayList<>((value.length - ACL_HEADER) / ACL_ENTRY);
         for (int entry = ACL_HEADER; entry < value.length; entry += ACL_ENTRY) {
-            int tag = acl.getShort(entry) & 0xFFFF;
-            IdMap map = tag == ACL_USER ? uidMap : tag == ACL_GROUP ? gidMap : null;
-            long id = Integer.toUnsignedLong(acl.getInt(entry + 4));
-            if (map != null) {
-                if (dropUnmapped && map.toOutside(id) < 0) {
-                    continue;  // matches no one, as through an idmapped mount (see toHost)
-                }
-                id = mapped(map, id, false);
-            }
-            translated.putShort((short) tag).putShort(acl.getShort(entry + 2)).putInt((int) id);
+            entries.add(new AclEntry(acl.getShort(entry) & 0xFFFF, acl.getShort(entry + 2) & 0xFFFF,
+                    Integer.toUnsignedLong(acl.getInt(entry + 4))));
         }
-        return Arrays.copyOf(translated.array(), translated.position());
+        return entries;
+    }
+
+    private static byte[] aclValue(List<AclEntry> entries) {
+        ByteBuffer value = ByteBuffer.allocate(ACL_HEADER + entries.size() * ACL_ENTRY).order(ByteOrder.LITTLE_ENDIAN);
+        value.putInt(ACL_VERSION);
+        for (AclEntry entry : entries) {
+            value.putShort((short) entry.tag()).putShort((short) entry.perm()).putInt((int) entry.id());
+        }
+        return value.array();
     }
 
     /**

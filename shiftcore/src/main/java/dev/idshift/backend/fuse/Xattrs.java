@@ -103,6 +103,16 @@ final class Xattrs {
         return true;
     }
 
+    /**
+     * SETXATTR. An ACL keeps the entries on disk that the view could not show (unmapped ids,
+     * {@link XattrIds#withUnshownEntries}): read, then written, two calls on the node's own inode
+     * (its /proc/self/fd link, not a path a rename could swap). Writers through this view cannot come
+     * between them: the kernel holds the inode's lock over setxattr and chmod until we answer. A writer
+     * elsewhere (on the source, through another view of it) that changes an unmapped entry between the
+     * two has that change undone, the lost update of any two read-modify-writes of one ACL (setfacl
+     * itself reads and writes in two calls); what is written for those ids is still what the disk
+     * held a moment before, never anything the caller chose.
+     */
     int set(int nodeFd, int size, int flags, long name, RequestBuffers b) {
         long value = name + memory.getStringLength(name) + 1;
         long path = b.procPath(nodeFd);
@@ -118,8 +128,23 @@ final class Xattrs {
         byte[] stored;
         try {
             stored = XattrIds.toDisk(translated, written, ids);
+            if (XattrIds.isAcl(translated)) {
+                long current = calls.getxattr(path, name, b.dirents, RequestBuffers.DIRENTS);
+                if (current < 0 && current != -Errno.ENODATA) {
+                    return (int) current;  // not knowing what the disk has, dropping nothing by writing
+                }
+                byte[] onDisk = null;
+                if (current >= 0) {
+                    onDisk = new byte[(int) current];
+                    memory.getByteArray(b.dirents, onDisk, 0, onDisk.length);
+                }
+                stored = XattrIds.withUnshownEntries(stored, onDisk, ids);
+            }
         } catch (XattrIds.Untranslatable e) {
             return -e.errno();
+        }
+        if (stored.length > RequestBuffers.DIRENTS) {
+            return -Errno.E2BIG;
         }
         memory.putByteArray(b.dirents, stored, 0, stored.length);
         return calls.setxattr(path, name, b.dirents, stored.length, flags);

@@ -56,6 +56,62 @@ class XattrIdsTest {
         }
     }
 
+    /** USER_OBJ, USER, GROUP_OBJ, GROUP, MASK, OTHER: the tags, in the order the kernel requires. */
+    private static final int UO = 1, U = 2, GO = 4, G = 8, M = 0x10, O = 0x20;
+
+    @Test
+    void aWriteKeepsTheUnmappedEntriesOnDiskWithTheirOwnPermissions() throws Exception {
+        // on disk: u:70000:rw and g:70001:rwx have no host id, u:5 and g:7 have
+        byte[] onDisk = acl(UO, 6, -1, U, 5, 5, U, 6, 70000, GO, 4, -1, G, 4, 7, G, 7, 70001, M, 7, -1, O, 4, -1);
+        // what chmod 640 through the view writes back: the shown ACL (no unmapped entries), mask and other changed
+        byte[] chmodded = XattrIds.toDisk(XattrIds.ACL_ACCESS,
+                acl(UO, 6, -1, U, 5, 100005, GO, 4, -1, G, 4, 200007, M, 4, -1, O, 0, -1), SHIFT);
+        assertArrayEquals(acl(UO, 6, -1, U, 5, 5, U, 6, 70000, GO, 4, -1, G, 4, 7, G, 7, 70001, M, 4, -1, O, 0, -1),
+                XattrIds.withUnshownEntries(chmodded, onDisk, SHIFT));
+        // setfacl -x u:5 then -m u:9:r: the mapped entries are as written, the unmapped ones kept, in id order
+        byte[] edited = XattrIds.toDisk(XattrIds.ACL_DEFAULT,
+                acl(UO, 6, -1, U, 4, 100009, GO, 4, -1, M, 4, -1, O, 0, -1), SHIFT);
+        assertArrayEquals(acl(UO, 6, -1, U, 4, 9, U, 6, 70000, GO, 4, -1, G, 7, 70001, M, 4, -1, O, 0, -1),
+                XattrIds.withUnshownEntries(edited, onDisk, SHIFT));
+    }
+
+    @Test
+    void aMinimalAclRemovesEveryNamedEntryAsOnAnIdmappedMount() throws Exception {
+        // setfacl -b writes u::,g::,o:: (no mask: no named entries may follow)
+        byte[] onDisk = acl(UO, 6, -1, U, 6, 70000, GO, 4, -1, M, 6, -1, O, 4, -1);
+        byte[] minimal = acl(UO, 6, -1, GO, 4, -1, O, 4, -1);
+        assertArrayEquals(minimal, XattrIds.withUnshownEntries(minimal, onDisk, SHIFT));
+    }
+
+    @Test
+    void noAclOnDiskKeepsNothingAndAWrittenPermissionNeverReachesAnUnmappedId() throws Exception {
+        byte[] written = acl(UO, 6, -1, U, 4, 5, GO, 4, -1, M, 7, -1, O, 0, -1);
+        assertArrayEquals(written, XattrIds.withUnshownEntries(written, null, SHIFT));
+        // a wide mask written over an entry that had --- on disk: the entry stays ---
+        byte[] onDisk = acl(UO, 6, -1, U, 0, 70000, GO, 4, -1, M, 4, -1, O, 0, -1);
+        assertArrayEquals(acl(UO, 6, -1, U, 4, 5, U, 0, 70000, GO, 4, -1, M, 7, -1, O, 0, -1),
+                XattrIds.withUnshownEntries(written, onDisk, SHIFT));
+    }
+
+    @Test
+    void idsOfAMapOfSeveralExtentsAreStoredInTheKernelsOrder() throws Exception {
+        // on disk 0..999 -> host 100000.., 1000..1999 -> host 50000..: sorted by host id is not by on-disk id
+        IdTranslation twoExtents = new IdTranslation(IdMapParser.parseColonList("0:100000:1000,1000:50000:1000"),
+                IdMapParser.parseColonList("0:100000:2000"));
+        byte[] written = XattrIds.toDisk(XattrIds.ACL_ACCESS,
+                acl(UO, 6, -1, U, 4, 50005, U, 4, 100005, GO, 4, -1, M, 4, -1, O, 0, -1), twoExtents);
+        assertArrayEquals(acl(UO, 6, -1, U, 4, 5, U, 4, 1005, GO, 4, -1, M, 4, -1, O, 0, -1),
+                XattrIds.withUnshownEntries(written, null, twoExtents));
+    }
+
+    @Test
+    void aMalformedAclOnDiskIsEinval() {
+        byte[] written = acl(UO, 6, -1, GO, 4, -1, M, 4, -1, O, 0, -1);
+        XattrIds.Untranslatable bad = assertThrows(XattrIds.Untranslatable.class,
+                () -> XattrIds.withUnshownEntries(written, new byte[] {2, 0, 0, 0, 1, 0}, SHIFT));
+        assertEquals(22, bad.errno());
+    }
+
     @Test
     void malformedAclIsEinval() {
         XattrIds.Untranslatable bad = assertThrows(XattrIds.Untranslatable.class,
