@@ -50,6 +50,26 @@ class FuseGroundTruthTest {
             say default-acl-dir sh -c 'umask 022; mkdir dacl/d; stat -c %a dacl/d'
             say default-acl-inherited sh -c 'getfacl -n -p dacl/d | grep -c default'
             say no-default-acl sh -c 'umask 027; touch plain; stat -c %a plain'
+            # ACL entries the view cannot show (on-disk ids 70000, 70001: no host id) are kept as an idmapped
+            # mount keeps them, read on disk in $SRC. chmod: the same ACL. setfacl -m/-x rewrite the whole ACL: the
+            # kernel backend shows those entries as 4294967295 and setfacl refuses to write that back, the FUSE
+            # view leaves them out and they are added back; compared: the unmapped entries (the rest is checked below)
+            hidden() { getfacl -n -c -E "$1" | grep 7000; }
+            echo k > "$SRC/keep"; chown 100000:100000 "$SRC/keep"
+            setfacl -m u:70000:rw,u:100005:r,g:70001:rw,g:100006:r "$SRC/keep"
+            chmod 600 keep
+            say keep-chmod-600 getfacl -n -c "$SRC/keep"
+            chmod 640 keep
+            say keep-chmod-640 getfacl -n -c "$SRC/keep"
+            setfacl -m u:7:r keep 2>/dev/null
+            say keep-setfacl-m hidden "$SRC/keep"
+            setfacl -x u:5 keep 2>/dev/null
+            say keep-setfacl-x hidden "$SRC/keep"
+            mkdir "$SRC/dkeep"; chown 100000:100000 "$SRC/dkeep"; setfacl -d -m u:70000:rwx,u:100005:rx "$SRC/dkeep"
+            setfacl -d -m u:7:rx dkeep 2>/dev/null
+            say dkeep-setfacl-d-m hidden "$SRC/dkeep"
+            echo w > "$SRC/wipe"; chown 100000:100000 "$SRC/wipe"; setfacl -m u:70000:rw,u:100005:r "$SRC/wipe"
+            say wipe-setfacl-b sh -c 'setfacl -b wipe; getfacl -n -c "$SRC/wipe"'
             # setuid/setgid kept on create
             say create-setuid python3 -c 'import os; fd=os.open("su", os.O_CREAT|os.O_WRONLY, 0o4755); print(oct(os.fstat(fd).st_mode))'
             # open-unlinked files, by fd, no hidden files; rm -rf of their directory works
@@ -93,7 +113,7 @@ class FuseGroundTruthTest {
                         variant.equals("fuse-dev") ? FuseTransport.DEV_FUSE_ONLY : Map.of(), 60);
                 assertEquals(0, mounted.exit(), variant + ": " + mounted.describe());
                 try {
-                    Exec.Result run = Exec.run(List.of("sh", "-c", "cd '" + view + "' && " + SCRIPT));
+                    Exec.Result run = Exec.run(List.of("sh", "-c", "cd '" + view + "' && export SRC='" + source + "' && " + SCRIPT));
                     seen.put(variant, run.stdout());
                 } finally {
                     Exec.run(List.of(Host.launcher().toString(), "umount", view.toString()));
@@ -110,6 +130,25 @@ class FuseGroundTruthTest {
             assertTrue(fuse.contains("open-unlinked: exit 0 more\n0\ngone"), fuse);
             assertTrue(fuse.contains("rename-exchange: exit 0 0 0 2 1"), fuse);
             assertTrue(fuse.contains("long-path: exit 0 0o100642 5 6 3"), fuse);
+            assertTrue(fuse.contains("keep-chmod-640: exit 0 user::rw-\nuser:70000:rw-\t#effective:r--\n"), fuse);
+            assertTrue(fuse.contains("keep-setfacl-x: exit 0 user:70000:rw-\ngroup:70001:rw-\n"), fuse);
+            for (String variant : List.of("fuse", "fuse-dev")) {
+                // what setfacl did through the view, beside the entries it could not see
+                Path source = scratch.path().resolve(variant + "-source");
+                assertEquals("""
+                        user::rw-
+                        user:70000:rw-
+                        user:100007:r--
+                        group::r--
+                        group:70001:rw-
+                        group:100006:r--
+                        mask::r--
+                        other::---
+                        """, Exec.ok(List.of("getfacl", "-n", "-c", "-E", source.resolve("keep").toString())).stdout().strip() + "\n",
+                        variant);
+                String dkeep = Exec.ok(List.of("getfacl", "-n", "-c", "-E", "-d", source.resolve("dkeep").toString())).stdout();
+                assertTrue(dkeep.contains("user:70000:rwx\nuser:100005:r-x\nuser:100007:r-x\n"), variant + ": " + dkeep);
+            }
         }
     }
 }
