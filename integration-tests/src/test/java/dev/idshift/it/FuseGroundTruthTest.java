@@ -70,6 +70,19 @@ class FuseGroundTruthTest {
             say dkeep-setfacl-d-m hidden "$SRC/dkeep"
             echo w > "$SRC/wipe"; chown 100000:100000 "$SRC/wipe"; setfacl -m u:70000:rw,u:100005:r "$SRC/wipe"
             say wipe-setfacl-b sh -c 'setfacl -b wipe; getfacl -n -c "$SRC/wipe"'
+            # trusted.* names are listed only to a caller with CAP_SYS_ADMIN over the host, as the source lists them
+            echo t > "$SRC/trusted"; chown 100000:100000 "$SRC/trusted"
+            setfattr -n trusted.secret -v 1 "$SRC/trusted"; setfattr -n user.note -v 1 "$SRC/trusted"
+            say trusted-root getfattr -m - trusted
+            say trusted-root-without-sys-admin setpriv --bounding-set=-sys_admin --inh-caps=-sys_admin getfattr -m - trusted
+            say trusted-alice-with-sys-admin A --inh-caps=+sys_admin --ambient-caps=+sys_admin getfattr -m - trusted
+            say trusted-alice A getfattr -m - trusted
+            # an overlay over the view copies a file up for alice with its mounter's (root's) credentials: trusted.* go along
+            chmod 666 trusted; ov="$SRC.overlay"; mkdir -p "$ov/u" "$ov/w" "$ov/m"
+            mount -t overlay ov -o "lowerdir=$PWD,upperdir=$ov/u,workdir=$ov/w" "$ov/m"
+            say trusted-copy-up A sh -c "echo x >> '$ov/m/trusted'"
+            say trusted-copied-up getfattr --only-values -n trusted.secret "$ov/u/trusted"
+            umount "$ov/m"; rm -rf "$ov"
             # setuid/setgid kept on create
             say create-setuid python3 -c 'import os; fd=os.open("su", os.O_CREAT|os.O_WRONLY, 0o4755); print(oct(os.fstat(fd).st_mode))'
             # open-unlinked files, by fd, no hidden files; rm -rf of their directory works
@@ -101,6 +114,7 @@ class FuseGroundTruthTest {
         Host.requireRoot();
         Host.requireExecutable("setfacl");
         Host.requireExecutable("python3");
+        Host.requireExecutable("getfattr");
         try (Scratch scratch = new Scratch(); FuseTransport ring = FuseTransport.ringOn()) {
             Map<String, String> seen = new LinkedHashMap<>();
             for (String variant : List.of("kernel", "fuse", "fuse-dev")) {
@@ -132,6 +146,9 @@ class FuseGroundTruthTest {
             assertTrue(fuse.contains("long-path: exit 0 0o100642 5 6 3"), fuse);
             assertTrue(fuse.contains("keep-chmod-640: exit 0 user::rw-\nuser:70000:rw-\t#effective:r--\n"), fuse);
             assertTrue(fuse.contains("keep-setfacl-x: exit 0 user:70000:rw-\ngroup:70001:rw-\n"), fuse);
+            assertTrue(fuse.contains("trusted-root-without-sys-admin: exit 0 # file: trusted\nuser.note\n"), fuse);
+            assertTrue(fuse.contains("trusted-copied-up: exit 0 1\n"), fuse);
+            assertTrue(fuse.contains("trusted-alice-with-sys-admin: exit 0 # file: trusted\ntrusted.secret\nuser.note\n"), fuse);
             for (String variant : List.of("fuse", "fuse-dev")) {
                 // what setfacl did through the view, beside the entries it could not see
                 Path source = scratch.path().resolve(variant + "-source");

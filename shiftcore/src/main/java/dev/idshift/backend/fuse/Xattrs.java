@@ -55,16 +55,13 @@ final class Xattrs {
     }
 
     /**
-     * LISTXATTR. The server lists as root, so the source lists {@code trusted.*} names too; those are
-     * left out for every caller but host root, as the source filesystem leaves them out for a caller
-     * without CAP_SYS_ADMIN (a container's root listed the names of trusted.overlay.* and other
-     * trusted attributes it may not read).
+     * LISTXATTR. The server lists with its own capabilities, so the source lists {@code trusted.*}
+     * names to it; they are left out unless the caller holds CAP_SYS_ADMIN over the host, as the source
+     * filesystem leaves them out for its own callers without it (a container's root listed the names
+     * of trusted.overlay.* and other trusted attributes it may not read; host root with CAP_SYS_ADMIN
+     * dropped listed them too). The caller's capabilities are looked up only for a list that has one.
      */
     int list(int nodeFd, int size, RequestBuffers b, long out) {
-        boolean hostRoot = memory.getInt(b.request + FuseProtocol.IN_UID) == 0;
-        if (hostRoot) {
-            return reply(calls.listxattr(b.procPath(nodeFd), size == 0 ? 0 : out, size), size, out);
-        }
         long length = calls.listxattr(b.procPath(nodeFd), b.dirents, RequestBuffers.DIRENTS);
         if (length < 0) {
             return reply(length, size, out);
@@ -72,16 +69,21 @@ final class Xattrs {
         byte[] names = new byte[(int) length];
         memory.getByteArray(b.dirents, names, 0, names.length);
         ByteArrayOutputStream shown = new ByteArrayOutputStream(names.length);
+        boolean trustedSeen = false;
         for (int start = 0, end; start < names.length; start = end + 1) {
             end = start;
             while (end < names.length && names[end] != 0) {
                 end++;
             }
-            if (!startsWith(names, start, TRUSTED)) {
+            if (startsWith(names, start, TRUSTED)) {
+                trustedSeen = true;
+            } else {
                 shown.write(names, start, Math.min(end + 1, names.length) - start);
             }
         }
-        byte[] listed = shown.toByteArray();
+        byte[] listed = trustedSeen && CallerCapabilities.sysAdmin(memory.getInt(b.request + FuseProtocol.IN_PID),
+                Integer.toUnsignedLong(memory.getInt(b.request + FuseProtocol.IN_UID)),
+                Integer.toUnsignedLong(memory.getInt(b.request + FuseProtocol.IN_GID))) ? names : shown.toByteArray();
         if (size != 0) {
             if (listed.length > size) {
                 return -Errno.ERANGE;
