@@ -16,6 +16,9 @@ final class Xattrs {
     private static final byte[][] ID_CARRYING_BYTES = XattrIds.WITH_IDS.stream()
             .map(name -> name.getBytes(java.nio.charset.StandardCharsets.US_ASCII)).toArray(byte[][]::new);
 
+    /** Room for a capability (20 or 24 bytes) and an ACL of up to 30 entries; larger ones are read again. */
+    private static final int FIRST_READ = 256;
+
     private final IdTranslation ids;
     private final FileCalls calls = FileCalls.get();
     private final MemoryIO memory = MemoryIO.getInstance();
@@ -31,8 +34,13 @@ final class Xattrs {
         if (translated == null) {
             length = calls.getxattr(path, name, size == 0 ? 0 : out, size);
         } else {
-            // Read whole: the translated value may differ in length (a v2 capability shown as v3).
-            length = calls.getxattr(path, name, b.dirents, RequestBuffers.DIRENTS);
+            // Read whole: the translated value may differ in length (a v2 capability shown as v3). A
+            // small room first: the kernel zeroes a buffer of the size asked for (64 KiB: 1.4 us of
+            // each GETXATTR of security.capability, asked before a new file's first write).
+            length = calls.getxattr(path, name, b.dirents, FIRST_READ);
+            if (length == -Errno.ERANGE) {
+                length = calls.getxattr(path, name, b.dirents, RequestBuffers.DIRENTS);
+            }
             if (length > 0) {
                 byte[] stored = new byte[(int) length];
                 memory.getByteArray(b.dirents, stored, 0, stored.length);
