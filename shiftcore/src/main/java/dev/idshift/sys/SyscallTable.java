@@ -65,6 +65,8 @@ public final class SyscallTable {
     public static final long RENAMEAT2 = number(316, 276);
     public static final long STATX = number(332, 291);
     public static final long OPENAT2 = 437;
+    /** Linux 6.6: fchmodat with flags (AT_EMPTY_PATH: an O_PATH fd's own inode). */
+    public static final long FCHMODAT2 = 452;
 
     // ---- mounts ----
     public static final long UMOUNT2 = number(166, 39);

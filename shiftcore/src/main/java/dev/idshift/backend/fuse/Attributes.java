@@ -104,6 +104,11 @@ final class Attributes {
                 | Integer.toUnsignedLong(memory.getInt(stat + StatxLayout.DEV_MINOR));
     }
 
+    /** Whether two statx are of the same inode (device and inode number). */
+    boolean sameInode(long stat, long other) {
+        return device(stat) == device(other) && memory.getLong(stat + StatxLayout.INO) == memory.getLong(other + StatxLayout.INO);
+    }
+
     int mode(long stat) {
         return memory.getShort(stat + StatxLayout.MODE) & 0xFFFF;
     }

@@ -38,7 +38,7 @@ final class Directories {
     }
 
     int open(int nodeFd, RequestBuffers b, long out) {
-        int fd = calls.openat(Linux.AT_FDCWD, b.procPath(nodeFd), Linux.O_RDONLY | Linux.O_DIRECTORY, 0);
+        int fd = FdLinks.open(nodeFd, Linux.O_RDONLY | Linux.O_DIRECTORY, b);
         if (fd < 0) {
             return fd;
         }

@@ -43,6 +43,11 @@ final class Lookups {
             calls.close(fd);
             return result;
         }
+        return rememberStated(fd, name, b, out);
+    }
+
+    /** {@link #remember} of an fd whose statx is in {@code b.stat} already. */
+    int rememberStated(int fd, long name, RequestBuffers b, long out) {
         Node node = nodes.lookedUp(fd, attributes.device(b.stat), MEMORY.getLong(b.stat + StatxLayout.INO), b.node, name);
         attributes.entry(out, node.id, b.stat);
         return FuseProtocol.ENTRY_OUT;

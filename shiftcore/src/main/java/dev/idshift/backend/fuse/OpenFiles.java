@@ -36,7 +36,7 @@ final class OpenFiles {
      * sends only with ATOMIC_O_TRUNC; else it truncates by SETATTR).
      */
     int open(Node node, int nodeFd, int flags, int openKill, RequestBuffers b, long out, int device) {
-        int fd = calls.openat(Linux.AT_FDCWD, b.procPath(nodeFd), flags & ~OPEN_FLAGS_IGNORED, 0);
+        int fd = FdLinks.open(nodeFd, flags & ~OPEN_FLAGS_IGNORED, b);
         if (fd < 0) {
             return fd;
         }

@@ -1,7 +1,6 @@
 package dev.idshift.backend.fuse;
 
 import dev.idshift.sys.Linux;
-import dev.idshift.sys.files.FileCalls;
 
 /**
  * The server's half of FUSE_HANDLE_KILLPRIV_V2. With it the kernel stops asking for
@@ -20,7 +19,6 @@ final class PrivilegeKills {
     private static final int S_IXGRP = 0010;
 
     private final Attributes attributes;
-    private final FileCalls calls = FileCalls.get();
 
     PrivilegeKills(Attributes attributes) {
         this.attributes = attributes;
@@ -40,6 +38,6 @@ final class PrivilegeKills {
         if (kill == 0 || (mode & Linux.S_IFMT) != Linux.S_IFREG) {
             return 0;
         }
-        return calls.fchmodat(Linux.AT_FDCWD, b.procPath(fd), mode & 07777 & ~kill);
+        return FdLinks.chmod(fd, mode & 07777 & ~kill, b);
     }
 }

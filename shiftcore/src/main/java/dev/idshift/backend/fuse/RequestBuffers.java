@@ -60,4 +60,9 @@ final class RequestBuffers {
         MEMORY.putByte(at + digits, (byte) 0);
         return procPath;
     }
+
+    /** "N", the fd's name in the /proc/self/fd directory (FdLinks), in the thread's buffer. */
+    long fdName(int fd) {
+        return procPath(fd) + PROC_FD.length;
+    }
 }

@@ -240,7 +240,7 @@ final class ShiftingNodes {
             if ((valid & FuseProtocol.FATTR_FH) != 0) {
                 result = calls.ftruncate(OpenFiles.fileFd(memory.getLong(arg + 8)), size);
             } else {
-                int fd = calls.openat(Linux.AT_FDCWD, b.procPath(nodeFd), Linux.O_WRONLY | Linux.O_NONBLOCK, 0);
+                int fd = FdLinks.open(nodeFd, Linux.O_WRONLY | Linux.O_NONBLOCK, b);
                 if (fd < 0) {
                     return fd;
                 }
@@ -285,7 +285,7 @@ final class ShiftingNodes {
             if ((attributes.mode(b.stat) & Linux.S_IFMT) == Linux.S_IFLNK) {
                 return -Errno.EOPNOTSUPP;  // as lchmod: a symlink has no mode of its own
             }
-            result = calls.fchmodat(Linux.AT_FDCWD, b.procPath(nodeFd), memory.getInt(arg + 68) & 07777);
+            result = FdLinks.chmod(nodeFd, memory.getInt(arg + 68) & 07777, b);
             if (result < 0) {
                 return result;
             }
@@ -389,7 +389,7 @@ final class ShiftingNodes {
             calls.close(fd);
             return result < 0 ? result : -Errno.EEXIST;
         }
-        result = own(parentFd, fd, diskUid, diskGid, b);
+        result = own(parentFd, fd, mode, diskUid, diskGid, b);
         if (result < 0) {
             calls.close(fd);
             calls.unlinkat(parentFd, name, type == Linux.S_IFDIR ? Linux.AT_REMOVEDIR : 0);
@@ -418,15 +418,15 @@ final class ShiftingNodes {
         if (openFd < 0) {
             return openFd;
         }
-        int fd = calls.openat(Linux.AT_FDCWD, b.procPath(openFd), Linux.O_PATH, 0);
-        int result = fd < 0 ? fd : own(parentFd, fd, diskUid, diskGid, b);
-        if (result < 0) {
-            calls.close(fd);
+        // Owned through the open fd itself: exactly the inode this open made, whatever its name is by now.
+        int result = own(parentFd, openFd, mode, diskUid, diskGid, b);
+        int fd = result < 0 ? result : createdNodeFd(parentFd, name, openFd, b);
+        if (fd < 0) {
             calls.close(openFd);
             calls.unlinkat(parentFd, name, 0);
-            return result;
+            return fd;
         }
-        int length = lookups.remember(fd, name, b, out);
+        int length = lookups.rememberStated(fd, name, b, out);
         if (length < 0) {
             calls.close(openFd);
             return length;
@@ -435,25 +435,61 @@ final class ShiftingNodes {
     }
 
     /**
-     * Gives a new entry the caller's owner: its group stays the one the source chose under a setgid
-     * directory. The server created it as root and a chown clears setuid/setgid, so those are put back.
+     * The new node's O_PATH fd for a file CREATE made ({@code openFd}), its statx (owner given) in
+     * {@code b.stat}: the name opened again, not followed, if it is still that inode (device and inode
+     * those of the open fd): cheaper than the open fd's /proc link, whose first lookup for each new
+     * fd number makes a dentry and an inode (3.6 us by the whole path for a known one). If something
+     * was renamed over the name meanwhile (by whoever may write the directory), that other inode is
+     * neither answered nor touched: the fd is the created inode's own, through its /proc link.
      */
-    private int own(int parentFd, int fd, long diskUid, long diskGid, RequestBuffers b) {
+    private int createdNodeFd(int parentFd, long name, int openFd, RequestBuffers b) {
+        int result = attributes.stat(openFd, b.parentStat);
+        if (result < 0) {
+            return result;
+        }
+        int fd = calls.openat(parentFd, name, Linux.O_PATH | Linux.O_NOFOLLOW, 0);
+        if (fd >= 0 && attributes.stat(fd, b.stat) == 0 && attributes.sameInode(b.stat, b.parentStat)) {
+            return fd;
+        }
+        calls.close(fd);
+        fd = FdLinks.open(openFd, Linux.O_PATH, b);
+        if (fd < 0) {
+            return fd;
+        }
+        result = attributes.stat(fd, b.stat);
+        if (result < 0) {
+            calls.close(fd);
+            return result;
+        }
+        return fd;
+    }
+
+    /**
+     * Gives a new entry ({@code fd}: an O_PATH fd of it, or the file CREATE opened) the caller's owner:
+     * its group stays the one the source chose under a setgid directory. The server created it as
+     * root and a chown clears setuid/setgid, so those are put back; only a request that asked for
+     * them ({@code mode}) can have them (umask and default ACLs only take bits away), so only then is
+     * the created mode read.
+     */
+    private int own(int parentFd, int fd, int mode, long diskUid, long diskGid, RequestBuffers b) {
         long gid = diskGid;
         if (attributes.stat(parentFd, b.parentStat) == 0
                 && (attributes.mode(b.parentStat) & Linux.S_ISGID) != 0) {
             gid = IdMap.INVALID_ID;
         }
-        int result = attributes.stat(fd, b.stat);
-        if (result < 0) {
+        int created = 0;
+        if ((mode & (Linux.S_ISUID | Linux.S_ISGID)) != 0 && (mode & Linux.S_IFMT) != Linux.S_IFDIR) {
+            int result = attributes.stat(fd, b.stat);
+            if (result < 0) {
+                return result;
+            }
+            created = attributes.mode(b.stat);
+        }
+        int result = calls.fchownat(fd, emptyString, diskUid, gid, Linux.AT_EMPTY_PATH);
+        if (result < 0 || (created & (Linux.S_ISUID | Linux.S_ISGID)) == 0) {
             return result;
         }
-        int created = attributes.mode(b.stat);
-        result = calls.fchownat(fd, emptyString, diskUid, gid, Linux.AT_EMPTY_PATH);
-        if (result < 0 || (created & (Linux.S_ISUID | Linux.S_ISGID)) == 0 || (created & Linux.S_IFMT) == Linux.S_IFDIR) {
-            return result;
-        }
-        return calls.fchmodat(Linux.AT_FDCWD, b.procPath(fd), created & 07777);
+        return FdLinks.chmod(fd, created & 07777, b);
     }
 
     private int rename(Node oldParent, int oldParentFd, long newParentId, long names, int flags) {

@@ -66,6 +66,11 @@ public final class FileCalls {
         return (int) call(SyscallTable.FCHMODAT, dirfd, path, mode, 0, 0);
     }
 
+    /** fchmodat2(2) (Linux 6.6+; ENOSYS before): with AT_EMPTY_PATH it takes an O_PATH fd, a symlink's EOPNOTSUPP. */
+    public int fchmodat2(int dirfd, long path, long mode, int flags) {
+        return (int) call(SyscallTable.FCHMODAT2, dirfd, path, mode, flags, 0);
+    }
+
     public int fchownat(int dirfd, long name, long uid, long gid, int flags) {
         return (int) call(SyscallTable.FCHOWNAT, dirfd, name, uid, gid, flags);
     }
