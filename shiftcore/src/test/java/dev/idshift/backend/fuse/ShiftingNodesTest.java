@@ -175,6 +175,36 @@ class ShiftingNodesTest {
         assertEquals(-Errno.EOVERFLOW, nodes.handle(buffers, -1));
     }
 
+    @Test
+    void createOwnsTheOpenedFileKeepsSetuidAndTheSetgidDirectorysGroupAndAnswersItsInode() throws Exception {
+        long caller = 100000 + 1234;
+        writer.request(FuseProtocol.CREATE, ROOT, caller, caller).u32(Linux.O_RDWR | Linux.O_CREAT).u32(0106755).u32(022).u32(0)
+                .name("tool");
+        int length = nodes.handle(buffers, -1);
+        assertEquals(FuseProtocol.ENTRY_OUT + FuseProtocol.OPEN_OUT, length);
+        assertEquals(1234, Files.getAttribute(source.resolve("tool"), "unix:uid"), "stored as the caller's on-disk id");
+        assertEquals(1234, Files.getAttribute(source.resolve("tool"), "unix:gid"));
+        assertEquals(06755, modeOf("tool"), "setuid and setgid put back after the chown cleared them");
+        assertEquals(caller, Integer.toUnsignedLong(memory.getInt(out(40 + 68))), "shown as the caller");
+        assertEquals(06755 | 0100000, memory.getInt(out(40 + 60)), "the answer's mode is the final one");
+        long created = memory.getLong(out(0));
+        assertEquals(created, lookup(ROOT, "tool"), "the node is the created inode");
+        int fd = OpenFiles.fileFd(memory.getLong(out(FuseProtocol.ENTRY_OUT)));
+        Syscalls.get().close(fd);
+
+        Path shared = Files.createDirectories(source.resolve("shared"));
+        Files.setAttribute(shared, "unix:gid", 4321);
+        Files.setAttribute(shared, "unix:mode", 02777);
+        long sharedNode = lookup(ROOT, "shared");
+        writer.request(FuseProtocol.CREATE, sharedNode, caller, caller).u32(Linux.O_RDWR | Linux.O_CREAT).u32(0100644).u32(022)
+                .u32(0).name("note");
+        assertEquals(FuseProtocol.ENTRY_OUT + FuseProtocol.OPEN_OUT, nodes.handle(buffers, -1));
+        Syscalls.get().close(OpenFiles.fileFd(memory.getLong(out(FuseProtocol.ENTRY_OUT))));
+        assertEquals(1234, Files.getAttribute(shared.resolve("note"), "unix:uid"));
+        assertEquals(4321, Files.getAttribute(shared.resolve("note"), "unix:gid"), "a setgid directory's group kept");
+        assertEquals(0644, modeOf("shared/note"));
+    }
+
     /** A file of mode {@code perm} (07777 bits) under the source, looked up: its node. */
     private long fileWithMode(String name, int perm) throws Exception {
         Files.writeString(source.resolve(name), "data");
