@@ -45,7 +45,9 @@ public final class SyscallTable {
     public static final long SETXATTR = number(188, 5);
     public static final long GETXATTR = number(191, 8);
     public static final long LGETXATTR = number(192, 9);
+    public static final long FGETXATTR = number(193, 10);
     public static final long LISTXATTR = number(194, 11);
+    public static final long FLISTXATTR = number(196, 13);
     public static final long REMOVEXATTR = number(197, 14);
     public static final long GETDENTS64 = number(217, 61);
     public static final long OPENAT = number(257, 56);

@@ -30,6 +30,13 @@ final class Node {
      */
     long backingId;
     int backingUsers;
+    /**
+     * The fd of the node's latest open file while it is open, -1 if none (under this node's lock): the
+     * xattr reads take an open file's fd, not an O_PATH one, and reaching the inode by the O_PATH fd's
+     * /proc link instead cost more than the call (a node fd's first /proc lookup makes a dentry and an
+     * inode). RELEASE clears it, under the lock, before the fd is closed, so no read uses a closed fd.
+     */
+    int openFd = -1;
 
     /** A parent node and one name in it (bytes, without the NUL). */
     record Place(Node parent, byte[] name) {

@@ -57,6 +57,9 @@ final class OpenFiles {
      */
     int openReply(Node node, int fd, RequestBuffers b, long out, int device) {
         long backing = passthrough ? backing(node, fd, b, device) : 0;
+        synchronized (node) {
+            node.openFd = fd;
+        }
         memory.putLong(out, (backing << 32) | fd);
         memory.putInt(out + 8, backing != 0 ? FuseProtocol.FOPEN_PASSTHROUGH : FuseProtocol.FOPEN_KEEP_CACHE);
         memory.putInt(out + 12, (int) backing);
@@ -86,14 +89,21 @@ final class OpenFiles {
         return (int) fh;
     }
 
+    /**
+     * RELEASE. The kernel sends it before it can forget the node (an open file holds its inode), so the
+     * node is still there to stop naming the fd before it is closed.
+     */
     int release(long nodeId, long fh, int device, RequestBuffers b) {
         Node node = nodes.get(nodeId);
-        if ((fh >>> 32) != 0 && node != null) {
+        if (node != null) {
             synchronized (node) {
-                if (--node.backingUsers == 0) {
+                if ((fh >>> 32) != 0 && --node.backingUsers == 0) {
                     memory.putInt(b.small, (int) node.backingId);
                     calls.ioctl(device, FuseProtocol.DEV_IOC_BACKING_CLOSE, b.small);
                     node.backingId = 0;
+                }
+                if (node.openFd == fileFd(fh)) {
+                    node.openFd = -1;
                 }
             }
         }

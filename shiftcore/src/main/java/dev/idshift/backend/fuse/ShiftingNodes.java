@@ -203,9 +203,9 @@ final class ShiftingNodes {
             case FuseProtocol.ACCESS:
                 return 0;  // not sent with default_permissions: the kernel decides
             case FuseProtocol.GETXATTR:
-                return xattrs.get(fd, memory.getInt(arg), arg + 8, b, out);
+                return xattrs.get(node, fd, memory.getInt(arg), arg + 8, b, out);
             case FuseProtocol.LISTXATTR:
-                return xattrs.list(fd, memory.getInt(arg), b, out);
+                return xattrs.list(node, fd, memory.getInt(arg), b, out);
             case FuseProtocol.SETXATTR:
                 return xattrs.set(fd, memory.getInt(arg), memory.getInt(arg + 4), arg + 8, b);
             case FuseProtocol.REMOVEXATTR:

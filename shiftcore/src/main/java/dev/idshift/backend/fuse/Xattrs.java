@@ -6,8 +6,9 @@ import dev.idshift.sys.files.FileCalls;
 import java.io.ByteArrayOutputStream;
 
 /**
- * The xattr requests, by the node's /proc/self/fd link (the xattr calls take no O_PATH fd): values
- * that carry ids (ACLs, capabilities) translated both ways ({@link XattrIds}), others as they are.
+ * The xattr requests, by the node's /proc/self/fd link (the xattr calls take no O_PATH fd), or, for
+ * reads, by the fd of its open file while it has one: values that carry ids (ACLs, capabilities)
+ * translated both ways ({@link XattrIds}), others as they are.
  */
 final class Xattrs {
     /** The names only a caller with CAP_SYS_ADMIN sees listed. */
@@ -27,19 +28,38 @@ final class Xattrs {
         this.ids = ids;
     }
 
-    int get(int nodeFd, int size, long name, RequestBuffers b, long out) {
-        long path = b.procPath(nodeFd);
+    /**
+     * GETXATTR, by the fd of the node's open file if it has one (the kernel asks for security.capability
+     * before a file's first write, so while it is open: fgetxattr 0.7 us, against 3.3 us by a /proc link
+     * already looked up and more for a node fd's first), else by its O_PATH fd's /proc link. The node's
+     * lock is held while its open fd is used (RELEASE takes it before closing the fd).
+     */
+    int get(Node node, int nodeFd, int size, long name, RequestBuffers b, long out) {
+        synchronized (node) {
+            if (node.openFd >= 0) {
+                return get(node.openFd, 0, size, name, b, out);
+            }
+        }
+        return get(-1, b.procPath(nodeFd), size, name, b, out);
+    }
+
+    /** getxattr of an open fd ({@code openFd} >= 0), else of {@code path}. */
+    private long getxattr(int openFd, long path, long name, long value, long size) {
+        return openFd >= 0 ? calls.fgetxattr(openFd, name, value, size) : calls.getxattr(path, name, value, size);
+    }
+
+    private int get(int openFd, long path, int size, long name, RequestBuffers b, long out) {
         String translated = idCarrying(name);
         long length;
         if (translated == null) {
-            length = calls.getxattr(path, name, size == 0 ? 0 : out, size);
+            length = getxattr(openFd, path, name, size == 0 ? 0 : out, size);
         } else {
             // Read whole: the translated value may differ in length (a v2 capability shown as v3). A
             // small room first: the kernel zeroes a buffer of the size asked for (64 KiB: 1.4 us of
             // each GETXATTR of security.capability, asked before a new file's first write).
-            length = calls.getxattr(path, name, b.dirents, FIRST_READ);
+            length = getxattr(openFd, path, name, b.dirents, FIRST_READ);
             if (length == -Errno.ERANGE) {
-                length = calls.getxattr(path, name, b.dirents, RequestBuffers.DIRENTS);
+                length = getxattr(openFd, path, name, b.dirents, RequestBuffers.DIRENTS);
             }
             if (length > 0) {
                 byte[] stored = new byte[(int) length];
@@ -69,8 +89,18 @@ final class Xattrs {
      * of trusted.overlay.* and other trusted attributes it may not read; host root with CAP_SYS_ADMIN
      * dropped listed them too). The caller's capabilities are looked up only for a list that has one.
      */
-    int list(int nodeFd, int size, RequestBuffers b, long out) {
-        long length = calls.listxattr(b.procPath(nodeFd), b.dirents, RequestBuffers.DIRENTS);
+    int list(Node node, int nodeFd, int size, RequestBuffers b, long out) {
+        synchronized (node) {
+            if (node.openFd >= 0) {
+                return list(node.openFd, 0, size, b, out);
+            }
+        }
+        return list(-1, b.procPath(nodeFd), size, b, out);
+    }
+
+    /** LISTXATTR of an open fd ({@code openFd} >= 0), else of {@code path}; as {@link #get}. */
+    private int list(int openFd, long path, int size, RequestBuffers b, long out) {
+        long length = listxattr(openFd, path, b.dirents, RequestBuffers.DIRENTS);
         if (length < 0) {
             return reply(length, size, out);
         }
@@ -99,6 +129,10 @@ final class Xattrs {
             memory.putByteArray(out, listed, 0, listed.length);
         }
         return reply(listed.length, size, out);
+    }
+
+    private long listxattr(int openFd, long path, long list, long size) {
+        return openFd >= 0 ? calls.flistxattr(openFd, list, size) : calls.listxattr(path, list, size);
     }
 
     private static boolean startsWith(byte[] names, int start, byte[] prefix) {

@@ -198,4 +198,13 @@ public final class FileCalls {
         return (int) call(SyscallTable.REMOVEXATTR, path, name, 0, 0, 0);
     }
 
+    /** fgetxattr(2): an fd of an open file (not O_PATH: EBADF). */
+    public long fgetxattr(int fd, long name, long value, long size) {
+        return call(SyscallTable.FGETXATTR, fd, name, value, size, 0);
+    }
+
+    public long flistxattr(int fd, long list, long size) {
+        return call(SyscallTable.FLISTXATTR, fd, list, size, 0, 0);
+    }
+
 }

@@ -205,6 +205,55 @@ class ShiftingNodesTest {
         assertEquals(0644, modeOf("shared/note"));
     }
 
+    /** GETXATTR of {@code name} into a reply of up to 64 bytes: the value, or null (the errno in {@code errno[0]}). */
+    private String getxattr(long node, String name, int[] errno) {
+        writer.request(FuseProtocol.GETXATTR, node, 0, 0).u32(64).u32(0).name(name);
+        int length = nodes.handle(buffers, -1);
+        if (length < 0) {
+            errno[0] = -length;
+            return null;
+        }
+        byte[] value = new byte[length];
+        memory.getByteArray(out(0), value, 0, length);
+        return new String(value, StandardCharsets.US_ASCII);
+    }
+
+    private static void note(Path file, String value) throws Exception {
+        Files.getFileAttributeView(file, java.nio.file.attribute.UserDefinedFileAttributeView.class)
+                .write("note", java.nio.ByteBuffer.wrap(value.getBytes(StandardCharsets.US_ASCII)));
+    }
+
+    @Test
+    void xattrsAreReadThroughAnOpenFileWhileThereIsOneAndNeverThroughItsFdOnceReleased() throws Exception {
+        long first = fileWithMode("first", 0644);
+        note(source.resolve("first"), "one");
+        int[] errno = new int[1];
+        assertEquals("one", getxattr(first, "user.note", errno), "by the node's /proc link");
+        writer.request(FuseProtocol.OPEN, first, 0, 0).u32(Linux.O_WRONLY).u32(0);
+        assertEquals(FuseProtocol.OPEN_OUT, nodes.handle(buffers, -1));
+        long fh = memory.getLong(out(0));
+        assertEquals("one", getxattr(first, "user.note", errno), "by the open file's fd");
+        assertEquals(null, getxattr(first, "security.capability", errno));
+        assertEquals(Errno.ENODATA, errno[0]);
+        writer.request(FuseProtocol.LISTXATTR, first, 0, 0).u32(0).u32(0);
+        assertEquals(8, nodes.handle(buffers, -1));
+        assertEquals("user.note".length() + 1, memory.getInt(out(0)), "listed by the open file's fd");
+
+        // The released fd's number goes to another file's open: the first node must not read through it.
+        long second = fileWithMode("second", 0644);
+        note(source.resolve("second"), "two");
+        writer.request(FuseProtocol.RELEASE, first, 0, 0).u64(fh).u32(0).u32(0).u64(0);
+        assertEquals(0, nodes.handle(buffers, -1));
+        writer.request(FuseProtocol.OPEN, second, 0, 0).u32(Linux.O_RDONLY).u32(0);
+        assertEquals(FuseProtocol.OPEN_OUT, nodes.handle(buffers, -1));
+        long secondFh = memory.getLong(out(0));
+        assertEquals(OpenFiles.fileFd(fh), OpenFiles.fileFd(secondFh), "the lowest free fd: the one released");
+        assertEquals("one", getxattr(first, "user.note", errno), "the first node's own inode");
+        assertEquals("two", getxattr(second, "user.note", errno));
+        writer.request(FuseProtocol.RELEASE, second, 0, 0).u64(secondFh).u32(0).u32(0).u64(0);
+        assertEquals(0, nodes.handle(buffers, -1));
+    }
+
     /** A file of mode {@code perm} (07777 bits) under the source, looked up: its node. */
     private long fileWithMode(String name, int perm) throws Exception {
         Files.writeString(source.resolve(name), "data");
