@@ -3,9 +3,8 @@
 # tree with one map (on-disk 0..65535 -> host 100000..165535):
 #   native      the source itself, as root (no shifting: the floor)
 #   kernel      idshift's kernel backend (an idmapped mount), for reference
-#   idshift     idshift mount --backend fuse, served over io_uring where the kernel has it (below)
-#   idshift-dev the same served through /dev/fuse reads and writes (IDSHIFT_FUSE_URING=0): what a
-#               kernel without FUSE over io_uring, or with it switched off, gets
+#   idshift     idshift mount --backend fuse (served through /dev/fuse reads and writes, the default)
+#   idshift-uring the same over io_uring (IDSHIFT_FUSE_URING=1, opt-in; see below)
 #   bindfs      bindfs --uid-offset=100000 --gid-offset=100000 -o dev,suid (as people use it: default mode)
 #   bindfs-mt   the same with --multithreaded
 # Shifted variants run as host uid/gid 100000 (the container's root); native runs as root, through
@@ -29,9 +28,9 @@
 # filesystem alike, so without this step write1g timed how long ago the previous step freed memory
 # (the idmapped mount, which adds nothing per write, measured 1.77x native that way). bindfs's
 # writes outlast the few seconds before the warm pages are reported, so some of its time is faulting.
-# FUSE over io_uring (Linux 6.14+) is off by default: the fuse module's enable_uring parameter
-# gates it. This script switches it on for its run and back to what it was at the end; it changes
-# nothing for bindfs (libfuse 3.14 has no io_uring) nor for the other variants.
+# FUSE over io_uring (Linux 6.14+) is gated by the fuse module's enable_uring parameter, off by
+# default. This script switches it on for its run and back to what it was at the end; only
+# idshift-uring asks for it (not bindfs: libfuse 3.14 has no io_uring).
 # The source is an ext4 filesystem in RAM (a loop device on a file in /dev/shm): on this VM's disk
 # the write-side samples spread 7-15x between rounds for every variant alike (native create10k
 # 242, 3,490 and 1,570 ms in one run), far more than the layers differ. BENCH_ON_DISK=1 puts it
@@ -39,15 +38,15 @@
 # Prints each variant's median time (ms) per workload, then idshift's speed relative to bindfs
 # (bindfs time / idshift time: >= 1.00 means at least as fast) and to native.
 # Usage: bench/fuse-compare.sh [ROUNDS]   (default 3; root, bindfs, gcc; ~9 GiB free memory, or
-#        under /var/tmp with BENCH_ON_DISK=1)
+#        under /var/tmp with BENCH_ON_DISK=1; BENCH_WORKLOADS="create10k untar20k" runs only those)
 set -euo pipefail
 rounds=${1:-3}
 repo=$(cd "$(dirname "$0")/.." && pwd)
 idshift=$repo/bin/idshift
-variants=(native kernel idshift idshift-dev bindfs bindfs-mt)
+variants=(native kernel idshift idshift-uring bindfs bindfs-mt)
 # The writes last in each round: the 5 GiB that write1g leaves to flush would otherwise still be
 # going to disk under the next workloads.
-workloads=(stat100k readdir10k create10k untar20k write1g read1g)
+workloads=(${BENCH_WORKLOADS:-stat100k readdir10k create10k untar20k write1g read1g})
 
 work=$(mktemp -d /var/tmp/idshift-fuse-bench-XXXXXX)
 chmod 755 "$work"
@@ -59,7 +58,7 @@ uring_was=
 cleanup() {
     for m in "${mounted[@]}"; do
         case $m in
-            */idshift|*/idshift-dev) "$idshift" umount "$m" >/dev/null 2>&1 || umount -l "$m" 2>/dev/null || true ;;
+            */idshift|*/idshift-uring) "$idshift" umount "$m" >/dev/null 2>&1 || umount -l "$m" 2>/dev/null || true ;;
             *) umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true ;;
         esac
     done
@@ -76,7 +75,7 @@ if [ -w "$uring" ]; then
     uring_was=$(cat "$uring")
     echo Y > "$uring"
 else
-    echo "bench: this kernel has no FUSE over io_uring ($uring): idshift and idshift-dev both use /dev/fuse" >&2
+    echo "bench: this kernel has no FUSE over io_uring ($uring): idshift-uring uses /dev/fuse too" >&2
 fi
 mkdir -p "$src"
 if [ "${BENCH_ON_DISK:-0}" != 1 ]; then
@@ -97,10 +96,10 @@ rm -rf "$work/tarsrc"
 chown -R 0:0 "$src"
 chmod 777 "$src/scratch"
 
-mkdir -p "$work/mnt/kernel" "$work/mnt/idshift" "$work/mnt/idshift-dev" "$work/mnt/bindfs" "$work/mnt/bindfs-mt"
+mkdir -p "$work/mnt/kernel" "$work/mnt/idshift" "$work/mnt/idshift-uring" "$work/mnt/bindfs" "$work/mnt/bindfs-mt"
 "$idshift" mount --backend kernel --uidmap 0:100000:65536 "$src" "$work/mnt/kernel" >/dev/null; mounted+=("$work/mnt/kernel")
 "$idshift" mount --backend fuse --uidmap 0:100000:65536 "$src" "$work/mnt/idshift" >/dev/null; mounted+=("$work/mnt/idshift")
-IDSHIFT_FUSE_URING=0 "$idshift" mount --backend fuse --uidmap 0:100000:65536 "$src" "$work/mnt/idshift-dev" >/dev/null; mounted+=("$work/mnt/idshift-dev")
+IDSHIFT_FUSE_URING=1 "$idshift" mount --backend fuse --uidmap 0:100000:65536 "$src" "$work/mnt/idshift-uring" >/dev/null; mounted+=("$work/mnt/idshift-uring")
 bindfs --uid-offset=100000 --gid-offset=100000 -o dev,suid "$src" "$work/mnt/bindfs"; mounted+=("$work/mnt/bindfs")
 bindfs --multithreaded --uid-offset=100000 --gid-offset=100000 -o dev,suid "$src" "$work/mnt/bindfs-mt"; mounted+=("$work/mnt/bindfs-mt")
 
@@ -155,20 +154,20 @@ done
 median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 ms() { awk -v us="$1" 'BEGIN { printf "%.1f", us / 1000 }'; }
-printf '\n%-12s' "ms (median)"; for v in "${variants[@]}"; do printf '%12s' "$v"; done
-printf '%16s%16s%14s%18s\n' "bindfs/idshift" "bindfs-mt/ids." "idshift/nat." "bindfs-mt/ids-dev"
+printf '\n%-12s' "ms (median)"; for v in "${variants[@]}"; do printf '%14s' "$v"; done
+printf '%16s%16s%14s%20s\n' "bindfs/idshift" "bindfs-mt/ids." "idshift/nat." "bindfs-mt/ids-uring"
 declare -A med
 for w in "${workloads[@]}"; do
     printf '%-12s' "$w"
     for v in "${variants[@]}"; do
         med[$v.$w]=$(echo "${samples[$v.$w]}" | median)
-        printf '%12s' "$(ms "${med[$v.$w]}")"
+        printf '%14s' "$(ms "${med[$v.$w]}")"
     done
     ours=${med[idshift.$w]}; [ "$ours" -gt 0 ] || ours=1
     native=${med[native.$w]}; [ "$native" -gt 0 ] || native=1
-    dev=${med[idshift-dev.$w]}; [ "$dev" -gt 0 ] || dev=1
-    awk -v b="${med[bindfs.$w]}" -v m="${med[bindfs-mt.$w]}" -v o="$ours" -v n="$native" -v d="$dev" \
-        'BEGIN { printf "%15.2fx%15.2fx%13.2fx%17.2fx\n", b / o, m / o, o / n, m / d }'
+    ring=${med[idshift-uring.$w]}; [ "$ring" -gt 0 ] || ring=1
+    awk -v b="${med[bindfs.$w]}" -v m="${med[bindfs-mt.$w]}" -v o="$ours" -v n="$native" -v d="$ring" \
+        'BEGIN { printf "%15.2fx%15.2fx%13.2fx%19.2fx\n", b / o, m / o, o / n, m / d }'
 done
 echo
 echo "bindfs/idshift >= 1.00x: idshift at least as fast as bindfs. idshift/nat.: idshift's time over the plain filesystem's."

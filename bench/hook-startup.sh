@@ -24,7 +24,6 @@
 # the daemon first, with no daemon running, then daemon and fuse-daemon (alternated with each other)
 # with it: the daemon's own background work (refilling its spare FUSE server) is not charged to
 # variants that do not use it.
-# FUSE over io_uring is switched on for the run where the kernel has it (see below).
 # Usage: bench/hook-startup.sh [ROUNDS]   (default 21; needs root, runc, busybox-static, gcc)
 set -eu
 rounds=${1:-21}
@@ -36,8 +35,6 @@ work=$(mktemp -d /tmp/idshift-bench-XXXXXX)
 chmod 755 "$work"
 ids=""
 daemon_pid=""
-uring=/sys/module/fuse/parameters/enable_uring
-uring_was=
 cleanup() {
     for id in $ids; do runc delete -f "$id" >/dev/null 2>&1 || true; done
     if [ -n "$daemon_pid" ]; then kill "$daemon_pid" 2>/dev/null || true; wait "$daemon_pid" 2>/dev/null || true; fi
@@ -46,16 +43,8 @@ cleanup() {
     umount "$work/run-jvm" 2>/dev/null || true
     umount "$work/run-daemon" 2>/dev/null || true
     rm -rf --one-file-system "$work"
-    if [ -n "$uring_was" ]; then echo "$uring_was" > "$uring" 2>/dev/null || true; fi
 }
 trap cleanup EXIT INT TERM
-# The FUSE variants' servers take FUSE over io_uring where the kernel has it (as fuse-compare.sh):
-# switched on for the run (it costs a server a ring and a thread per CPU at INIT), back at the end.
-# BENCH_FUSE_URING=0 leaves it as it is.
-if [ "${BENCH_FUSE_URING:-1}" != 0 ] && [ -w "$uring" ]; then
-    uring_was=$(cat "$uring")
-    echo Y > "$uring"
-fi
 
 mkdir -p "$work/rootfs/bin" "$work/rootfs/proc" "$work/rootfs/dev" "$work/rootfs/tmp"
 cp "$(command -v busybox)" "$work/rootfs/bin/busybox"

@@ -17,8 +17,8 @@ import org.junit.jupiter.api.Test;
  * The cases libfuse 2's path API got wrong (issue 13), run through the FUSE backend and through the
  * kernel backend (idmapped mount, the ground truth) with the same map: each prints a transcript, and
  * the two must be the same line for line. Host root is the view's root (map 100000:0), "alice" is
- * host uid 1000 (on disk 101000), switched to with setpriv. The FUSE view is served over io_uring
- * ("fuse") and through /dev/fuse reads and writes ("fuse-dev").
+ * host uid 1000 (on disk 101000), switched to with setpriv. The FUSE view is served through /dev/fuse
+ * ("fuse", the default) and over io_uring ("fuse-uring", opt-in).
  */
 class FuseGroundTruthTest {
     private static final String[] MAP = {"--uidmap", "100000:0:65536"};
@@ -117,14 +117,14 @@ class FuseGroundTruthTest {
         Host.requireExecutable("getfattr");
         try (Scratch scratch = new Scratch(); FuseTransport ring = FuseTransport.ringOn()) {
             Map<String, String> seen = new LinkedHashMap<>();
-            for (String variant : List.of("kernel", "fuse", "fuse-dev")) {
+            for (String variant : List.of("kernel", "fuse", "fuse-uring")) {
                 String backend = variant.startsWith("fuse") ? "fuse" : variant;
                 Path source = scratch.dir(variant + "-source");
                 Exec.ok(List.of("chown", "100000:100000", source.toString()));
                 Path view = scratch.dir(variant + "-view");
                 Exec.Result mounted = Exec.run(List.of(Host.launcher().toString(), "mount", "--backend", backend, MAP[0], MAP[1],
                         source.toString(), view.toString()), null,
-                        variant.equals("fuse-dev") ? FuseTransport.DEV_FUSE_ONLY : Map.of(), 60);
+                        variant.equals("fuse-uring") ? FuseTransport.URING : Map.of(), 60);
                 assertEquals(0, mounted.exit(), variant + ": " + mounted.describe());
                 try {
                     Exec.Result run = Exec.run(List.of("sh", "-c", "cd '" + view + "' && export SRC='" + source + "' && " + SCRIPT));
@@ -133,8 +133,8 @@ class FuseGroundTruthTest {
                     Exec.run(List.of(Host.launcher().toString(), "umount", view.toString()));
                 }
             }
-            assertEquals(seen.get("kernel"), seen.get("fuse"), "over io_uring");
-            assertEquals(seen.get("kernel"), seen.get("fuse-dev"), "through /dev/fuse");
+            assertEquals(seen.get("kernel"), seen.get("fuse"), "through /dev/fuse");
+            assertEquals(seen.get("kernel"), seen.get("fuse-uring"), "over io_uring");
             String fuse = seen.get("fuse");
             assertTrue(fuse.contains("alice-reads-h2-revoked: exit 1"), fuse);
             assertTrue(fuse.contains("acl-deny: exit 1"), fuse);
@@ -149,7 +149,7 @@ class FuseGroundTruthTest {
             assertTrue(fuse.contains("trusted-root-without-sys-admin: exit 0 # file: trusted\nuser.note\n"), fuse);
             assertTrue(fuse.contains("trusted-copied-up: exit 0 1\n"), fuse);
             assertTrue(fuse.contains("trusted-alice-with-sys-admin: exit 0 # file: trusted\ntrusted.secret\nuser.note\n"), fuse);
-            for (String variant : List.of("fuse", "fuse-dev")) {
+            for (String variant : List.of("fuse", "fuse-uring")) {
                 // what setfacl did through the view, beside the entries it could not see
                 Path source = scratch.path().resolve(variant + "-source");
                 assertEquals("""

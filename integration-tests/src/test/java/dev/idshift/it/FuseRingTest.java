@@ -17,11 +17,11 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * FUSE over io_uring: the server takes it where the kernel offers it, with one queue (thread and ring)
- * per possible CPU, and the requests made on every CPU are answered through the queues, not read
- * from /dev/fuse; the answers are the kernel backend's (ground truth, same map). Where it cannot be
- * had (switched off for idshift, io_uring refused by the kernel) the mount serves through /dev/fuse,
- * and the server, rings and all, ends with its mount.
+ * FUSE over io_uring (opt-in, IDSHIFT_FUSE_URING=1): the server takes it where the kernel offers it,
+ * with one queue (thread and ring) per possible CPU, and the requests made on every CPU are answered
+ * through the queues, not read from /dev/fuse; the answers are the kernel backend's (ground truth,
+ * same map). Without the opt-in, or where it cannot be had (io_uring refused by the kernel), the mount
+ * serves through /dev/fuse, and the server, rings and all, ends with its mount.
  */
 class FuseRingTest {
     private static final String[] MAP = {"--uidmap", "0:100000:65536"};
@@ -44,7 +44,7 @@ class FuseRingTest {
                 Path source = scratch.dir(backend + "-source");
                 Path view = scratch.dir(backend + "-view");
                 if (backend.equals("fuse")) {
-                    try (FuseView fuse = FuseView.mount(source, view, MAP)) {
+                    try (FuseView fuse = FuseView.mount(source, view, FuseTransport.URING, MAP)) {
                         int cpus = FuseTransport.possibleCpus();
                         List<String> queues = FuseTransport.awaitRingThreads(fuse.serverPid(), cpus);
                         List<String> expected = new ArrayList<>();
@@ -57,7 +57,7 @@ class FuseRingTest {
                         seen.put(backend, onEveryCpu(view));
                         long reads = FuseTransport.readsOutsideTheRing(fuse.serverPid()) - readsBefore;
                         // ~1,500 requests per CPU (lookup, create, getxattr, getattr, release per file), >3,000
-                        // reads through /dev/fuse (switchedOffForIdshift...). What is left are the JVM's own reads
+                        // reads through /dev/fuse (withoutTheOptIn...). What is left are the JVM's own reads
                         // (a class from the jar, /proc) and FORGETs of inodes the kernel evicted: 0-54 seen.
                         assertTrue(reads < 300, "reads outside the ring while it serves: " + reads);
                     }
@@ -80,10 +80,10 @@ class FuseRingTest {
     }
 
     @Test
-    void switchedOffForIdshiftTheServerReadsDevFuse() throws Exception {
+    void withoutTheOptInTheServerReadsDevFuseEvenWhereTheKernelOffersTheRing() throws Exception {
         Host.requireRoot();
         try (Scratch scratch = new Scratch(); FuseTransport ring = FuseTransport.ringOn();
-             FuseView fuse = FuseView.mount(scratch.dir("source"), scratch.dir("view"), FuseTransport.DEV_FUSE_ONLY, MAP)) {
+             FuseView fuse = FuseView.mount(scratch.dir("source"), scratch.dir("view"), MAP)) {
             assertEquals(List.of(), FuseTransport.ringThreads(fuse.serverPid()));
             long readsBefore = FuseTransport.readsOutsideTheRing(fuse.serverPid());
             String out = onEveryCpu(fuse.path());
@@ -101,7 +101,7 @@ class FuseRingTest {
         String was = Files.readString(disabled).trim();
         try (Scratch scratch = new Scratch(); FuseTransport ring = FuseTransport.ringOn()) {
             Files.writeString(disabled, "2");
-            try (FuseView fuse = FuseView.mount(scratch.dir("source"), scratch.dir("view"), MAP)) {
+            try (FuseView fuse = FuseView.mount(scratch.dir("source"), scratch.dir("view"), FuseTransport.URING, MAP)) {
                 // The rings are opened before INIT is answered: refused there, the connection never asks for them.
                 assertEquals(List.of(), FuseTransport.ringThreads(fuse.serverPid()));
                 Files.writeString(disabled, was);
@@ -117,7 +117,7 @@ class FuseRingTest {
     void theServerAndItsQueuesEndWithTheMount() throws Exception {
         Host.requireRoot();
         try (Scratch scratch = new Scratch(); FuseTransport ring = FuseTransport.ringOn()) {
-            FuseView fuse = FuseView.mount(scratch.dir("source"), scratch.dir("view"), MAP);
+            FuseView fuse = FuseView.mount(scratch.dir("source"), scratch.dir("view"), FuseTransport.URING, MAP);
             try (fuse) {
                 assertEquals(FuseTransport.possibleCpus(),
                         FuseTransport.awaitRingThreads(fuse.serverPid(), FuseTransport.possibleCpus()).size());

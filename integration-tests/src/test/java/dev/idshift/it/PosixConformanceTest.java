@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
  * syscall's success and error cases, long names and paths) through the FUSE backend and through the
  * kernel backend with the same map, as the view's root (host root, mapped to on-disk 100000) and as
  * an unprivileged user: the FUSE view must answer every case as the kernel's idmapped mount does,
- * served over io_uring ("fuse") and through /dev/fuse reads and writes ("fuse-dev").
+ * served through /dev/fuse reads and writes ("fuse", the default) and over io_uring ("fuse-uring", opt-in).
  */
 class PosixConformanceTest {
     private static final String[] MAP = {"--uidmap", "100000:0:65536"};
@@ -30,19 +30,19 @@ class PosixConformanceTest {
         Path suite = Host.repo().resolve("integration-tests/src/test/resources/posix-conformance.py");
         try (Scratch scratch = new Scratch(); FuseTransport ring = FuseTransport.ringOn()) {
             Map<String, List<String>> seen = new LinkedHashMap<>();
-            for (String variant : List.of("kernel", "fuse", "fuse-dev")) {
+            for (String variant : List.of("kernel", "fuse", "fuse-uring")) {
                 String backend = variant.startsWith("fuse") ? "fuse" : variant;
                 Path source = scratch.dir(variant + "-source");
                 Exec.ok(List.of("chown", "100000:100000", source.toString()));
                 Path view = scratch.dir(variant + "-view");
                 Exec.Result mounted = Exec.run(List.of(Host.launcher().toString(), "mount", "--backend", backend, MAP[0], MAP[1],
                         source.toString(), view.toString()), null,
-                        variant.equals("fuse-dev") ? FuseTransport.DEV_FUSE_ONLY : Map.of(), 60);
+                        variant.equals("fuse-uring") ? FuseTransport.URING : Map.of(), 60);
                 assertEquals(0, mounted.exit(), variant + ": " + mounted.describe());
                 if (backend.equals("fuse")) {
                     java.util.regex.Matcher pid = java.util.regex.Pattern.compile("server pid (\\d+)").matcher(mounted.stdout());
                     assertTrue(pid.find(), mounted.describe());
-                    int queues = variant.equals("fuse") ? FuseTransport.possibleCpus() : 0;
+                    int queues = variant.equals("fuse-uring") ? FuseTransport.possibleCpus() : 0;
                     assertEquals(queues, FuseTransport.awaitRingThreads(Long.parseLong(pid.group(1)), queues).size(),
                             variant + ": its server's ring queues");
                 }
@@ -57,7 +57,7 @@ class PosixConformanceTest {
             List<String> kernel = seen.get("kernel");
             assertTrue(kernel.size() > 90, "the whole suite ran: " + kernel);
             List<String> differing = new java.util.ArrayList<>();
-            for (String variant : List.of("fuse", "fuse-dev")) {
+            for (String variant : List.of("fuse", "fuse-uring")) {
                 List<String> fuse = seen.get(variant);
                 for (int i = 0; i < Math.max(kernel.size(), fuse.size()); i++) {
                     String expected = i < kernel.size() ? kernel.get(i) : "(none)";

@@ -9,13 +9,14 @@ import java.util.Map;
 
 /**
  * How a FUSE view's requests reach its server: FUSE over io_uring (Linux 6.14+) is gated by the fuse
- * module's enable_uring parameter, off by default. {@link #ringOn()} switches it on for a test and
- * back to what it was at close (it only decides what new connections may ask for).
+ * module's enable_uring parameter, off by default, and a server asks for it only with
+ * {@link #URING} in its environment. {@link #ringOn()} switches the parameter on for a test and back
+ * to what it was at close (it only decides what new connections may ask for).
  */
 public final class FuseTransport implements AutoCloseable {
     private static final Path ENABLE_URING = Path.of("/sys/module/fuse/parameters/enable_uring");
-    /** The environment that keeps a server on /dev/fuse whatever the kernel offers. */
-    public static final Map<String, String> DEV_FUSE_ONLY = Map.of("IDSHIFT_FUSE_URING", "0");
+    /** The environment that makes a server take io_uring where the kernel offers it (opt-in). */
+    public static final Map<String, String> URING = Map.of("IDSHIFT_FUSE_URING", "1");
 
     private final String was;
 

@@ -11,8 +11,14 @@ import java.util.List;
  * A connection's FUSE-over-io_uring queues: one per possible CPU (the kernel's count; it waits for
  * all of them before it sends anything through them), each with its own ring and thread.
  *
- * <p>Taken when the kernel offers it in INIT (fuse's {@code enable_uring} module parameter; off by
- * default) unless {@code IDSHIFT_FUSE_URING=0}. The rings are opened before INIT is answered with
+ * <p>Opt-in: taken when the server's environment has {@code IDSHIFT_FUSE_URING=1} and the kernel offers
+ * it in INIT (fuse's {@code enable_uring} module parameter, off by default). Not by default because on
+ * the 2-core VM it was measured on it won creating files (1,425 against 1,508 ms for 10,000) but lost
+ * untarring (4.0 against 3.3 s: a queue's thread is bound to its CPU, so the asynchronous requests a
+ * busy caller leaves, RELEASE above all, wait for that CPU instead of being served on the idle one),
+ * and a mount torn down with a request in flight (a container's last close as it exits) waits for the
+ * kernel's next 50 ms teardown tick (FUSE_URING_TEARDOWN_INTERVAL): +50 ms on every FUSE container's
+ * lifecycle. The rings are opened before INIT is answered with
  * FUSE_OVER_IO_URING: once it has been, the kernel holds every request until the queues register,
  * so an io_uring the kernel refuses (kernel.io_uring_disabled) must be found out before that.
  * FORGET and INTERRUPT keep coming through /dev/fuse, and so does everything if a queue fails to
@@ -29,9 +35,9 @@ final class FuseRings {
         this.queues = queues;
     }
 
-    /** Whether this server may take io_uring when the kernel offers it. */
+    /** Whether this server was asked to take io_uring when the kernel offers it (IDSHIFT_FUSE_URING=1). */
     static boolean wanted() {
-        return !"0".equals(System.getenv("IDSHIFT_FUSE_URING"));
+        return "1".equals(System.getenv("IDSHIFT_FUSE_URING"));
     }
 
     /**
