@@ -31,35 +31,20 @@ final class Xattrs {
     /**
      * GETXATTR, by the fd of the node's open file if it has one (the kernel asks for security.capability
      * before a file's first write, so while it is open: fgetxattr 0.7 us, against 3.3 us by a /proc link
-     * already looked up and more for a node fd's first), else by its O_PATH fd's /proc link. The node's
-     * lock is held while its open fd is used (RELEASE takes it before closing the fd).
+     * already looked up and more for a node fd's first), else by its O_PATH fd's /proc link.
      */
     int get(Node node, int nodeFd, int size, long name, RequestBuffers b, long out) {
-        synchronized (node) {
-            if (node.openFd >= 0) {
-                return get(node.openFd, 0, size, name, b, out);
-            }
-        }
-        return get(-1, b.procPath(nodeFd), size, name, b, out);
-    }
-
-    /** getxattr of an open fd ({@code openFd} >= 0), else of {@code path}. */
-    private long getxattr(int openFd, long path, long name, long value, long size) {
-        return openFd >= 0 ? calls.fgetxattr(openFd, name, value, size) : calls.getxattr(path, name, value, size);
-    }
-
-    private int get(int openFd, long path, int size, long name, RequestBuffers b, long out) {
         String translated = idCarrying(name);
         long length;
         if (translated == null) {
-            length = getxattr(openFd, path, name, size == 0 ? 0 : out, size);
+            length = getxattr(node, nodeFd, name, size == 0 ? 0 : out, size, b);
         } else {
             // Read whole: the translated value may differ in length (a v2 capability shown as v3). A
             // small room first: the kernel zeroes a buffer of the size asked for (64 KiB: 1.4 us of
             // each GETXATTR of security.capability, asked before a new file's first write).
-            length = getxattr(openFd, path, name, b.dirents, FIRST_READ);
+            length = getxattr(node, nodeFd, name, b.dirents, FIRST_READ, b);
             if (length == -Errno.ERANGE) {
-                length = getxattr(openFd, path, name, b.dirents, RequestBuffers.DIRENTS);
+                length = getxattr(node, nodeFd, name, b.dirents, RequestBuffers.DIRENTS, b);
             }
             if (length > 0) {
                 byte[] stored = new byte[(int) length];
@@ -83,6 +68,20 @@ final class Xattrs {
     }
 
     /**
+     * getxattr of the node's inode: through its open file while it has one, under the node's lock
+     * (RELEASE takes it before it closes that fd, so a released fd number reused by another open is
+     * never read through), else by its O_PATH fd's /proc link.
+     */
+    private long getxattr(Node node, int nodeFd, long name, long value, long size, RequestBuffers b) {
+        synchronized (node) {
+            if (node.openFd >= 0) {
+                return calls.fgetxattr(node.openFd, name, value, size);
+            }
+        }
+        return calls.getxattr(b.procPath(nodeFd), name, value, size);
+    }
+
+    /**
      * LISTXATTR. The server lists with its own capabilities, so the source lists {@code trusted.*}
      * names to it; they are left out unless the caller holds CAP_SYS_ADMIN over the host, as the source
      * filesystem leaves them out for its own callers without it (a container's root listed the names
@@ -90,17 +89,7 @@ final class Xattrs {
      * dropped listed them too). The caller's capabilities are looked up only for a list that has one.
      */
     int list(Node node, int nodeFd, int size, RequestBuffers b, long out) {
-        synchronized (node) {
-            if (node.openFd >= 0) {
-                return list(node.openFd, 0, size, b, out);
-            }
-        }
-        return list(-1, b.procPath(nodeFd), size, b, out);
-    }
-
-    /** LISTXATTR of an open fd ({@code openFd} >= 0), else of {@code path}; as {@link #get}. */
-    private int list(int openFd, long path, int size, RequestBuffers b, long out) {
-        long length = listxattr(openFd, path, b.dirents, RequestBuffers.DIRENTS);
+        long length = listxattr(node, nodeFd, b);
         if (length < 0) {
             return reply(length, size, out);
         }
@@ -131,8 +120,14 @@ final class Xattrs {
         return reply(listed.length, size, out);
     }
 
-    private long listxattr(int openFd, long path, long list, long size) {
-        return openFd >= 0 ? calls.flistxattr(openFd, list, size) : calls.listxattr(path, list, size);
+    /** The node's whole list of names into {@code b.dirents}, as {@link #getxattr} reads a value. */
+    private long listxattr(Node node, int nodeFd, RequestBuffers b) {
+        synchronized (node) {
+            if (node.openFd >= 0) {
+                return calls.flistxattr(node.openFd, b.dirents, RequestBuffers.DIRENTS);
+            }
+        }
+        return calls.listxattr(b.procPath(nodeFd), b.dirents, RequestBuffers.DIRENTS);
     }
 
     private static boolean startsWith(byte[] names, int start, byte[] prefix) {
