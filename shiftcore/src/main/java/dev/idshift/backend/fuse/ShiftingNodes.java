@@ -443,6 +443,7 @@ final class ShiftingNodes {
      * neither answered nor touched: the fd is the created inode's own, through its /proc link.
      */
     private int createdNodeFd(int parentFd, long name, int openFd, RequestBuffers b) {
+        // The open fd's statx goes to b.parentStat: own() is done with the parent's, and b.stat gets the answer's.
         int result = attributes.stat(openFd, b.parentStat);
         if (result < 0) {
             return result;
