@@ -1,8 +1,8 @@
 package dev.idshift.backend.fuse;
 
-import com.kenai.jffi.MemoryIO;
 import dev.idshift.sys.Errno;
 import dev.idshift.sys.Linux;
+import dev.idshift.sys.NativeMemory;
 import dev.idshift.sys.files.FileCalls;
 
 /**
@@ -17,9 +17,7 @@ import dev.idshift.sys.files.FileCalls;
  */
 final class FdLinks {
     private static final FileCalls CALLS = FileCalls.get();
-    private static final MemoryIO MEMORY = MemoryIO.getInstance();
-    /** A native "" for AT_EMPTY_PATH. */
-    private static final long EMPTY = MEMORY.allocateMemory(1, true);
+    private static final long EMPTY = NativeMemory.emptyString();
     /** An O_PATH fd of /proc/self/fd; negative if it could not be opened (the whole path is used then). */
     private static final int FD_DIRECTORY = openFdDirectory();
     /** Cleared when fchmodat2 answers ENOSYS (before Linux 6.6): chmod by the /proc link from then on. */
@@ -29,13 +27,11 @@ final class FdLinks {
     }
 
     private static int openFdDirectory() {
-        byte[] path = "/proc/self/fd".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-        long name = MEMORY.allocateMemory(path.length + 1, true);
+        long path = NativeMemory.cString("/proc/self/fd");
         try {
-            MEMORY.putZeroTerminatedByteArray(name, path, 0, path.length);
-            return CALLS.openat(Linux.AT_FDCWD, name, Linux.O_PATH | Linux.O_DIRECTORY, 0);
+            return CALLS.openat(Linux.AT_FDCWD, path, Linux.O_PATH | Linux.O_DIRECTORY, 0);
         } finally {
-            MEMORY.freeMemory(name);
+            NativeMemory.free(path);
         }
     }
 
