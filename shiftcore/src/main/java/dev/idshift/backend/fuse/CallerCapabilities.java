@@ -23,7 +23,9 @@ import java.nio.file.Path;
  * those; such a request's fsuid or fsgid differs from the task's (when both are the same, the task's
  * capabilities decide: host root without CAP_SYS_ADMIN copying up through host root's overlay copies
  * no trusted.* attributes, where through an idmapped layer it would). There, and wherever /proc cannot
- * tell (no pid, another pid namespace's /proc), the request's fsuid decides as it did before: 0 holds it.
+ * tell (no pid, another pid namespace's /proc, no status to read), the request's fsuid decides as it
+ * did before: 0 holds it. A status that is there but does not parse (not what the kernel writes)
+ * holds nothing.
  */
 final class CallerCapabilities {
     private static final long CAP_SYS_ADMIN = 21;
