@@ -99,7 +99,14 @@ chmod 777 "$src/scratch"
 mkdir -p "$work/mnt/kernel" "$work/mnt/idshift" "$work/mnt/idshift-uring" "$work/mnt/bindfs" "$work/mnt/bindfs-mt"
 "$idshift" mount --backend kernel --uidmap 0:100000:65536 "$src" "$work/mnt/kernel" >/dev/null; mounted+=("$work/mnt/kernel")
 "$idshift" mount --backend fuse --uidmap 0:100000:65536 "$src" "$work/mnt/idshift" >/dev/null; mounted+=("$work/mnt/idshift")
-IDSHIFT_FUSE_URING=1 "$idshift" mount --backend fuse --uidmap 0:100000:65536 "$src" "$work/mnt/idshift-uring" >/dev/null; mounted+=("$work/mnt/idshift-uring")
+uring_out=$(IDSHIFT_FUSE_URING=1 "$idshift" mount --backend fuse --uidmap 0:100000:65536 "$src" "$work/mnt/idshift-uring"); mounted+=("$work/mnt/idshift-uring")
+# A ring the server could not have (io_uring refused, a queue that failed) leaves it on /dev/fuse,
+# silently: the variant would then time the default twice. Its queue threads say which it is.
+uring_pid=$(sed -n 's/.*server pid \([0-9]*\).*/\1/p' <<< "$uring_out" | head -n 1)
+sleep 0.2
+if ! grep -qs '^idshift-uring' /proc/"${uring_pid:-0}"/task/*/comm; then
+    echo "bench: idshift-uring's server (pid ${uring_pid:-?}) has no ring threads: it serves through /dev/fuse" >&2
+fi
 bindfs --uid-offset=100000 --gid-offset=100000 -o dev,suid "$src" "$work/mnt/bindfs"; mounted+=("$work/mnt/bindfs")
 bindfs --multithreaded --uid-offset=100000 --gid-offset=100000 -o dev,suid "$src" "$work/mnt/bindfs-mt"; mounted+=("$work/mnt/bindfs-mt")
 
@@ -144,8 +151,14 @@ declare -A samples
 for round in $(seq 1 "$rounds"); do
     echo "bench: round $round of $rounds" >&2
     for w in "${workloads[@]}"; do
-        # read1g reads the file write1g made in this round, so keep the workloads in order
-        for v in "${variants[@]}"; do
+        # read1g reads the file write1g made in this round, so keep the workloads in order. The
+        # variants go in reverse order every other round: none always runs right after another
+        # (idshift-uring after idshift) or always first after the preparation.
+        order=("${variants[@]}")
+        if [ $((round % 2)) = 0 ]; then
+            order=(); for ((i = ${#variants[@]} - 1; i >= 0; i--)); do order+=("${variants[i]}"); done
+        fi
+        for v in "${order[@]}"; do
             samples[$v.$w]="${samples[$v.$w]:-} $(run "$v" "$w")"
         done
     done
@@ -155,7 +168,7 @@ median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {print a[i
 
 ms() { awk -v us="$1" 'BEGIN { printf "%.1f", us / 1000 }'; }
 printf '\n%-12s' "ms (median)"; for v in "${variants[@]}"; do printf '%14s' "$v"; done
-printf '%16s%16s%14s%20s\n' "bindfs/idshift" "bindfs-mt/ids." "idshift/nat." "bindfs-mt/ids-uring"
+printf '%16s%16s%14s%20s%15s\n' "bindfs/idshift" "bindfs-mt/ids." "idshift/nat." "bindfs-mt/ids-uring" "idshift/uring"
 declare -A med
 for w in "${workloads[@]}"; do
     printf '%-12s' "$w"
@@ -167,10 +180,11 @@ for w in "${workloads[@]}"; do
     native=${med[native.$w]}; [ "$native" -gt 0 ] || native=1
     ring=${med[idshift-uring.$w]}; [ "$ring" -gt 0 ] || ring=1
     awk -v b="${med[bindfs.$w]}" -v m="${med[bindfs-mt.$w]}" -v o="$ours" -v n="$native" -v d="$ring" \
-        'BEGIN { printf "%15.2fx%15.2fx%13.2fx%19.2fx\n", b / o, m / o, o / n, m / d }'
+        'BEGIN { printf "%15.2fx%15.2fx%13.2fx%19.2fx%14.2fx\n", b / o, m / o, o / n, m / d, o / d }'
 done
 echo
 echo "bindfs/idshift >= 1.00x: idshift at least as fast as bindfs. idshift/nat.: idshift's time over the plain filesystem's."
+echo "idshift/uring > 1.00x: the opt-in io_uring transport faster than the default /dev/fuse one."
 echo "samples (ms, per round):"
 for w in "${workloads[@]}"; do
     for v in "${variants[@]}"; do
