@@ -133,25 +133,12 @@ class FuseRingTest {
     private static String onEveryCpu(Path view) throws Exception {
         Exec.ok(List.of("chown", "100000:100000", view.toString()));
         StringBuilder out = new StringBuilder();
-        for (int cpu : onlineCpus()) {
+        for (int cpu : FuseTransport.onlineCpus()) {
             Exec.Result run = Exec.run(List.of("taskset", "-c", Integer.toString(cpu), "setpriv", "--reuid", "100000",
                     "--regid", "100000", "--clear-groups", "sh", "-c", WORK, "work", Integer.toString(cpu), view.toString()));
             assertEquals(0, run.exit(), "cpu " + cpu + ": " + run.describe());
             out.append(run.stdout());
         }
         return out.toString();
-    }
-
-    private static List<Integer> onlineCpus() throws Exception {
-        List<Integer> cpus = new ArrayList<>();
-        for (String range : Files.readString(Path.of("/sys/devices/system/cpu/online")).trim().split(",")) {
-            int dash = range.indexOf('-');
-            int first = Integer.parseInt(dash < 0 ? range : range.substring(0, dash));
-            int last = dash < 0 ? first : Integer.parseInt(range.substring(dash + 1));
-            for (int cpu = first; cpu <= last; cpu++) {
-                cpus.add(cpu);
-            }
-        }
-        return cpus;
     }
 }

@@ -73,12 +73,26 @@ public final class FuseTransport implements AutoCloseable {
 
     /** The kernel's count of possible CPUs: how many queues it wants (/sys/devices/system/cpu/possible). */
     public static int possibleCpus() throws IOException {
-        int count = 0;
-        for (String range : Files.readString(Path.of("/sys/devices/system/cpu/possible")).trim().split(",")) {
+        return cpus("possible").size();
+    }
+
+    /** The CPUs online now (/sys/devices/system/cpu/online), in order. */
+    public static List<Integer> onlineCpus() throws IOException {
+        return cpus("online");
+    }
+
+    /** The CPUs a /sys/devices/system/cpu list names ("0-3", "0-3,8-11", "0"). */
+    private static List<Integer> cpus(String list) throws IOException {
+        List<Integer> cpus = new ArrayList<>();
+        for (String range : Files.readString(Path.of("/sys/devices/system/cpu", list)).trim().split(",")) {
             int dash = range.indexOf('-');
-            count += dash < 0 ? 1 : Integer.parseInt(range.substring(dash + 1)) - Integer.parseInt(range.substring(0, dash)) + 1;
+            int first = Integer.parseInt(dash < 0 ? range : range.substring(0, dash));
+            int last = dash < 0 ? first : Integer.parseInt(range.substring(dash + 1));
+            for (int cpu = first; cpu <= last; cpu++) {
+                cpus.add(cpu);
+            }
         }
-        return count;
+        return cpus;
     }
 
     /**
