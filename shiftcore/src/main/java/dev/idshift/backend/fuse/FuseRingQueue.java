@@ -133,7 +133,6 @@ final class FuseRingQueue implements Runnable {
         if (opLength < 0 || opLength > OP_IN_SIZE || payloadLength < 0 || payloadLength > payloadSize
                 || FuseProtocol.IN_HEADER + opLength + payloadLength > FuseProtocol.BUFFER) {
             result = -Errno.EIO;  // not what the kernel sends: refused, not read past a buffer
-            memory.copyMemory(header, b.request, FuseProtocol.IN_HEADER);
         } else {
             long request = b.request;
             memory.copyMemory(header, request, FuseProtocol.IN_HEADER);
