@@ -82,8 +82,7 @@ final class FuseRingQueue implements Runnable {
             // The kernel holds every request until all queues have registered: refuse instead, so it
             // goes back to /dev/fuse (a failed REGISTER turns the connection's io_uring off).
             System.err.println("idshift: fuse: ring queue " + qid + " cannot start (" + e + "); serving through /dev/fuse");
-            refuse();
-            close();
+            abandon();
             return;
         }
         try {
@@ -181,6 +180,15 @@ final class FuseRingQueue implements Runnable {
         }
         memory.putLong(sqe + IoUring.SQE_CMD + CMD_REQ_COMMIT_ID, commitId);
         memory.putShort(sqe + IoUring.SQE_CMD + CMD_REQ_QID, (short) qid);
+    }
+
+    /**
+     * For a queue that cannot serve, before it registered: turns io_uring off for the connection (the
+     * kernel would otherwise hold every request until this queue registers) and frees the queue.
+     */
+    void abandon() {
+        refuse();
+        close();
     }
 
     /** A REGISTER the kernel must refuse (one iovec, not two): it then turns io_uring off for the connection. */

@@ -67,12 +67,25 @@ final class FuseRings {
         }
     }
 
-    /** Starts the queues' threads: only once INIT is answered (the kernel refuses REGISTER before, EAGAIN). */
+    /**
+     * Starts the queues' threads: only once INIT is answered (the kernel refuses REGISTER before, EAGAIN).
+     * A thread that cannot be had (a pids limit: one thread per possible CPU) gives the connection back
+     * to /dev/fuse: the kernel would otherwise hold every request, for good, until that queue registers.
+     */
     void start() {
         for (int qid = 0; qid < queues.size(); qid++) {
             Thread thread = new Thread(queues.get(qid), "idshift-uring-" + qid);
             thread.setDaemon(true);
-            thread.start();
+            try {
+                thread.start();
+            } catch (OutOfMemoryError e) {
+                System.err.println("idshift: fuse: no thread for ring queue " + qid + " (" + e.getMessage() + "); serving through /dev/fuse");
+                queues.get(qid).abandon();
+                for (int rest = qid + 1; rest < queues.size(); rest++) {
+                    queues.get(rest).close();
+                }
+                return;
+            }
             threads.add(thread);
         }
     }
