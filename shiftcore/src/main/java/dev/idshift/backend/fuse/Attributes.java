@@ -112,4 +112,9 @@ final class Attributes {
     int mode(long stat) {
         return memory.getShort(stat + StatxLayout.MODE) & 0xFFFF;
     }
+
+    /** The on-disk owner a statx shows (the source's own id, not translated). */
+    long ownerUid(long stat) {
+        return Integer.toUnsignedLong(memory.getInt(stat + StatxLayout.UID));
+    }
 }

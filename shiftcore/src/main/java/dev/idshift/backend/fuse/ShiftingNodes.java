@@ -378,14 +378,16 @@ final class ShiftingNodes {
             return result;
         }
         // No call makes a directory, node or symlink and returns its fd: open it by name, and own it
-        // only if it is still the one just made (not something renamed over it meanwhile by a user
-        // who may write here, which would then be chowned to them).
+        // only if it is still the one just made: born since, and owned by this thread's fsuid (the
+        // caller's host uid, which made it). Not something renamed over it meanwhile by a user who may
+        // write here (which would then be chowned to the caller, its setuid bits put back when the
+        // request asked for them): born since alone let a fresh entry of theirs pass.
         int fd = calls.openat(parentFd, name, Linux.O_PATH | Linux.O_NOFOLLOW, 0);
         if (fd < 0) {
             return fd;
         }
         result = attributes.statWithBirth(fd, b.stat);
-        if (result < 0 || !attributes.bornSince(b.stat, before)) {
+        if (result < 0 || !attributes.bornSince(b.stat, before) || attributes.ownerUid(b.stat) != b.fsuid) {
             calls.close(fd);
             return result < 0 ? result : -Errno.EEXIST;
         }
