@@ -84,7 +84,15 @@ public final class FuseServer {
                     }
                 }, "idshift-fuse-ready");
                 ready.setDaemon(true);
-                ready.start();
+                try {
+                    ready.start();
+                } catch (OutOfMemoryError | RuntimeException e) {
+                    // No thread to be had (a pids limit): say so at once, not at the starter's timeout,
+                    // and take the mount down (the serving threads then return).
+                    readiness.println("cannot mount " + target + ": no thread to finish starting the server (" + e.getMessage() + ")");
+                    readiness.close();
+                    detach(target);
+                }
             }
         };
         // SIGTERM/SIGINT: unmount, so the mount point is not left dead (the serving threads then return).
