@@ -81,7 +81,8 @@ public final class FuseMounts {
         String log = tail(FuseRegistry.logOf(entry));
         registry.remove(entry);
         throw new KernelRefusedException("FUSE server for " + target + " failed: "
-                + (answer == null ? "no answer within " + READY_TIMEOUT_MS / 1000 + " s" : answer)
+                + (answer == null ? "no answer within " + READY_TIMEOUT_MS / 1000 + " s"
+                        : answer.isEmpty() ? "it ended without an answer" : answer)
                 + (log.isEmpty() ? "" : "; its log ends: " + log));
     }
 
@@ -145,15 +146,17 @@ public final class FuseMounts {
         return !ProcessStat.released(pid);
     }
 
+    /** The server's first line; "" if it closed its output (exited) without one; null if none came in time. */
     private static String firstLine(Process server) {
         CompletableFuture<String> line = new CompletableFuture<>();
         Thread reader = new Thread(new Runnable() {
             @Override
             public void run() {
                 try {
-                    line.complete(new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8)).readLine());
+                    String first = new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8)).readLine();
+                    line.complete(first == null ? "" : first);  // "": it closed its output without a line
                 } catch (IOException e) {
-                    line.complete(null);
+                    line.complete("");
                 }
             }
         }, "idshift-fuse-ready");
