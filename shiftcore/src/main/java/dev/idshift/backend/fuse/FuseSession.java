@@ -18,7 +18,7 @@ import java.util.List;
  * requests from their own fd of the connection and answer on it, until the mount goes away (the
  * device then reads ENODEV).
  */
-final class FuseSession {
+final class FuseSession implements ReaderWaits {
     /** Requests in flight at once; the kernel's own default for background requests is 12. */
     private static final int MAX_BACKGROUND = 64;
     private static final long OVERLAYFS_SUPER_MAGIC = 0x794c7630L;
@@ -31,6 +31,15 @@ final class FuseSession {
     private final MemoryIO memory = MemoryIO.getInstance();
     private final FileCalls calls = FileCalls.get();
     private final RequestTrace trace = new RequestTrace();
+    /**
+     * Readers a wait may add ({@link #beforeWaiting}): past this many at once, a waiting thread holds its
+     * place as before. Each costs a thread, a cloned device fd and ~2 MiB of buffers while it lives.
+     */
+    private static final int MAX_STAND_INS = 32;
+    /** Readers above the ones serve() started: added by waits, taken back as those end. */
+    private final java.util.concurrent.atomic.AtomicInteger standIns = new java.util.concurrent.atomic.AtomicInteger();
+    /** Readers to end: one per wait that added one and is over. */
+    private final java.util.concurrent.atomic.AtomicInteger toRetire = new java.util.concurrent.atomic.AtomicInteger();
     /** FUSE over io_uring's queues, where the kernel offers it (set by INIT); null: /dev/fuse only. */
     private FuseRings rings;
 
@@ -133,7 +142,14 @@ final class FuseSession {
     private void loop(FuseDevice from) {
         int fd = from.fd();
         RequestBuffers b = servingThread();
+        b.waits = this;
         while (true) {
+            if (from != device && toRetire.get() > 0 && retire()) {
+                // A wait that added a reader is over: one reader ends, whichever comes here first (never
+                // the first one: serve() returns when it does).
+                standIns.decrementAndGet();
+                return;
+            }
             long read = calls.read(fd, b.request, FuseProtocol.BUFFER);
             if (read < 0) {
                 int errno = (int) -read;
@@ -153,6 +169,53 @@ final class FuseSession {
                     rings.start();  // after the answer: the kernel takes no REGISTER before it
                 }
                 onInit.run();
+            }
+        }
+    }
+
+    @Override
+    public boolean beforeWaiting() {
+        if (standIns.incrementAndGet() > MAX_STAND_INS) {
+            standIns.decrementAndGet();
+            return false;
+        }
+        try {
+            FuseDevice clone = device.cloned();
+            Thread reader = new Thread(new Runnable() {
+                @Override
+                public void run() {
+                    try {
+                        loop(clone);
+                    } finally {
+                        clone.close();
+                    }
+                }
+            }, "idshift-fuse-standin");
+            reader.setDaemon(true);
+            reader.start();
+            return true;
+        } catch (RuntimeException | OutOfMemoryError e) {
+            standIns.decrementAndGet();
+            return false;  // no thread or fd to be had: wait in place
+        }
+    }
+
+    @Override
+    public void afterWaiting(boolean added) {
+        if (added) {
+            toRetire.incrementAndGet();
+        }
+    }
+
+    /** Takes one retirement, if any is left. */
+    private boolean retire() {
+        while (true) {
+            int left = toRetire.get();
+            if (left <= 0) {
+                return false;
+            }
+            if (toRetire.compareAndSet(left, left - 1)) {
+                return true;
             }
         }
     }

@@ -1,6 +1,7 @@
 package dev.idshift.backend.fuse;
 
 import com.kenai.jffi.MemoryIO;
+import dev.idshift.sys.Errno;
 import dev.idshift.sys.Linux;
 import dev.idshift.sys.files.FileCalls;
 
@@ -36,7 +37,7 @@ final class OpenFiles {
      * sends only with ATOMIC_O_TRUNC; else it truncates by SETATTR).
      */
     int open(Node node, int nodeFd, int flags, int openKill, RequestBuffers b, long out, int device) {
-        int fd = FdLinks.open(nodeFd, flags & ~OPEN_FLAGS_IGNORED, b);
+        int fd = openSource(nodeFd, flags & ~OPEN_FLAGS_IGNORED, b);
         if (fd < 0) {
             return fd;
         }
@@ -48,6 +49,34 @@ final class OpenFiles {
             }
         }
         return openReply(node, fd, b, out, device);
+    }
+
+    /**
+     * The source file opened as the caller asked. A lease on it (F_SETLEASE, which a file's owner may
+     * take) makes an open wait until the lease is broken, up to fs.lease-break-time (45 s), and a
+     * serving thread waiting held up every request it would have served: a host user owning a file in
+     * the source stalled the view for its other users (red team r4). So the open is tried with
+     * O_NONBLOCK first (EWOULDBLOCK: a lease is being broken); only then does the thread wait, with
+     * {@code b.waits} (the /dev/fuse readers) adding a reader for the length of the wait.
+     */
+    private int openSource(int nodeFd, int flags, RequestBuffers b) {
+        if ((flags & Linux.O_NONBLOCK) != 0 || b.waits == null) {
+            return FdLinks.open(nodeFd, flags, b);
+        }
+        int fd = FdLinks.open(nodeFd, flags | Linux.O_NONBLOCK, b);
+        if (fd >= 0) {
+            calls.setStatusFlags(fd, flags);  // as asked: without O_NONBLOCK
+            return fd;
+        }
+        if (fd != -Errno.EAGAIN) {
+            return fd;
+        }
+        boolean added = b.waits.beforeWaiting();
+        try {
+            return FdLinks.open(nodeFd, flags, b);
+        } finally {
+            b.waits.afterWaiting(added);
+        }
     }
 
     /**

@@ -26,6 +26,8 @@ final class RequestBuffers {
     Node node;
     /** A directory whose reply filled up: its next dirents are read once the reply is written (Directories.readAhead). */
     OpenDirectory readAhead;
+    /** Where a /dev/fuse reader that must wait (a lease being broken) gets a stand-in; null: none (a ring queue). */
+    ReaderWaits waits;
     /** The umask this thread's (unshared) fs_struct has now; -1 before the first create. */
     int umask = -1;
     /** The filesystem uid and gid this thread has now (host ids; a thread starts as root's). */
