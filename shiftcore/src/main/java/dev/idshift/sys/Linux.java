@@ -84,6 +84,7 @@ public final class Linux {
     public static final int MNT_DETACH = 2;
 
     public static final int F_DUPFD_CLOEXEC = 1030;
+    public static final int F_SETFL = 4;
     public static final int LOCK_EX = 2;
     public static final int LOCK_NB = 4;
 

@@ -2,6 +2,7 @@ package dev.idshift.backend.fuse;
 
 import com.kenai.jffi.MemoryIO;
 import dev.idshift.sys.Errno;
+import dev.idshift.sys.processes.CpuAffinity;
 import dev.idshift.sys.uring.IoUring;
 
 /**
@@ -73,7 +74,7 @@ final class FuseRingQueue implements Runnable {
         RequestBuffers b;
         try {
             // Not binding (an offline CPU, one outside our cpuset) costs speed, not correctness.
-            IoUring.bindToCpu(qid);
+            CpuAffinity.bindCurrentThread(qid);
             b = session.servingThread();
             for (int i = 0; i < depth; i++) {
                 command(CMD_REGISTER, i, 0);

@@ -381,7 +381,9 @@ final class ShiftingNodes {
         // only if it is still the one just made: born since, and owned by this thread's fsuid (the
         // caller's host uid, which made it). Not something renamed over it meanwhile by a user who may
         // write here (which would then be chowned to the caller, its setuid bits put back when the
-        // request asked for them): born since alone let a fresh entry of theirs pass.
+        // request asked for them): born since alone let a fresh entry of theirs pass. A source that does
+        // not give new entries their creator's fsuid (vfat, a squashing NFS) answers EEXIST here, the
+        // entry left in place (it may not be ours to remove); the chown below failed there before.
         int fd = calls.openat(parentFd, name, Linux.O_PATH | Linux.O_NOFOLLOW, 0);
         if (fd < 0) {
             return fd;

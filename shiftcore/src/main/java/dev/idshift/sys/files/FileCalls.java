@@ -56,10 +56,8 @@ public final class FileCalls {
 
     /** fcntl(F_SETFL): the file status flags (O_APPEND, O_NONBLOCK, O_NOATIME, O_DIRECT, O_ASYNC). */
     public int setStatusFlags(int fd, int flags) {
-        return (int) call(SyscallTable.FCNTL, fd, F_SETFL, flags, 0, 0);
+        return (int) call(SyscallTable.FCNTL, fd, Linux.F_SETFL, flags, 0, 0);
     }
-
-    private static final int F_SETFL = 4;
 
     public int ftruncate(int fd, long size) {
         return (int) call(SyscallTable.FTRUNCATE, fd, size, 0, 0, 0);

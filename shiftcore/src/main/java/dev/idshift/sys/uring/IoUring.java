@@ -214,16 +214,4 @@ public final class IoUring implements AutoCloseable {
         sys.raw(SyscallTable.MUNMAP, sqRing, sqRingSize, 0, 0, 0);
         sys.close(fd);
     }
-
-    /** Binds the calling thread to one CPU; minus the errno if it cannot be (offline, outside the cpuset). */
-    public static int bindToCpu(int cpu) {
-        int words = cpu / 64 + 1;
-        long mask = MEMORY.allocateMemory(8L * words, true);
-        try {
-            MEMORY.putLong(mask + 8L * (cpu / 64), 1L << (cpu % 64));
-            return (int) Syscalls.get().rawOrErrno(SyscallTable.SCHED_SETAFFINITY, 0, 8L * words, mask, 0, 0);
-        } finally {
-            MEMORY.freeMemory(mask);
-        }
-    }
 }
