@@ -10,6 +10,8 @@ import java.util.function.BooleanSupplier;
 public final class DirectFuse {
     /** Threads serving the device, each on its own cloned fd (IDSHIFT_FUSE_THREADS overrides). */
     private static final int DEFAULT_THREADS = 4;
+    /** How long the reading thread spins for a next request (IDSHIFT_FUSE_SPIN_US overrides; 0: never): see ReaderTurns. */
+    private static final int DEFAULT_SPIN_MICROS = 50;
 
     private DirectFuse() {
     }
@@ -23,7 +25,7 @@ public final class DirectFuse {
     public static void serve(int rootFd, String source, String target, IdTranslation ids, MountAccess access,
                              Runnable onMounted) {
         FuseDevice device = FuseDevice.mount(target, source, access);
-        new FuseSession(device, rootFd, ids, onMounted, threads(), fdBudget()).serve();
+        new FuseSession(device, rootFd, ids, onMounted, threads(), spinMicros() * 1000L, fdBudget()).serve();
     }
 
     /**
@@ -80,5 +82,13 @@ public final class DirectFuse {
             return Integer.parseInt(configured);
         }
         return DEFAULT_THREADS;
+    }
+
+    private static int spinMicros() {
+        String configured = System.getenv("IDSHIFT_FUSE_SPIN_US");
+        if (configured != null && !configured.isEmpty() && configured.length() <= 6 && configured.chars().allMatch(Character::isDigit)) {
+            return Integer.parseInt(configured);
+        }
+        return DEFAULT_SPIN_MICROS;
     }
 }

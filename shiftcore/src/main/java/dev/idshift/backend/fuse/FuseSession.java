@@ -42,17 +42,22 @@ final class FuseSession implements ReaderWaits {
     private final java.util.concurrent.atomic.AtomicInteger toRetire = new java.util.concurrent.atomic.AtomicInteger();
     /** FUSE over io_uring's queues, where the kernel offers it (set by INIT); null: /dev/fuse only. */
     private FuseRings rings;
+    /** Which of serve()'s threads reads the device now; made by the thread that calls serve(). */
+    private ReaderTurns turns;
+    private final long spinNanos;
 
     /**
      * @param onInit   run once INIT is answered (the mount then serves requests)
-     * @param threads  how many threads serve the device
-     * @param fdBudget how many nodes may keep an fd; negative: by the open-file limit
+     * @param threads   how many threads serve the device
+     * @param spinNanos how long the reading thread spins for a next request before it sleeps (ReaderTurns); 0: never
+     * @param fdBudget  how many nodes may keep an fd; negative: by the open-file limit
      */
-    FuseSession(FuseDevice device, int rootFd, IdTranslation ids, Runnable onInit, int threads, long fdBudget) {
+    FuseSession(FuseDevice device, int rootFd, IdTranslation ids, Runnable onInit, int threads, long spinNanos, long fdBudget) {
         this.device = device;
         this.rootFd = rootFd;
         this.onInit = onInit;
         this.threads = threads;
+        this.spinNanos = spinNanos;
         raiseOpenFileLimit();  // before the node table sizes its fd budget
         this.filesystem = nodesOf(rootFd, ids, fdBudget);
     }
@@ -89,6 +94,7 @@ final class FuseSession implements ReaderWaits {
     void serve() {
         List<Thread> workers = new ArrayList<>();
         List<FuseDevice> clones = new ArrayList<>();
+        turns = new ReaderTurns(spinNanos);
         try {
             for (int i = 1; i < threads; i++) {
                 FuseDevice clone = device.cloned();
@@ -96,14 +102,14 @@ final class FuseSession implements ReaderWaits {
                 Thread worker = new Thread(new Runnable() {
                     @Override
                     public void run() {
-                        loop(clone);
+                        loop(clone, true);
                     }
                 }, "idshift-fuse-" + clones.size());  // not a lambda: see FuseServer's shutdown hook
                 worker.setDaemon(true);
                 worker.start();
                 workers.add(worker);
             }
-            loop(device);
+            loop(device, true);
             for (Thread worker : workers) {
                 worker.join();
             }
@@ -139,36 +145,63 @@ final class FuseSession implements ReaderWaits {
         }
     }
 
-    private void loop(FuseDevice from) {
+    /**
+     * Serves requests from {@code from} until the device is gone. {@code takesTurns}: one of serve()'s
+     * threads, which read one at a time ({@link ReaderTurns}); otherwise a stand-in added for a wait,
+     * which reads alongside them and ends once a wait is over.
+     */
+    private void loop(FuseDevice from, boolean takesTurns) {
         int fd = from.fd();
         RequestBuffers b = servingThread();
         b.waits = this;
-        while (true) {
-            if (from != device && toRetire.get() > 0 && retire()) {
-                // A wait that added a reader is over: one reader ends, whichever comes here first (never
-                // the first one: serve() returns when it does).
-                standIns.decrementAndGet();
-                return;
-            }
-            long read = calls.read(fd, b.request, FuseProtocol.BUFFER);
-            if (read < 0) {
-                int errno = (int) -read;
-                if (errno == Errno.ENOENT || errno == Errno.EINTR || errno == Errno.EAGAIN) {
-                    continue;  // ENOENT: the request was interrupted before we read it
+        ReaderTurns.Reads reads = turns.new Reads(fd);
+        boolean deviceGone = false;
+        try {
+            while (true) {
+                if (!takesTurns && toRetire.get() > 0 && retire()) {
+                    // A wait that added a reader is over: one stand-in ends, whichever comes here first.
+                    standIns.decrementAndGet();
+                    return;
                 }
-                return;  // ENODEV: unmounted
-            }
-            int opcode = memory.getInt(b.request + FuseProtocol.IN_OPCODE);
-            int result = dispatch(b, fd);
-            if (result != ShiftingNodes.NO_REPLY) {
-                reply(fd, b, result);
-            }
-            filesystem.afterReply(b);
-            if (opcode == FuseProtocol.INIT && result >= 0) {
-                if (rings != null) {
-                    rings.start();  // after the answer: the kernel takes no REGISTER before it
+                if (takesTurns && !turns.await()) {
+                    return;  // the device is gone
                 }
-                onInit.run();
+                long read = takesTurns ? reads.next(b.request, FuseProtocol.BUFFER) : calls.read(fd, b.request, FuseProtocol.BUFFER);
+                if (read < 0) {
+                    int errno = (int) -read;
+                    if (errno == Errno.ENOENT || errno == Errno.EINTR || errno == Errno.EAGAIN) {
+                        continue;  // ENOENT: the request was interrupted before we read it
+                    }
+                    deviceGone = true;
+                    return;  // ENODEV: unmounted
+                }
+                int opcode = memory.getInt(b.request + FuseProtocol.IN_OPCODE);
+                boolean inTurn = takesTurns && !ReaderTurns.mayBlock(opcode);
+                if (takesTurns && !inTurn) {
+                    turns.passOn();
+                }
+                if (inTurn) {
+                    turns.serving(true);
+                }
+                int result = dispatch(b, fd);
+                if (result != ShiftingNodes.NO_REPLY) {
+                    reply(fd, b, result);
+                }
+                if (inTurn) {
+                    turns.serving(false);
+                }
+                filesystem.afterReply(b);
+                if (opcode == FuseProtocol.INIT && result >= 0) {
+                    if (rings != null) {
+                        rings.start();  // after the answer: the kernel takes no REGISTER before it
+                    }
+                    turns.requestsThroughDevice(rings == null, sourceFilesystemType());
+                    onInit.run();
+                }
+            }
+        } finally {
+            if (takesTurns) {
+                turns.leave(deviceGone);
             }
         }
     }
@@ -185,7 +218,7 @@ final class FuseSession implements ReaderWaits {
                 @Override
                 public void run() {
                     try {
-                        loop(clone);
+                        loop(clone, false);
                     } finally {
                         clone.close();
                     }
@@ -350,9 +383,14 @@ final class FuseSession implements ReaderWaits {
     }
 
     private int stackDepth() {
+        return sourceFilesystemType() == OVERLAYFS_SUPER_MAGIC ? 2 : 1;
+    }
+
+    /** The source's statfs f_type, -1 if it cannot be had. */
+    private long sourceFilesystemType() {
         long statfs = memory.allocateMemory(128, true);
         try {
-            return calls.fstatfs(rootFd, statfs) == 0 && memory.getLong(statfs) == OVERLAYFS_SUPER_MAGIC ? 2 : 1;
+            return calls.fstatfs(rootFd, statfs) == 0 ? memory.getLong(statfs) : -1;
         } finally {
             memory.freeMemory(statfs);
         }

@@ -1,0 +1,144 @@
+package dev.idshift.backend.fuse;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Which serving thread reads the device, with real threads: turns pass to the last parked thread, a
+ * parked thread takes the reading over from one stuck serving a request, the device's end releases
+ * everyone, and without spinning (io_uring, a network source) every thread reads.
+ */
+class ReaderTurnsTest {
+    private static final long EXT4 = 0xEF53L;
+    private static final long NFS = 0x6969L;
+    private static final long SPIN = 50_000;
+
+    /** A thread that waits for a turn and reports what await() answered and when. */
+    private static final class Waiter {
+        final BlockingQueue<Boolean> answers = new LinkedBlockingQueue<>();
+        final Thread thread;
+        volatile long answeredAt;
+
+        Waiter(ReaderTurns turns, String name) {
+            thread = new Thread(() -> {
+                boolean answer = turns.await();
+                answeredAt = System.nanoTime();
+                answers.add(answer);
+            }, name);
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        Boolean answer(long millis) throws InterruptedException {
+            return answers.poll(millis, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /** Runs on a thread of its own: the constructing thread is the first reader. */
+    private static ReaderTurns turnsOfOwnThread(BlockingQueue<Runnable> work) throws InterruptedException {
+        BlockingQueue<ReaderTurns> made = new LinkedBlockingQueue<>();
+        Thread reader = new Thread(() -> {
+            made.add(new ReaderTurns(SPIN));
+            try {
+                while (true) {
+                    work.take().run();
+                }
+            } catch (InterruptedException e) {
+                // done
+            }
+        }, "reader");
+        reader.setDaemon(true);
+        reader.start();
+        return made.poll(5, TimeUnit.SECONDS);
+    }
+
+    private static void onReader(BlockingQueue<Runnable> work, Runnable step) throws InterruptedException {
+        BlockingQueue<Boolean> done = new LinkedBlockingQueue<>();
+        work.add(() -> {
+            step.run();
+            done.add(true);
+        });
+        assertEquals(Boolean.TRUE, done.poll(5, TimeUnit.SECONDS));
+    }
+
+    private static void parked(Waiter waiter) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (waiter.thread.getState() != Thread.State.WAITING && waiter.thread.getState() != Thread.State.TIMED_WAITING) {
+            assertTrue(System.nanoTime() < deadline, "the waiter never parked");
+            Thread.sleep(1);
+        }
+    }
+
+    @Test
+    void theReadingPassesToTheLastParkedThread() throws InterruptedException {
+        BlockingQueue<Runnable> work = new LinkedBlockingQueue<>();
+        ReaderTurns turns = turnsOfOwnThread(work);
+        onReader(work, () -> turns.requestsThroughDevice(true, EXT4));
+        Waiter first = new Waiter(turns, "first");
+        parked(first);
+        Waiter last = new Waiter(turns, "last");
+        parked(last);
+        assertNull(first.answer(50), "a parked thread reads only when given the turn");
+        onReader(work, turns::passOn);
+        assertEquals(Boolean.TRUE, last.answer(2000));
+        assertNull(first.answer(50));
+        onReader(work, () -> turns.leave(true));
+        assertEquals(Boolean.FALSE, first.answer(2000), "the device's end releases every parked thread");
+    }
+
+    @Test
+    void aParkedThreadTakesOverFromAReaderStuckServing() throws InterruptedException {
+        BlockingQueue<Runnable> work = new LinkedBlockingQueue<>();
+        ReaderTurns turns = turnsOfOwnThread(work);
+        onReader(work, () -> turns.requestsThroughDevice(true, EXT4));
+        Waiter next = new Waiter(turns, "next");
+        parked(next);
+        // Between requests (awake, serving nothing) the reader keeps its turn.
+        assertNull(next.answer(3 * ReaderTurns.SLOW / 1_000_000 + 20));
+        long started = System.nanoTime();
+        onReader(work, () -> turns.serving(true));
+        assertEquals(Boolean.TRUE, next.answer(2000), "a reader stuck in one request is taken over");
+        long tookMillis = (next.answeredAt - started) / 1_000_000;
+        assertTrue(tookMillis < 200, "taken over after " + tookMillis + " ms");
+        onReader(work, () -> turns.serving(false));
+        // The stuck one, done, waits for its turn again.
+        Waiter former = new Waiter(turns, "former");
+        parked(former);
+        assertNull(former.answer(50));
+        turns.leave(true);
+        assertEquals(Boolean.FALSE, former.answer(2000));
+    }
+
+    @Test
+    void withoutSpinningEveryThreadReads() throws InterruptedException {
+        assertTrue(ReaderTurns.isLocal(EXT4));
+        assertFalse(ReaderTurns.isLocal(NFS));
+        for (boolean device : new boolean[] {true, false}) {
+            BlockingQueue<Runnable> work = new LinkedBlockingQueue<>();
+            ReaderTurns turns = turnsOfOwnThread(work);
+            Waiter waiting = new Waiter(turns, "waiting");
+            parked(waiting);
+            // Over io_uring, or with a source on NFS: nothing spins, no one waits for a turn.
+            onReader(work, () -> turns.requestsThroughDevice(device, device ? NFS : EXT4));
+            assertEquals(Boolean.TRUE, waiting.answer(2000));
+            assertEquals(Boolean.TRUE, new Waiter(turns, "another").answer(2000));
+        }
+    }
+
+    @Test
+    void onlyRequestsThatMayWaitOnMoreThanThisCpuPassTheTurnOn() {
+        assertTrue(ReaderTurns.mayBlock(FuseProtocol.FSYNC));
+        assertTrue(ReaderTurns.mayBlock(FuseProtocol.BATCH_FORGET));
+        assertTrue(ReaderTurns.mayBlock(FuseProtocol.READ));
+        assertFalse(ReaderTurns.mayBlock(FuseProtocol.LOOKUP));
+        assertFalse(ReaderTurns.mayBlock(FuseProtocol.CREATE));
+        assertFalse(ReaderTurns.mayBlock(FuseProtocol.RELEASE));
+    }
+}
