@@ -124,9 +124,7 @@ final class Directories {
                     if (plus) {
                         if (!withAttributes || Lookups.isDotOrDotDot(name)) {
                             // No node: the kernel looks the name up if it needs more (and skips . and ..).
-                            for (int word = 0; word < FuseProtocol.ENTRY_OUT; word += 8) {
-                                memory.putLong(entry + word, 0);
-                            }
+                            memory.setMemory(entry, FuseProtocol.ENTRY_OUT, (byte) 0);
                             bare |= !withAttributes;
                         } else if (lookups.lookup(directory.fd, name, b, entry) < 0) {
                             directory.offset = memory.getLong(at + 8);
