@@ -83,6 +83,39 @@ class FuseGroundTruthTest {
             say trusted-copy-up A sh -c "echo x >> '$ov/m/trusted'"
             say trusted-copied-up getfattr --only-values -n trusted.secret "$ov/u/trusted"
             umount "$ov/m"; rm -rf "$ov"
+            # an access ACL written by a caller neither in the file's group nor holding CAP_FSETID over it clears
+            # setgid (whatever the group may execute, directories too); kept for one in the group or with CAP_FSETID
+            sgid() { group=$1; shift; for f in "$@"; do echo s > $f; chown 1000:$group $f; chmod 2755 $f; done; }
+            sgid 0 acl-o acl-n acl-r acl-c; sgid 1000 acl-g; chmod 2745 acl-n
+            mkdir acl-d; chown 1000:0 acl-d; chmod 2755 acl-d
+            A setfacl -m u:1001:r acl-o && say acl-sgid-outside stat -c %a acl-o
+            A setfacl -m u:1001:r acl-n && say acl-sgid-outside-noexec stat -c %a acl-n
+            A setfacl -m u:1001:r acl-d && say acl-sgid-outside-dir stat -c %a acl-d
+            A setfacl -m u:1001:r acl-g && say acl-sgid-in-group stat -c %a acl-g
+            setfacl -m u:1001:r acl-r && say acl-sgid-root stat -c %a acl-r
+            A --inh-caps=+fsetid --ambient-caps=+fsetid setfacl -m u:1001:r acl-c && say acl-sgid-fsetid stat -c %a acl-c
+            # ... and as root of a user namespace (a container's) mapping host uid 1000 and gid $1 to 0, no other
+            # groups: CAP_FSETID there counts over the file only if its group (host 0) is mapped
+            NS() { python3 -c '
+            import ctypes, os, sys
+            libc = ctypes.CDLL(None, use_errno=True)
+            up, down = os.pipe(), os.pipe()
+            pid = os.fork()
+            if pid == 0:
+                os.setgroups([])
+                if libc.unshare(0x10000000) != 0:
+                    os._exit(99)
+                os.write(up[1], b"u"); os.read(down[0], 1)
+                os.setresgid(0, 0, 0); os.setresuid(0, 0, 0)
+                os.execvp(sys.argv[2], sys.argv[2:])
+            os.read(up[0], 1)
+            open("/proc/%d/uid_map" % pid, "w").write("0 1000 1")
+            open("/proc/%d/gid_map" % pid, "w").write("0 %s 1" % sys.argv[1])
+            os.write(down[1], b"g")
+            sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))' "$@"; }
+            sgid 0 acl-m acl-u
+            NS 0 setfacl -m u:0:r acl-m && say acl-sgid-userns-group-mapped stat -c %a acl-m
+            NS 1000 setfacl -m u:0:r acl-u && say acl-sgid-userns-group-unmapped stat -c %a acl-u
             # setuid/setgid kept on create
             say create-setuid python3 -c 'import os; fd=os.open("su", os.O_CREAT|os.O_WRONLY, 0o4755); print(oct(os.fstat(fd).st_mode))'
             # open-unlinked files, by fd, no hidden files; rm -rf of their directory works
@@ -141,6 +174,13 @@ class FuseGroundTruthTest {
             assertTrue(fuse.contains("acl-allow: exit 0 shared"), fuse);
             assertTrue(fuse.contains("default-acl-file: exit 0 664"), fuse);
             assertTrue(fuse.contains("create-setuid: exit 0 0o104755"), fuse);
+            for (String kept : List.of("in-group", "root", "fsetid", "userns-group-mapped")) {
+                assertTrue(fuse.contains("acl-sgid-" + kept + ": exit 0 2755\n"), kept + ": " + fuse);
+            }
+            for (String cleared : List.of("outside", "outside-dir", "userns-group-unmapped")) {
+                assertTrue(fuse.contains("acl-sgid-" + cleared + ": exit 0 755\n"), cleared + ": " + fuse);
+            }
+            assertTrue(fuse.contains("acl-sgid-outside-noexec: exit 0 745\n"), fuse);
             assertTrue(fuse.contains("open-unlinked: exit 0 more\n0\ngone"), fuse);
             assertTrue(fuse.contains("rename-exchange: exit 0 0 0 2 1"), fuse);
             assertTrue(fuse.contains("long-path: exit 0 0o100642 5 6 3"), fuse);

@@ -55,7 +55,8 @@ final class FuseProtocol {
     /** INIT flags, by their bit in fuse.h (flags holds bits 0-31; flags2 the rest, read only with INIT_EXT). */
     enum InitFlag {
         ASYNC_READ(0), BIG_WRITES(5), DONT_MASK(6), AUTO_INVAL_DATA(12), DO_READDIRPLUS(13), ASYNC_DIO(15),
-        PARALLEL_DIROPS(18), POSIX_ACL(20), MAX_PAGES(22), CACHE_SYMLINKS(23), HANDLE_KILLPRIV_V2(28), INIT_EXT(30), PASSTHROUGH(37),
+        PARALLEL_DIROPS(18), POSIX_ACL(20), MAX_PAGES(22), CACHE_SYMLINKS(23), HANDLE_KILLPRIV_V2(28), SETXATTR_EXT(29),
+        INIT_EXT(30), PASSTHROUGH(37),
         OVER_IO_URING(41);
 
         final long mask;
@@ -104,6 +105,15 @@ final class FuseProtocol {
     static final int FATTR_MTIME_NOW = 1 << 8;
     /** The caller could not keep setuid/setgid (HANDLE_KILLPRIV_V2): on a chown always, on a truncate without CAP_FSETID. */
     static final int FATTR_KILL_SUIDGID = 1 << 11;
+
+    /**
+     * fuse_setxattr_in: size, flags, and with SETXATTR_EXT setxattr_flags and padding (16 bytes);
+     * without it the kernel sends the first two only (FUSE_COMPAT_SETXATTR_IN_SIZE). The name follows.
+     */
+    static final int SETXATTR_IN = 16;
+    static final int COMPAT_SETXATTR_IN = 8;
+    /** setxattr_flags: the caller of an access ACL write could not keep setgid (SETXATTR_EXT). */
+    static final int SETXATTR_ACL_KILL_SGID = 1;
 
     // fuse_write_in write_flags and fuse_open_in open_flags (HANDLE_KILLPRIV_V2).
     static final int WRITE_KILL_SUIDGID = 1 << 2;

@@ -351,9 +351,11 @@ final class FuseSession implements ReaderWaits {
         // HANDLE_KILLPRIV_V2: the server clears setuid/setgid where asked (PrivilegeKills); the kernel then
         // asks for security.capability only before a file's first write since its attributes were last
         // read (not before each one), and skips the GETATTR it sent before each chown and truncate.
+        // SETXATTR_EXT: the kernel says when an access ACL's writer could not keep setgid, which the server
+        // (acting with CAP_FSETID) must then clear itself; without it the kernel drops that flag.
         long wanted = InitFlag.maskOf(InitFlag.ASYNC_READ, InitFlag.BIG_WRITES, InitFlag.DONT_MASK, InitFlag.AUTO_INVAL_DATA,
                 InitFlag.DO_READDIRPLUS, InitFlag.ASYNC_DIO, InitFlag.PARALLEL_DIROPS, InitFlag.POSIX_ACL, InitFlag.MAX_PAGES,
-                InitFlag.CACHE_SYMLINKS, InitFlag.HANDLE_KILLPRIV_V2, InitFlag.INIT_EXT);
+                InitFlag.CACHE_SYMLINKS, InitFlag.HANDLE_KILLPRIV_V2, InitFlag.SETXATTR_EXT, InitFlag.INIT_EXT);
         if (!"0".equals(System.getenv("IDSHIFT_FUSE_PASSTHROUGH"))) {
             wanted |= InitFlag.PASSTHROUGH.mask;
         }
@@ -366,6 +368,7 @@ final class FuseSession implements ReaderWaits {
         long taken = offered & wanted;
         boolean passthrough = (taken & InitFlag.PASSTHROUGH.mask) != 0;
         filesystem.passthrough(passthrough);
+        filesystem.setxattrExt((taken & InitFlag.SETXATTR_EXT.mask) != 0);
         memory.setMemory(out, 64, (byte) 0);
         memory.putInt(out, FuseProtocol.MAJOR);
         memory.putInt(out + 4, Math.min(minor, FuseProtocol.MINOR));

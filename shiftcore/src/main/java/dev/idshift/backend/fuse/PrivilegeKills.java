@@ -3,7 +3,7 @@ package dev.idshift.backend.fuse;
 import dev.idshift.sys.Linux;
 
 /**
- * The server's half of FUSE_HANDLE_KILLPRIV_V2. With it the kernel stops asking for
+ * The server's half of FUSE_HANDLE_KILLPRIV_V2 (and of SETXATTR_EXT's ACL_KILL_SGID, {@link #killSgid}). With it the kernel stops asking for
  * security.capability before every write to a file it has checked once, and stops re-reading the
  * mode before a chown or truncate; in exchange the server clears setuid, and setgid where the group
  * may execute, whenever a request says the caller could not keep them (FUSE_WRITE_KILL_SUIDGID,
@@ -39,5 +39,22 @@ final class PrivilegeKills {
             return 0;
         }
         return FdLinks.chmod(fd, mode & 07777 & ~kill, b);
+    }
+
+    /**
+     * Clears setgid of the fd's inode after an access ACL was written for a caller who could not keep
+     * it (FUSE_SETXATTR_ACL_KILL_SGID): whatever the group may execute and whatever the file type, as
+     * the kernel's posix_acl_update_mode clears it. 0 or minus an errno.
+     */
+    int killSgid(int fd, RequestBuffers b) {
+        int result = attributes.stat(fd, b.stat);
+        if (result < 0) {
+            return result;
+        }
+        int mode = attributes.mode(b.stat);
+        if ((mode & Linux.S_ISGID) == 0 || (mode & Linux.S_IFMT) == Linux.S_IFLNK) {
+            return 0;
+        }
+        return FdLinks.chmod(fd, mode & 07777 & ~Linux.S_ISGID, b);
     }
 }

@@ -42,6 +42,8 @@ final class ShiftingNodes {
     private final ListingPolicy listings = new ListingPolicy();
     private final FileCalls calls = FileCalls.get();
     private final MemoryIO memory = MemoryIO.getInstance();
+    /** The length of fuse_setxattr_in, which the name follows: as INIT negotiated (SETXATTR_EXT). */
+    private volatile int setxattrIn = FuseProtocol.COMPAT_SETXATTR_IN;
     /** A native "" for AT_EMPTY_PATH calls. */
     private final long emptyString;
 
@@ -55,11 +57,16 @@ final class ShiftingNodes {
         this.kills = new PrivilegeKills(attributes);
         this.files = new OpenFiles(nodes, kills);
         this.directories = new Directories(lookups, listings);
-        this.xattrs = new Xattrs(ids);
+        this.xattrs = new Xattrs(ids, kills);
     }
 
     void passthrough(boolean enabled) {
         files.passthrough(enabled);
+    }
+
+    /** Set by INIT: whether SETXATTR_EXT was taken, so fuse_setxattr_in is its 16-byte form. */
+    void setxattrExt(boolean taken) {
+        setxattrIn = taken ? FuseProtocol.SETXATTR_IN : FuseProtocol.COMPAT_SETXATTR_IN;
     }
 
     /**
@@ -207,12 +214,23 @@ final class ShiftingNodes {
             case FuseProtocol.LISTXATTR:
                 return xattrs.list(node, fd, memory.getInt(arg), b, out);
             case FuseProtocol.SETXATTR:
-                return xattrs.set(fd, memory.getInt(arg), memory.getInt(arg + 4), arg + 8, b);
+                return setxattr(fd, arg, b);
             case FuseProtocol.REMOVEXATTR:
                 return xattrs.remove(fd, arg, b);
             default:
                 return -Errno.ENOSYS;
         }
+    }
+
+    /**
+     * SETXATTR: fuse_setxattr_in (size, flags, and with SETXATTR_EXT setxattr_flags), then the name and
+     * the value. Only the 16-byte form carries FUSE_SETXATTR_ACL_KILL_SGID.
+     */
+    private int setxattr(int nodeFd, long arg, RequestBuffers b) {
+        int header = setxattrIn;
+        boolean aclKillSgid = header == FuseProtocol.SETXATTR_IN
+                && (memory.getInt(arg + 8) & FuseProtocol.SETXATTR_ACL_KILL_SGID) != 0;
+        return xattrs.set(nodeFd, memory.getInt(arg), memory.getInt(arg + 4), arg + header, aclKillSgid, b);
     }
 
     /** The pid of the process that made the request (0 for the kernel's own). */

@@ -21,11 +21,13 @@ final class Xattrs {
     private static final int FIRST_READ = 256;
 
     private final IdTranslation ids;
+    private final PrivilegeKills kills;
     private final FileCalls calls = FileCalls.get();
     private final MemoryIO memory = MemoryIO.getInstance();
 
-    Xattrs(IdTranslation ids) {
+    Xattrs(IdTranslation ids, PrivilegeKills kills) {
         this.ids = ids;
+        this.kills = kills;
     }
 
     /**
@@ -151,8 +153,14 @@ final class Xattrs {
      * two has that change undone, the lost update of any two read-modify-writes of one ACL (setfacl
      * itself reads and writes in two calls); what is written for those ids is still what the disk
      * held a moment before, never anything the caller chose.
+     *
+     * <p>{@code aclKillSgid} (FUSE_SETXATTR_ACL_KILL_SGID): the caller of an access ACL write is neither
+     * in the file's group nor holds CAP_FSETID over it. The source's kernel would clear setgid for such a
+     * caller as it writes the ACL (posix_acl_update_mode), but it checks this server's thread, which
+     * keeps CAP_FSETID, so it is cleared here once the ACL is written (the kernel holds the inode's
+     * lock until we answer, so nothing through the view comes between).
      */
-    int set(int nodeFd, int size, int flags, long name, RequestBuffers b) {
+    int set(int nodeFd, int size, int flags, long name, boolean aclKillSgid, RequestBuffers b) {
         long value = name + memory.getStringLength(name) + 1;
         long path = b.procPath(nodeFd);
         String translated = idCarrying(name);
@@ -186,7 +194,11 @@ final class Xattrs {
             return -Errno.E2BIG;
         }
         memory.putByteArray(b.dirents, stored, 0, stored.length);
-        return calls.setxattr(path, name, b.dirents, stored.length, flags);
+        int result = calls.setxattr(path, name, b.dirents, stored.length, flags);
+        if (result == 0 && aclKillSgid && XattrIds.ACL_ACCESS.equals(translated)) {
+            return kills.killSgid(nodeFd, b);
+        }
+        return result;
     }
 
     int remove(int nodeFd, long name, RequestBuffers b) {

@@ -308,6 +308,45 @@ class ShiftingNodesTest {
         assertEquals(0, nodes.handle(buffers, -1));
     }
 
+    /** An access ACL without named entries (user rwx, group r-x, mask r-x, other r-x): nothing to translate. */
+    private static byte[] accessAcl() {
+        java.nio.ByteBuffer acl = java.nio.ByteBuffer.allocate(4 + 4 * 8).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        acl.putInt(2);
+        int[][] entries = {{0x01, 7}, {0x04, 5}, {0x10, 5}, {0x20, 5}};
+        for (int[] entry : entries) {
+            acl.putShort((short) entry[0]).putShort((short) entry[1]).putInt(-1);
+        }
+        return acl.array();
+    }
+
+    /** SETXATTR of an access ACL: fuse_setxattr_in in its 16-byte form (SETXATTR_EXT) or the 8-byte one. */
+    private int setAccessAcl(long node, boolean extended, int setxattrFlags) {
+        byte[] acl = accessAcl();
+        RequestWriter.Arguments request = writer.request(FuseProtocol.SETXATTR, node, 0, 0).u32(acl.length).u32(0);
+        if (extended) {
+            request.u32(setxattrFlags).u32(0);
+        }
+        request.name(XattrIds.ACL_ACCESS).bytes(acl);
+        return nodes.handle(buffers, -1);
+    }
+
+    @Test
+    void anAccessAclWrittenForACallerWhoCannotKeepSetgidClearsIt() throws Exception {
+        // This test runs with CAP_FSETID, so the source's kernel itself keeps setgid: only the flag clears it.
+        assertEquals(0, setAccessAcl(fileWithMode("compat", 02755), false, 0));
+        assertEquals(02755, modeOf("compat"), "before INIT: the 8-byte form, the name right after it");
+
+        nodes.setxattrExt(true);
+        assertEquals(0, setAccessAcl(fileWithMode("kept", 02755), true, 0));
+        assertEquals(02755, modeOf("kept"), "a caller in the group or with CAP_FSETID (no flag) keeps it");
+        assertEquals(0, setAccessAcl(fileWithMode("killed", 02755), true, FuseProtocol.SETXATTR_ACL_KILL_SGID));
+        assertEquals(0755, modeOf("killed"));
+        assertEquals(0, setAccessAcl(fileWithMode("lock", 02745), true, FuseProtocol.SETXATTR_ACL_KILL_SGID));
+        assertEquals(0755, modeOf("lock"), "whatever the group may execute, as posix_acl_update_mode (mode from the ACL)");
+        assertEquals(0, setAccessAcl(fileWithMode("setuid", 04755), true, FuseProtocol.SETXATTR_ACL_KILL_SGID));
+        assertEquals(04755, modeOf("setuid"), "setuid is not the ACL's business");
+    }
+
     @Test
     void lookupsNeverLeaveTheSource() {
         long up = lookup(ROOT, "up");
