@@ -12,9 +12,9 @@ import dev.idshift.sys.Fd;
 import dev.idshift.sys.Linux;
 import dev.idshift.sys.SyscallException;
 import dev.idshift.sys.files.FileIdentity;
-import dev.idshift.sys.files.ProcFiles;
 import dev.idshift.sys.namespaces.UserNamespaceOwner;
 import dev.idshift.sys.processes.Pidfds;
+import dev.idshift.sys.processes.ProcessStatus;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -245,18 +245,8 @@ final class HookRequest {
     /** Host root: uid 0 (real, effective, saved, fs) in the host's own user namespace. */
     private boolean requesterIsHostRoot() {
         try {
-            String status = ProcFiles.read("/proc/" + pid + "/status");
-            int at = status.indexOf("\nUid:");
-            if (at < 0) {
-                return false;
-            }
-            String[] uids = status.substring(at + 5, status.indexOf('\n', at + 1)).trim().split("\\s+");
-            for (String uid : uids) {
-                if (!uid.equals("0")) {
-                    return false;
-                }
-            }
-            return UserNamespaceOwner.ofPid(pid).host();
+            ProcessStatus.Ids uids = ProcessStatus.of(pid).uids();
+            return uids != null && uids.all(0) && UserNamespaceOwner.ofPid(pid).host();
         } catch (IOException | RuntimeException e) {
             return false;
         }

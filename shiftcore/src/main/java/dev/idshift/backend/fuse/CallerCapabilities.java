@@ -1,7 +1,7 @@
 package dev.idshift.backend.fuse;
 
-import dev.idshift.sys.files.ProcFiles;
 import dev.idshift.sys.namespaces.NamespaceFiles;
+import dev.idshift.sys.processes.ProcessStatus;
 import java.io.IOException;
 import java.nio.file.Path;
 
@@ -43,35 +43,26 @@ final class CallerCapabilities {
         if (pid <= 0 || !PROC_IS_OURS) {
             return fsuid == 0;
         }
-        String status;
+        ProcessStatus status;
         try {
-            status = ProcFiles.read("/proc/" + pid + "/status");
+            status = ProcessStatus.of(pid);
         } catch (IOException | RuntimeException e) {
             return fsuid == 0;
         }
-        String[] uids = field(status, "Uid:").split("\\s+");
-        String[] gids = field(status, "Gid:").split("\\s+");
-        if (uids.length != 4 || gids.length != 4 || !uids[3].equals(Long.toString(fsuid)) || !gids[3].equals(Long.toString(fsgid))) {
+        if (status.uids() == null || status.gids() == null || status.uids().filesystem() != fsuid
+                || status.gids().filesystem() != fsgid) {
             return fsuid == 0;  // not the task's own credentials: a stacked filesystem's mounter's
         }
+        if (status.effectiveCapabilities().isEmpty()) {
+            return false;
+        }
         try {
-            long effective = Long.parseUnsignedLong(field(status, "CapEff:"), 16);
             // Capabilities held in a user namespace of its own are over that namespace only.
-            return (effective & 1L << CAP_SYS_ADMIN) != 0 && NamespaceFiles.sharedWithUs(pid, "user");
+            return (status.effectiveCapabilities().getAsLong() & 1L << CAP_SYS_ADMIN) != 0
+                    && NamespaceFiles.sharedWithUs(pid, "user");
         } catch (RuntimeException e) {
             return false;
         }
-    }
-
-    /** The value of the /proc/PID/status line {@code name} (never the first: that is "Name:"), trimmed; "" if none. */
-    private static String field(String status, String name) {
-        int at = status.indexOf("\n" + name);
-        if (at < 0) {
-            return "";
-        }
-        int start = at + 1 + name.length();
-        int end = status.indexOf('\n', start);
-        return status.substring(start, end < 0 ? status.length() : end).trim();
     }
 
     private static boolean procNumbersUs() {
