@@ -5,6 +5,8 @@
 #   kernel      idshift's kernel backend (an idmapped mount), for reference
 #   idshift     idshift mount --backend fuse (served through /dev/fuse reads and writes, the default)
 #   idshift-uring the same over io_uring (IDSHIFT_FUSE_URING=1, opt-in; see below)
+#   idshift-nospin the default transport with IDSHIFT_FUSE_SPIN_US=0: every serving thread sleeps in the
+#               device's queue, none spins for the next request (the server before ReaderTurns)
 #   bindfs      bindfs --uid-offset=100000 --gid-offset=100000 -o dev,suid (as people use it: default mode)
 #   bindfs-mt   the same with --multithreaded
 # Shifted variants run as host uid/gid 100000 (the container's root); native runs as root, through
@@ -36,14 +38,16 @@
 # 242, 3,490 and 1,570 ms in one run), far more than the layers differ. BENCH_ON_DISK=1 puts it
 # under /var/tmp instead.
 # Prints each variant's median time (ms) per workload, then idshift's speed relative to bindfs
-# (bindfs time / idshift time: >= 1.00 means at least as fast) and to native.
+# (bindfs time / idshift time: >= 1.00 means at least as fast) and to native; then the CPU time the
+# idshift servers spent during each timed run (all their threads' schedstat run time): what the
+# spinning reader costs.
 # Usage: bench/fuse-compare.sh [ROUNDS]   (default 3; root, bindfs, gcc; ~9 GiB free memory, or
 #        under /var/tmp with BENCH_ON_DISK=1; BENCH_WORKLOADS="create10k untar20k" runs only those)
 set -euo pipefail
 rounds=${1:-3}
 repo=$(cd "$(dirname "$0")/.." && pwd)
 idshift=$repo/bin/idshift
-variants=(native kernel idshift idshift-uring bindfs bindfs-mt)
+variants=(native kernel idshift idshift-nospin idshift-uring bindfs bindfs-mt)
 # The writes last in each round: the 5 GiB that write1g leaves to flush would otherwise still be
 # going to disk under the next workloads.
 workloads=(${BENCH_WORKLOADS:-stat100k readdir10k create10k untar20k write1g read1g})
@@ -58,7 +62,7 @@ uring_was=
 cleanup() {
     for m in "${mounted[@]}"; do
         case $m in
-            */idshift|*/idshift-uring) "$idshift" umount "$m" >/dev/null 2>&1 || umount -l "$m" 2>/dev/null || true ;;
+            */idshift|*/idshift-nospin|*/idshift-uring) "$idshift" umount "$m" >/dev/null 2>&1 || umount -l "$m" 2>/dev/null || true ;;
             *) umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true ;;
         esac
     done
@@ -96,13 +100,19 @@ rm -rf "$work/tarsrc"
 chown -R 0:0 "$src"
 chmod 777 "$src/scratch"
 
-mkdir -p "$work/mnt/kernel" "$work/mnt/idshift" "$work/mnt/idshift-uring" "$work/mnt/bindfs" "$work/mnt/bindfs-mt"
+mkdir -p "$work/mnt/kernel" "$work/mnt/idshift" "$work/mnt/idshift-nospin" "$work/mnt/idshift-uring" "$work/mnt/bindfs" "$work/mnt/bindfs-mt"
 "$idshift" mount --backend kernel --uidmap 0:100000:65536 "$src" "$work/mnt/kernel" >/dev/null; mounted+=("$work/mnt/kernel")
-"$idshift" mount --backend fuse --uidmap 0:100000:65536 "$src" "$work/mnt/idshift" >/dev/null; mounted+=("$work/mnt/idshift")
+declare -A server
+server_pid() { sed -n 's/.*server pid \([0-9]*\).*/\1/p' <<< "$1" | head -n 1; }
+out=$("$idshift" mount --backend fuse --uidmap 0:100000:65536 "$src" "$work/mnt/idshift"); mounted+=("$work/mnt/idshift")
+server[idshift]=$(server_pid "$out")
+out=$(IDSHIFT_FUSE_SPIN_US=0 "$idshift" mount --backend fuse --uidmap 0:100000:65536 "$src" "$work/mnt/idshift-nospin"); mounted+=("$work/mnt/idshift-nospin")
+server[idshift-nospin]=$(server_pid "$out")
 uring_out=$(IDSHIFT_FUSE_URING=1 "$idshift" mount --backend fuse --uidmap 0:100000:65536 "$src" "$work/mnt/idshift-uring"); mounted+=("$work/mnt/idshift-uring")
 # A ring the server could not have (io_uring refused, a queue that failed) leaves it on /dev/fuse,
 # silently: the variant would then time the default twice. Its queue threads say which it is.
-uring_pid=$(sed -n 's/.*server pid \([0-9]*\).*/\1/p' <<< "$uring_out" | head -n 1)
+uring_pid=$(server_pid "$uring_out")
+server[idshift-uring]=$uring_pid
 sleep 0.2
 if ! grep -qs '^idshift-uring' /proc/"${uring_pid:-0}"/task/*/comm; then
     echo "bench: idshift-uring's server (pid ${uring_pid:-?}) has no ring threads: it serves through /dev/fuse" >&2
@@ -121,9 +131,16 @@ drop() { sync; echo 3 > /proc/sys/vm/drop_caches; setpriv --reuid 0 --regid 0 --
 # within 100 ms); each run then starts from the same state, its deletion paid before it.
 settle() { sync; echo 2 > /proc/sys/vm/drop_caches; sleep 0.5; sync; }
 
-# run VARIANT WORKLOAD: prints elapsed ms
+# cpu_ns VARIANT: the CPU time its server's threads have run so far (ns; 0 for a view without a server)
+cpu_ns() {
+    local pid=${server[$1]:-}
+    if [ -z "$pid" ]; then echo 0; return; fi
+    cat /proc/"$pid"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%d", s }'
+}
+
+# run VARIANT WORKLOAD: prints elapsed us and the server's CPU us over the timed command
 run() {
-    local v=$1 w=$2 dir start end
+    local v=$1 w=$2 dir start end cpu0 cpu1
     dir=$(view "$v")
     local scratch=$dir/scratch/$v
     case $w in
@@ -134,6 +151,7 @@ run() {
             dd if=/dev/zero of="$src/scratch/warm" bs=1M count=1200 status=none; rm -f "$src/scratch/warm" ;;
         create10k|untar20k) rm -rf "$src/scratch/$v/$w"; settle; mkdir -p "$src/scratch/$v/$w"; chmod 777 "$src/scratch/$v/$w"; sync ;;
     esac
+    cpu0=$(cpu_ns "$v")
     start=$(date +%s%N)
     case $w in
         stat100k) as "$v" find "$dir/tree100k" -ls > /dev/null ;;
@@ -144,10 +162,11 @@ run() {
         untar20k) as "$v" tar -xf "$work/tree20k.tar" -C "$scratch/$w" ;;
     esac
     end=$(date +%s%N)
-    echo $(( (end - start) / 1000 ))
+    cpu1=$(cpu_ns "$v")
+    echo "$(( (end - start) / 1000 )) $(( (cpu1 - cpu0) / 1000 ))"
 }
 
-declare -A samples
+declare -A samples cpus
 for round in $(seq 1 "$rounds"); do
     echo "bench: round $round of $rounds" >&2
     for w in "${workloads[@]}"; do
@@ -159,7 +178,9 @@ for round in $(seq 1 "$rounds"); do
             order=(); for ((i = ${#variants[@]} - 1; i >= 0; i--)); do order+=("${variants[i]}"); done
         fi
         for v in "${order[@]}"; do
-            samples[$v.$w]="${samples[$v.$w]:-} $(run "$v" "$w")"
+            read -r elapsed cpu <<< "$(run "$v" "$w")"
+            samples[$v.$w]="${samples[$v.$w]:-} $elapsed"
+            cpus[$v.$w]="${cpus[$v.$w]:-} $cpu"
         done
     done
 done
@@ -185,6 +206,17 @@ done
 echo
 echo "bindfs/idshift >= 1.00x: idshift at least as fast as bindfs. idshift/nat.: idshift's time over the plain filesystem's."
 echo "idshift/uring > 1.00x: the opt-in io_uring transport faster than the default /dev/fuse one."
+echo
+printf '%-12s' "server CPU ms"; for v in idshift idshift-nospin idshift-uring; do printf '%16s' "$v"; done
+printf '%18s%18s\n' "CPU spin/nospin" "time nospin/spin"
+for w in "${workloads[@]}"; do
+    printf '%-12s' "$w"
+    for v in idshift idshift-nospin idshift-uring; do printf '%16s' "$(ms "$(echo "${cpus[$v.$w]}" | median)")"; done
+    awk -v s="$(echo "${cpus[idshift.$w]}" | median)" -v n="$(echo "${cpus[idshift-nospin.$w]}" | median)" \
+        -v ts="${med[idshift.$w]}" -v tn="${med[idshift-nospin.$w]}" \
+        'BEGIN { printf "%17.2fx%17.2fx\n", (n > 0 ? s / n : 0), (ts > 0 ? tn / ts : 0) }'
+done
+echo "server CPU: the median of the CPU time the view's server spent during each timed run (all its threads)."
 echo "samples (ms, per round):"
 for w in "${workloads[@]}"; do
     for v in "${variants[@]}"; do

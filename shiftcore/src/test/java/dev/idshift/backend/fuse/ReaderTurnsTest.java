@@ -133,6 +133,49 @@ class ReaderTurnsTest {
     }
 
     @Test
+    void aPreemptedReaderLetsEveryThreadReadForAWhile() throws InterruptedException {
+        BlockingQueue<Runnable> work = new LinkedBlockingQueue<>();
+        ReaderTurns turns = turnsOfOwnThread(work);
+        onReader(work, () -> turns.requestsThroughDevice(true, EXT4));
+        Waiter parkedOne = new Waiter(turns, "parked");
+        parked(parkedOne);
+        onReader(work, turns::preempted);
+        assertEquals(Boolean.TRUE, parkedOne.answer(2000), "the back-off releases every parked thread");
+        assertEquals(Boolean.TRUE, new Waiter(turns, "during").answer(2000), "during the back-off no one waits for a turn");
+        Thread.sleep(ReaderTurns.LEAST_BACK_OFF / 1_000_000 + 100);
+        assertEquals(Boolean.TRUE, new Waiter(turns, "first after").answer(2000), "after it, the first thread reads");
+        Waiter second = new Waiter(turns, "second after");
+        parked(second);
+        assertNull(second.answer(50), "and the others take turns again");
+        turns.leave(true);
+        assertEquals(Boolean.FALSE, second.answer(2000));
+    }
+
+    @Test
+    void preemptionsOneAfterAnotherBackOffLonger() throws InterruptedException {
+        BlockingQueue<Runnable> work = new LinkedBlockingQueue<>();
+        ReaderTurns turns = turnsOfOwnThread(work);
+        onReader(work, () -> turns.requestsThroughDevice(true, EXT4));
+        long least = ReaderTurns.LEAST_BACK_OFF / 1_000_000;
+        // Three in a row: least, twice, four times it.
+        onReader(work, () -> {
+            turns.preempted();
+            turns.preempted();
+            turns.preempted();
+        });
+        Thread.sleep(2 * least);
+        assertEquals(Boolean.TRUE, new Waiter(turns, "still backing off").answer(2000));
+        Waiter gone = new Waiter(turns, "reads and goes");
+        assertEquals(Boolean.TRUE, gone.answer(2000));
+        Thread.sleep(3 * least);
+        assertEquals(Boolean.TRUE, new Waiter(turns, "first after").answer(2000));
+        Waiter second = new Waiter(turns, "second after");
+        parked(second);
+        turns.leave(true);
+        assertEquals(Boolean.FALSE, second.answer(2000));
+    }
+
+    @Test
     void onlyRequestsThatMayWaitOnMoreThanThisCpuPassTheTurnOn() {
         assertTrue(ReaderTurns.mayBlock(FuseProtocol.FSYNC));
         assertTrue(ReaderTurns.mayBlock(FuseProtocol.BATCH_FORGET));
