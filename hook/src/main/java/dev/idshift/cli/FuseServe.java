@@ -3,6 +3,7 @@ package dev.idshift.cli;
 import dev.idshift.app.ErrorReporter;
 import dev.idshift.app.ExitCode;
 import dev.idshift.app.FuseServerCommand;
+import dev.idshift.failure.Failures;
 import dev.idshift.idmap.IdMapParser;
 import dev.idshift.backend.MountAccess;
 import dev.idshift.backend.fuse.FuseRegistry;
@@ -105,8 +106,8 @@ public final class FuseServe {
             IdTranslation ids = new IdTranslation(IdMapParser.parseColonList(uidMap), IdMapParser.parseColonList(gidMap));
             FuseRegistry registry = new FuseRegistry(entry.getParent().getParent());
             return FuseServer.serve(registry, entry, source, target, ids, MountAccess.parse(flags), readiness);
-        } catch (RuntimeException e) {
-            readiness.println(e.getMessage());
+        } catch (RuntimeException | Error e) {
+            readiness.println(Failures.of(e).getMessage());  // its starter's one line: a thread it could not start, too
             return ErrorReporter.report(e, COMMAND, System.err);
         }
     }

@@ -1,5 +1,6 @@
 package dev.idshift.cli;
 
+import dev.idshift.app.ErrorReporter;
 import dev.idshift.app.HookServing;
 import dev.idshift.hook.HookMain;
 
@@ -12,20 +13,29 @@ public final class Main {
     private Main() {
     }
 
+    private static int dispatch(String[] args) {
+        if (HookMain.handles(args)) {
+            return HookServing.finish(HookMain.run(args, System.in, System.out, System.err));
+        } else if (args.length >= 1 && args[0].equals(FuseServe.COMMAND)) {
+            return FuseServe.run(args);
+        } else if (args.length == 1 && args[0].equals(FuseTraining.COMMAND)) {
+            return FuseTraining.run();
+        } else if (args.length == 1 && args[0].equals(Training.COMMAND)) {
+            return Training.run();
+        } else if (args.length == 1 && args[0].equals(Training.SERVING_COMMAND)) {
+            return Training.runServing();
+        }
+        return Commands.run(args);
+    }
+
     public static void main(String[] args) {
         int code;
-        if (HookMain.handles(args)) {
-            code = HookServing.finish(HookMain.run(args, System.in, System.out, System.err));
-        } else if (args.length >= 1 && args[0].equals(FuseServe.COMMAND)) {
-            code = FuseServe.run(args);
-        } else if (args.length == 1 && args[0].equals(FuseTraining.COMMAND)) {
-            code = FuseTraining.run();
-        } else if (args.length == 1 && args[0].equals(Training.COMMAND)) {
-            code = Training.run();
-        } else if (args.length == 1 && args[0].equals(Training.SERVING_COMMAND)) {
-            code = Training.runServing();
-        } else {
-            code = Commands.run(args);
+        try {
+            code = dispatch(args);
+        } catch (RuntimeException | Error e) {
+            // What picocli does not hand to its handler (an Error: a thread the JVM could not start,
+            // ProcessBuilder's reaper among them) still ends as one line and an exit code.
+            code = ErrorReporter.report(e, args.length == 0 || args[0].startsWith("-") ? "" : args[0], System.err);
         }
         System.out.flush();
         System.err.flush();

@@ -32,6 +32,17 @@ class ErrorReporterTest {
     }
 
     @Test
+    void aThreadTheJvmCouldNotStartIsOneLineAndAKernelRefusal() {
+        // As jffi's loader wraps it: the shortage is found through the wrappers.
+        OutOfMemoryError noThread = new OutOfMemoryError(
+                "unable to create native thread: possibly out of memory or process/resource limits reached");
+        Reported shortage = report(new IllegalStateException(new java.lang.reflect.InvocationTargetException(noThread)), "mount");
+        assertEquals(ExitCode.SYSTEM, shortage.code());
+        assertEquals("idshift: mount: cannot start a thread for this command: the pids limit? (unable to create native thread)\n",
+                shortage.line());
+    }
+
+    @Test
     void theDaemonsRefusalIsExitSix() {
         Reported refused = report(new Refusal("uid map 0:0:1 names host uid 0, which the caller does not own"), "mount");
         assertEquals(ExitCode.REFUSED, refused.code());

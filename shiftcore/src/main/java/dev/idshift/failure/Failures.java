@@ -19,6 +19,11 @@ public final class Failures {
         if (failure instanceof IdshiftException) {
             return (IdshiftException) failure;
         }
+        OutOfMemoryError noThread = Shortages.threadShortageIn(failure);
+        if (noThread != null) {
+            // Started by the JDK or a library on our behalf (ours name their step: Shortages.start).
+            return Shortages.noThread(Shortages.UNNAMED_STEP, noThread);
+        }
         String message = failure.getMessage() == null ? failure.getClass().getName() : failure.getMessage();
         if (failure instanceof JsonInputException) {
             // config-schema sits below the engine: its bad-input type cannot extend ours.

@@ -20,6 +20,11 @@ public final class KernelRefusedException extends IdshiftException {
         super(FailureKind.KERNEL_REFUSED, message, cause);
     }
 
+    /** The kernel would not start a thread or process (see {@link Shortages}): the JVM's error is the cause. */
+    KernelRefusedException(String message, Throwable shortage) {
+        super(FailureKind.KERNEL_REFUSED, message, shortage);
+    }
+
     /** The refusal was seen another way (a helper's exit, a file that changed); {@code message} says which. */
     public KernelRefusedException(String message) {
         super(FailureKind.KERNEL_REFUSED, message, null);

@@ -105,6 +105,7 @@ public final class Linux {
     public static final int MSG_NOSIGNAL = 0x4000;
     /** The hook channel's wake-up call to a launcher (harmless to a process that does not trap it). */
     public static final int SIGCONT = 18;
+    public static final int SIGKILL = 9;
     public static final int MSG_CMSG_CLOEXEC = 0x4000_0000;
 
     public static final int CLONE_FS = 0x200;

@@ -1,6 +1,7 @@
 package dev.idshift.backend.fuse;
 
 import dev.idshift.failure.KernelRefusedException;
+import dev.idshift.failure.Shortages;
 import dev.idshift.idmap.IdMap;
 import dev.idshift.backend.MountAccess;
 import dev.idshift.backend.kernel.MountInfo;
@@ -59,9 +60,24 @@ public final class FuseMounts {
             server = servers.start(arguments, FuseRegistry.logOf(entry));
         } catch (IOException e) {
             registry.remove(entry);
-            throw new KernelRefusedException("cannot start the FUSE server (" + servers.describe() + "): " + e.getMessage(), e);
+            throw Shortages.processNotStarted("the FUSE server of " + target + " (" + servers.describe() + ")", e);
+        } catch (OutOfMemoryError e) {
+            // The JDK forks first, then starts the thread that reaps the child: the server may run,
+            // with no Process to stop it by. It is found by its arguments.
+            StartedServers.stop(entry);
+            detachIfFuse(target);
+            registry.remove(entry);
+            throw Shortages.noThread("starting the FUSE server of " + target, e);
         }
-        String answer = firstLine(server);
+        Answer said = null;
+        String answer = null;
+        OutOfMemoryError noReader = null;
+        try {
+            said = answerOf(server);
+            answer = said.first();
+        } catch (OutOfMemoryError e) {
+            noReader = e;
+        }
         if (FuseServer.READY.equals(answer)) {
             closeQuietly(server);
             Optional<FuseMountRecord> record = registry.serving(target);
@@ -70,7 +86,12 @@ public final class FuseMounts {
             }
             answer = "it said ready but left no record";
         }
-        // Failed or silent: leave nothing behind.
+        // Failed or silent: leave nothing behind. A server that said why it failed is given the time
+        // to end by itself first, so that all it says is read (a JVM that could not start says it in
+        // several lines, after the first).
+        if (answer != null && !answer.equals(FuseServer.READY) && !InProcessFuseServers.isThisProcess(server.pid())) {
+            waitFor(server.toHandle(), EXIT_TIMEOUT_MS);
+        }
         server.destroyForcibly();
         if (InProcessFuseServers.isThisProcess(server.pid())) {
             InProcessFuseServers.await(target, EXIT_TIMEOUT_MS);
@@ -79,7 +100,19 @@ public final class FuseMounts {
         }
         detachIfFuse(target);
         String log = tail(FuseRegistry.logOf(entry));
+        boolean serverShort = Shortages.mentionsThreadShortage(answer) || Shortages.mentionsThreadShortage(read(FuseRegistry.logOf(entry)))
+                || (said != null && answer != null && Shortages.mentionsThreadShortage(said.rest()));
         registry.remove(entry);
+        closeQuietly(server);
+        if (noReader != null) {
+            throw Shortages.noThread("reading the answer of the FUSE server of " + target, noReader);
+        }
+        if (serverShort) {
+            // Its JVM could not start (or the server could not start a thread it needs): its stack
+            // trace in the log says no more than this.
+            throw new KernelRefusedException("cannot start a thread for the FUSE server of " + target
+                    + ": the pids limit? (its JVM could not create one)");
+        }
         throw new KernelRefusedException("FUSE server for " + target + " failed: "
                 + (answer == null ? "no answer within " + READY_TIMEOUT_MS / 1000 + " s"
                         : answer.isEmpty() ? "it ended without an answer" : answer)
@@ -146,30 +179,62 @@ public final class FuseMounts {
         return !ProcessStat.released(pid);
     }
 
-    /** The server's first line; "" if it closed its output (exited) without one; null if none came in time. */
-    private static String firstLine(Process server) {
-        CompletableFuture<String> line = new CompletableFuture<>();
+    /** What a server says on stdout: its first line, and what follows when that is not READY. */
+    private static final class Answer {
+        final CompletableFuture<String> first = new CompletableFuture<>();
+        final CompletableFuture<String> rest = new CompletableFuture<>();
+
+        /** The first line; "" if it closed its output (exited) without one; null if none came in time. */
+        String first() {
+            return await(first, READY_TIMEOUT_MS);
+        }
+
+        /**
+         * The lines after a first line that is not READY, once the server has exited: a JVM that
+         * could not start writes why there ("Error occurred during initialization of VM" first).
+         */
+        String rest() {
+            String more = await(rest, EXIT_TIMEOUT_MS);
+            return more == null ? "" : more;
+        }
+
+        private static String await(CompletableFuture<String> value, long timeoutMs) {
+            try {
+                return value.get(timeoutMs, TimeUnit.MILLISECONDS);
+            } catch (TimeoutException | ExecutionException e) {
+                return null;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return null;
+            }
+        }
+    }
+
+    /** Starts reading the server's answer (a thread: the wait has a timeout). */
+    private static Answer answerOf(Process server) {
+        Answer answer = new Answer();
         Thread reader = new Thread(new Runnable() {
             @Override
             public void run() {
+                StringBuilder more = new StringBuilder();
                 try {
-                    String first = new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8)).readLine();
-                    line.complete(first == null ? "" : first);  // "": it closed its output without a line
+                    BufferedReader lines = new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8));
+                    String first = lines.readLine();
+                    answer.first.complete(first == null ? "" : first);  // "": it closed its output without a line
+                    if (first != null && !first.equals(FuseServer.READY)) {
+                        for (String line = lines.readLine(); line != null && more.length() < 4096; line = lines.readLine()) {
+                            more.append(line).append('\n');
+                        }
+                    }
                 } catch (IOException e) {
-                    line.complete("");
+                    answer.first.complete("");
                 }
+                answer.rest.complete(more.toString());
             }
         }, "idshift-fuse-ready");
         reader.setDaemon(true);
         reader.start();
-        try {
-            return line.get(READY_TIMEOUT_MS, TimeUnit.MILLISECONDS);
-        } catch (TimeoutException | ExecutionException e) {
-            return null;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return null;
-        }
+        return answer;
     }
 
     private static boolean waitFor(ProcessHandle process, long timeoutMs) {
@@ -204,6 +269,14 @@ public final class FuseMounts {
             } catch (SyscallException alreadyGone) {
                 // gone with its server
             }
+        }
+    }
+
+    private static String read(Path log) {
+        try {
+            return Files.readString(log, StandardCharsets.UTF_8);
+        } catch (IOException | RuntimeException e) {
+            return "";
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.idshift.backend.fuse;
 
 import dev.idshift.backend.MountAccess;
+import dev.idshift.failure.Failures;
 import dev.idshift.sys.Linux;
 import dev.idshift.backend.kernel.MountInfo;
 import dev.idshift.sys.files.FileCalls;
@@ -107,8 +108,8 @@ public final class FuseServer {
         try {
             DirectFuse.serve(rootFd, source, target, ids, access, onMounted);
             return 0;
-        } catch (RuntimeException e) {
-            readiness.println("cannot mount " + target + ": " + e.getMessage());
+        } catch (RuntimeException | OutOfMemoryError e) {
+            readiness.println("cannot mount " + target + ": " + Failures.of(e).getMessage());
             readiness.close();
             return 4;
         } finally {

@@ -34,7 +34,11 @@ public interface FuseServerProcesses {
                 argv.add("setsid");
                 argv.addAll(command);
                 argv.addAll(arguments);
+                // Its working directory is its record directory (root-only, removed with the record): a
+                // JVM that cannot start (a pids limit) writes its hs_err_pid file there, not into the
+                // caller's directory.
                 return new ProcessBuilder(argv)
+                        .directory(log.getParent().toFile())
                         .redirectInput(new File("/dev/null"))
                         .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()))
                         .start();

@@ -106,7 +106,17 @@ final class FuseSession implements ReaderWaits {
                     }
                 }, "idshift-fuse-" + clones.size());  // not a lambda: see FuseServer's shutdown hook
                 worker.setDaemon(true);
-                worker.start();
+                try {
+                    worker.start();
+                } catch (OutOfMemoryError e) {
+                    // A pids limit: serve with the threads there are (this one at least), as the rings
+                    // and the stand-in readers do, rather than fail a mount that works.
+                    clones.remove(clones.size() - 1);
+                    clone.close();
+                    System.err.println("idshift: fuse: no thread for another reader (" + e.getMessage() + "); serving with "
+                            + (clones.size() + 1) + " of " + threads);
+                    break;
+                }
                 workers.add(worker);
             }
             loop(device, true);

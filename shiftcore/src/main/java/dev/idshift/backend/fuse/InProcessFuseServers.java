@@ -66,7 +66,15 @@ public final class InProcessFuseServers implements FuseServerProcesses {
         }, "idshift-fuse-server");
         SERVING.put(target, thread);
         InProcessFuseServers.log = log;
-        thread.start();
+        try {
+            thread.start();
+        } catch (OutOfMemoryError e) {
+            // No thread to serve on (a pids limit): nothing of it is left (FuseMounts names the step).
+            SERVING.remove(target, thread);
+            pipe.sink().close();
+            pipe.source().close();
+            throw e;
+        }
         return new ServingThread(thread, target, Channels.newInputStream(pipe.source()));
     }
 

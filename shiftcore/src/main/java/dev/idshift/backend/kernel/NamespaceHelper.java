@@ -1,6 +1,7 @@
 package dev.idshift.backend.kernel;
 
 import dev.idshift.failure.KernelRefusedException;
+import dev.idshift.failure.Shortages;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -32,7 +33,11 @@ final class NamespaceHelper implements AutoCloseable {
                     .start();
             return new NamespaceHelper(process, purpose);
         } catch (IOException e) {
-            throw new KernelRefusedException("cannot start " + purpose + ": " + e.getMessage(), e);
+            throw Shortages.processNotStarted(purpose, e);
+        } catch (OutOfMemoryError e) {
+            // Forked, but the JDK had no thread to reap it (a pids limit). The helper reads its stdin
+            // (cat, sleep-less): it ends when this process does, which this failure makes it do.
+            throw Shortages.noThread("starting " + purpose, e);
         }
     }
 
