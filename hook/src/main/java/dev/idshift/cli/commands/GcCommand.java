@@ -9,6 +9,7 @@ import dev.idshift.backend.fuse.FuseRegistry;
 import dev.idshift.backend.kernel.MountInfo;
 import dev.idshift.staging.StagingStore;
 import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -21,7 +22,8 @@ import picocli.CommandLine.Option;
             "poststart and whose precreate caller (podman) has exited, so nothing will start them (a failed create runs",
             "no poststop), unless a process is pivoted into their rootfs (created, not started); and those that never",
             "reached poststart within the grace period. Running containers keep theirs. Hook stages remove the first two",
-            "kinds by themselves.",
+            "kinds by themselves. Also the records of FUSE servers that are gone, and record directories a server start",
+            "left without a record, once nothing has written to them for 60 s (a start gives up after 30 s).",
             "/run is a tmpfs: a reboot needs no gc."})
 public final class GcCommand implements Callable<Integer> {
     @Option(names = "--older-than", paramLabel = "SECONDS", defaultValue = "600",
@@ -70,6 +72,15 @@ public final class GcCommand implements Callable<Integer> {
                 }
                 removed++;
             }
+        }
+        // Record directories a FUSE server start left without a record (its starter killed, its server
+        // unable to start), untouched long enough that no start is still writing them.
+        for (Path entry : servers.abandoned(now)) {
+            System.out.println((dryRun ? "would remove " : "removed ") + entry + " (no record: a FUSE server start that did not finish)");
+            if (!dryRun) {
+                servers.remove(entry);
+            }
+            removed++;
         }
         if (removed == 0) {
             System.out.println("nothing to remove under " + store.root());

@@ -30,7 +30,8 @@ import java.util.concurrent.TimeoutException;
  * will not.
  */
 public final class FuseMounts {
-    private static final long READY_TIMEOUT_MS = 30_000;
+    /** How long a start waits for its server's first line (FuseRegistry's gc age bound follows from it). */
+    static final long READY_TIMEOUT_MS = 30_000;
     private static final long EXIT_TIMEOUT_MS = 5_000;
 
     private FuseMounts() {

@@ -8,6 +8,8 @@ import dev.idshift.sys.files.AtomicFiles;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
@@ -80,6 +82,61 @@ public final class FuseRegistry {
             throw new KernelRefusedException("cannot list " + directory + ": " + e.getMessage(), e);
         }
         return records;
+    }
+
+    /**
+     * Record directories without a record that nothing has written to for {@link #ABANDONED_AFTER_MS}:
+     * a start whose starter was killed, or whose server could not start (a pids limit), before either
+     * could write the record or remove the directory. See {@link #isAbandoned} for why the age is safe.
+     */
+    public List<Path> abandoned(long nowMs) {
+        List<Path> abandoned = new ArrayList<>();
+        if (!Files.isDirectory(directory)) {
+            return abandoned;
+        }
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(directory)) {
+            for (Path entry : entries) {
+                if (Files.isDirectory(entry, LinkOption.NOFOLLOW_LINKS)
+                        && isAbandoned(Files.exists(entry.resolve("record.json"), LinkOption.NOFOLLOW_LINKS), newestChange(entry), nowMs)) {
+                    abandoned.add(entry);
+                }
+            }
+        } catch (IOException e) {
+            throw new KernelRefusedException("cannot list " + directory + ": " + e.getMessage(), e);
+        }
+        return abandoned;
+    }
+
+    /**
+     * Whether a record directory is left over from a start that will never finish. A start makes the
+     * directory, then its server writes the record (its first step) and appends to its log beside it;
+     * a starter gives up after {@link FuseMounts#READY_TIMEOUT_MS} and removes the directory itself. So a
+     * directory with no record, in which nothing has changed for twice that time, is no start's any
+     * more; a younger one may be a mount command that has just made it (its server not yet started),
+     * and is kept. A directory with a record is the record's (gc judges it by its server).
+     *
+     * @param newestChangeMs the latest modification time of the directory and of what is in it
+     */
+    static boolean isAbandoned(boolean hasRecord, long newestChangeMs, long nowMs) {
+        return !hasRecord && nowMs - newestChangeMs >= ABANDONED_AFTER_MS;
+    }
+
+    /** How long a record directory without a record is left alone: twice the time a start waits for its server. */
+    static final long ABANDONED_AFTER_MS = 2 * FuseMounts.READY_TIMEOUT_MS;
+
+    /** The latest modification time of {@code entry} and its files (a log still being written keeps it young). */
+    private static long newestChange(Path entry) throws IOException {
+        long newest = Files.getLastModifiedTime(entry, LinkOption.NOFOLLOW_LINKS).toMillis();
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(entry)) {
+            for (Path file : files) {
+                try {
+                    newest = Math.max(newest, Files.getLastModifiedTime(file, LinkOption.NOFOLLOW_LINKS).toMillis());
+                } catch (NoSuchFileException goneMeanwhile) {
+                    // removed by its starter or server as we looked: the directory's own time covers it
+                }
+            }
+        }
+        return newest;
     }
 
     /** The server recorded for mount point {@code target}, if any. */
