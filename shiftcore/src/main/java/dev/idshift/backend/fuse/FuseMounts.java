@@ -109,10 +109,10 @@ public final class FuseMounts {
             throw Shortages.noThread("reading the answer of the FUSE server of " + target, noReader);
         }
         if (serverShort) {
-            // Its JVM could not start (or the server could not start a thread it needs): its stack
-            // trace in the log says no more than this.
-            throw new KernelRefusedException("cannot start a thread for the FUSE server of " + target
-                    + ": the pids limit? (its JVM could not create one)");
+            // The server named the step that had no thread (its answer, then, is that line); or its
+            // JVM could not start, and its stack trace in the log says no more than this.
+            throw new KernelRefusedException(answer != null && answer.startsWith("cannot start a thread for ") ? answer
+                    : "cannot start a thread for the FUSE server of " + target + ": the pids limit? (its JVM could not create one)");
         }
         throw new KernelRefusedException("FUSE server for " + target + " failed: "
                 + (answer == null ? "no answer within " + READY_TIMEOUT_MS / 1000 + " s"

@@ -2,6 +2,7 @@ package dev.idshift.backend.fuse;
 
 import dev.idshift.backend.MountAccess;
 import dev.idshift.failure.Failures;
+import dev.idshift.failure.Shortages;
 import dev.idshift.sys.Linux;
 import dev.idshift.backend.kernel.MountInfo;
 import dev.idshift.sys.files.FileCalls;
@@ -90,7 +91,9 @@ public final class FuseServer {
                 } catch (OutOfMemoryError | RuntimeException e) {
                     // No thread to be had (a pids limit): say so at once, not at the starter's timeout,
                     // and take the mount down (the serving threads then return).
-                    readiness.println("cannot mount " + target + ": no thread to finish starting the server (" + e.getMessage() + ")");
+                    readiness.println(e instanceof OutOfMemoryError
+                            ? Shortages.noThread("finishing the start of the FUSE server of " + target, e).getMessage()
+                            : "cannot mount " + target + ": no thread to finish starting the server (" + e.getMessage() + ")");
                     readiness.close();
                     detach(target);
                 }
