@@ -22,7 +22,10 @@ final class StartedServers {
     private StartedServers() {
     }
 
-    /** Kills the process started with {@code entry} among its arguments, if there is one, and waits until it is gone. */
+    /**
+     * Kills the child of this process started with {@code entry} among its arguments, if there is one,
+     * and waits until it is gone. Only a child: any user can start a process with any arguments.
+     */
     static void stop(Path entry) {
         String wanted = entry.toString();
         String[] names = new File("/proc").list();
@@ -35,12 +38,13 @@ final class StartedServers {
                 continue;
             }
             long pid = Long.parseLong(name);
-            if (pid == self || !startedWith(pid, wanted)) {
+            if (pid == self || !ourChild(pid, self) || !startedWith(pid, wanted)) {
                 continue;
             }
             try (Fd pidfd = Pidfds.get().open(pid)) {
-                // Still that process once we hold a reference to it: no other has our record directory in its arguments.
-                if (startedWith(pid, wanted)) {
+                // Still that process once we hold a reference to it: our child (a pid we have not reaped
+                // is not reused), with our record directory in its arguments.
+                if (ourChild(pid, self) && startedWith(pid, wanted)) {
                     Pidfds.get().signal(pidfd, Linux.SIGKILL, "the FUSE server started for " + wanted);
                     awaitGone(pid);
                 }
@@ -48,6 +52,11 @@ final class StartedServers {
                 // exited between the look and the pidfd: nothing left to stop
             }
         }
+    }
+
+    private static boolean ourChild(long pid, long self) {
+        ProcessStat stat = ProcessStat.of(pid);
+        return stat != null && stat.parent() == self;
     }
 
     /** Whether {@code pid}'s command line has {@code argument} as one of its words (NUL-separated). */

@@ -4,16 +4,17 @@ import dev.idshift.sys.files.ProcFiles;
 import java.io.IOException;
 
 /**
- * What /proc/PID/stat says of a process that matters to us: its state (a zombie has exited) and its
- * start time (field 22, clock ticks since boot), which tells a process from a later one with its pid.
+ * What /proc/PID/stat says of a process that matters to us: its state (a zombie has exited), its
+ * parent, and its start time (field 22, clock ticks since boot), which tells a process from a later
+ * one with its pid.
  */
-public record ProcessStat(char state, long startTime) {
+public record ProcessStat(char state, long parent, long startTime) {
     /** The process's stat, or null if there is no such process. */
     public static ProcessStat of(long pid) {
         try {
             String stat = ProcFiles.read("/proc/" + pid + "/stat");
             String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            return new ProcessStat(fields[0].charAt(0), Long.parseLong(fields[19]));
+            return new ProcessStat(fields[0].charAt(0), Long.parseLong(fields[1]), Long.parseLong(fields[19]));
         } catch (IOException | RuntimeException e) {
             return null;
         }
