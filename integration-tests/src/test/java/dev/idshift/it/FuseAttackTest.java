@@ -279,6 +279,93 @@ class FuseAttackTest {
         }
     }
 
+    /**
+     * Run by host root: argv SOURCE-FILE VIEW-FILE TRIES. The file (on disk 1000:1100, 06777) gets an
+     * access ACL through the view from its owner (host uid 101000, not in the group: setgid is to go),
+     * while on-disk uid 1002, neither owner nor in the group, writes it on the source a random moment
+     * later (within the time an ACL write alone takes): every write clears setuid, so setuid left
+     * afterwards is a write's clearing undone.
+     */
+    private static final String ACL_RACER = """
+            import os, random, struct, sys, time
+            src, view, tries = sys.argv[1], sys.argv[2], int(sys.argv[3])
+            acl = struct.pack("<I", 2) + b"".join(struct.pack("<HHI", tag, perm, i) for tag, perm, i in
+                    ((1, 7, 0xffffffff), (2, 4, 101003), (4, 7, 0xffffffff), (0x10, 7, 0xffffffff), (0x20, 7, 0xffffffff)))
+            def arm():
+                os.chown(src, 1000, 1100); os.chmod(src, 0o6777)
+            def child(uid, serve):
+                r1, w1 = os.pipe(); r2, w2 = os.pipe()
+                if os.fork() == 0:
+                    os.close(w1); os.close(r2)
+                    os.setgroups([]); os.setresgid(uid, uid, uid); os.setresuid(uid, uid, uid)
+                    serve(os.fdopen(r1, "rb", 0), os.fdopen(w2, "wb", 0)); os._exit(0)
+                os.close(r1); os.close(w2)
+                return os.fdopen(w1, "wb", 0), os.fdopen(r2, "rb", 0)
+            def owner(inp, out):
+                while inp.read(1) == b"g":
+                    try:
+                        os.setxattr(view, "system.posix_acl_access", acl); out.write(b"o")
+                    except OSError:
+                        out.write(b"e")
+            def writer(inp, out):
+                fd = os.open(src, os.O_WRONLY)
+                while True:
+                    wait = inp.read(4)
+                    if len(wait) < 4:
+                        return
+                    until = time.perf_counter() + struct.unpack("<I", wait)[0] / 1e9
+                    while time.perf_counter() < until:
+                        pass
+                    os.pwrite(fd, b"x", 0); out.write(b"w")
+            with open(src, "w") as f:
+                f.write("s")
+            arm()
+            to_owner, from_owner = child(101000, owner)
+            to_writer, from_writer = child(1002, writer)
+            to_owner.write(b"g"); from_owner.read(1)
+            print("alone %o" % (os.stat(src).st_mode & 0o7777))
+            took = []
+            for _ in range(51):
+                arm(); start = time.perf_counter_ns(); to_owner.write(b"g"); from_owner.read(1)
+                took.append(time.perf_counter_ns() - start)
+            took = sorted(took)[25]  # the chmod, if any, comes last: writes aimed at up to the answer
+            kept = failed = 0
+            for _ in range(tries):
+                arm()
+                to_writer.write(struct.pack("<I", random.randint(took // 3, took))); to_owner.write(b"g")
+                failed += from_owner.read(1) != b"o"; from_writer.read(1)
+                kept += os.stat(src).st_mode & 0o4000 != 0
+            to_owner.write(b"q"); to_writer.close()
+            print("setuid put back after %d of %d, %d ACL writes failed" % (kept, tries, failed))
+            """;
+
+    /**
+     * The source's kernel clears setgid as it writes an access ACL for a writer outside the file's
+     * group (posix_acl_update_mode), under the inode's lock, which a write's own clearing of setuid
+     * also takes. A server that cleared it afterwards by stat and chmod put back the mode it had read:
+     * a write on the source between the two kept setuid (before: 29 to 123 of 10,000 ACL writes).
+     */
+    @Test
+    void anAccessAclWriteNeverUndoesAConcurrentWritesSetuidClearing() throws Exception {
+        Host.requireRoot();
+        Host.requireExecutable("python3");
+        try (Scratch scratch = new Scratch()) {
+            Path racer = script(scratch, "acl-racer.py", ACL_RACER);
+            Path source = scratch.dir("source");
+            Path view = scratch.dir("view");
+            mount("fuse", source, view);
+            try {
+                Exec.Result race = Exec.run(List.of("python3", racer.toString(), source.resolve("f").toString(),
+                        view.resolve("f").toString(), "10000"));
+                assertEquals(0, race.exit(), race.describe());
+                assertTrue(race.stdout().startsWith("alone 4777\n"), "setgid cleared, setuid kept: " + race.describe());
+                assertTrue(race.stdout().contains("setuid put back after 0 of 10000, 0 ACL writes failed"), race.describe());
+            } finally {
+                Exec.run(List.of(Host.launcher().toString(), "umount", view.toString()));
+            }
+        }
+    }
+
     /** A script in the scratch directory (0644, so a container's root reads it). */
     private static Path script(Scratch scratch, String name, String text) throws IOException {
         return Files.writeString(scratch.path().resolve(name), text);

@@ -62,6 +62,8 @@ public final class Linux {
     public static final int LINUX_CAPABILITY_VERSION_3 = 0x20080522;
     /** Bypasses read and search permission checks; also what overlayfs asks of its mounter to decode file handles. */
     public static final int CAP_DAC_READ_SEARCH = 2;
+    /** Keeps setuid/setgid where the kernel would clear them (writes, chown, an access ACL's writer outside the group). */
+    public static final int CAP_FSETID = 4;
     /** Overrides resource limits: filesystem reserved blocks, disk quotas, RLIMIT_NOFILE's hard limit. */
     public static final int CAP_SYS_RESOURCE = 24;
     public static final int FSCONFIG_SET_FLAG = 0;

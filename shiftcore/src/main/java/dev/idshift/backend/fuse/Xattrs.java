@@ -2,6 +2,8 @@ package dev.idshift.backend.fuse;
 
 import com.kenai.jffi.MemoryIO;
 import dev.idshift.sys.Errno;
+import dev.idshift.sys.Linux;
+import dev.idshift.sys.credentials.Credentials;
 import dev.idshift.sys.files.FileCalls;
 import java.io.ByteArrayOutputStream;
 
@@ -155,10 +157,13 @@ final class Xattrs {
      * held a moment before, never anything the caller chose.
      *
      * <p>{@code aclKillSgid} (FUSE_SETXATTR_ACL_KILL_SGID): the caller of an access ACL write is neither
-     * in the file's group nor holds CAP_FSETID over it. The source's kernel would clear setgid for such a
-     * caller as it writes the ACL (posix_acl_update_mode), but it checks this server's thread, which
-     * keeps CAP_FSETID, so it is cleared here once the ACL is written (the kernel holds the inode's
-     * lock until we answer, so nothing through the view comes between).
+     * in the file's group nor holds CAP_FSETID over it. The source's kernel clears setgid for such a
+     * caller as it writes the ACL (posix_acl_update_mode, under the source inode's lock), but it checks
+     * this server's thread: so the thread writes it without CAP_FSETID in its effective set, as the
+     * caller's host fsgid. Only if this process's supplementary groups hold the file's group is setgid
+     * left, and cleared here afterwards: a stat and a chmod, which a writer on the source (not
+     * through this view, whose kernel holds the inode's lock until we answer) can come between and
+     * have its own write's setuid clearing undone (seen: ~1 in 130 ACL writes when it was the only way).
      */
     int set(int nodeFd, int size, int flags, long name, boolean aclKillSgid, RequestBuffers b) {
         long value = name + memory.getStringLength(name) + 1;
@@ -194,11 +199,18 @@ final class Xattrs {
             return -Errno.E2BIG;
         }
         memory.putByteArray(b.dirents, stored, 0, stored.length);
-        int result = calls.setxattr(path, name, b.dirents, stored.length, flags);
-        if (result == 0 && aclKillSgid && XattrIds.ACL_ACCESS.equals(translated)) {
-            return kills.killSgid(nodeFd, b);
+        if (!aclKillSgid || !XattrIds.ACL_ACCESS.equals(translated)) {
+            return calls.setxattr(path, name, b.dirents, stored.length, flags);
         }
-        return result;
+        Credentials credentials = Credentials.get();
+        credentials.lowerEffective(Linux.CAP_FSETID, "an access ACL's writer outside the file's group");
+        int result;
+        try {
+            result = calls.setxattr(path, name, b.dirents, stored.length, flags);
+        } finally {
+            credentials.raiseEffective("a FUSE server thread");
+        }
+        return result == 0 ? kills.killSgid(nodeFd, b) : result;
     }
 
     int remove(int nodeFd, long name, RequestBuffers b) {

@@ -38,7 +38,7 @@ public final class Credentials {
             throw new IllegalStateException("setfsuid/setfsgid " + fsuid + "/" + fsgid + " for " + subject + " did not take (now "
                     + nowUid + "/" + nowGid + "): needs CAP_SETUID and CAP_SETGID");
         }
-        changeCapabilities(-1, subject);
+        raiseEffective(subject);
     }
 
     /**
@@ -46,11 +46,27 @@ public final class Credentials {
      * for good (capabilities are per thread: other threads keep theirs).
      */
     public void dropCapability(int capability, String subject) {
-        changeCapabilities(capability, subject);
+        changeCapabilities(capability, 3, subject);
     }
 
-    /** capget, then capset: without {@code drop} (if >= 0), and the effective set raised to the permitted one if not. */
-    private void changeCapabilities(int drop, String subject) {
+    /**
+     * Takes {@code capability} out of the calling THREAD's effective set only, so that the kernel
+     * decides a call as for a caller without it; {@link #raiseEffective} gives it back.
+     */
+    public void lowerEffective(int capability, String subject) {
+        changeCapabilities(capability, 1, subject);
+    }
+
+    /** The calling THREAD's effective set raised to its permitted one. */
+    public void raiseEffective(String subject) {
+        changeCapabilities(-1, 0, subject);
+    }
+
+    /**
+     * capget, then capset: without {@code drop} (if >= 0) in the first {@code sets} of effective,
+     * permitted, inheritable, and the effective set raised to the permitted one if not.
+     */
+    private void changeCapabilities(int drop, int sets, String subject) {
         Syscalls sys = Syscalls.get();
         MemoryIO memory = NativeMemory.io();
         long header = NativeMemory.allocate(8, true);
@@ -65,7 +81,7 @@ public final class Credentials {
                 // struct __user_cap_data_struct[2]: {effective, permitted, inheritable} per 32 capabilities
                 long word = data + 12L * (drop / 32);
                 int keep = ~(1 << (drop % 32));
-                for (int set = 0; set < 3; set++) {
+                for (int set = 0; set < sets; set++) {
                     memory.putInt(word + 4L * set, memory.getInt(word + 4L * set) & keep);
                 }
             }
