@@ -190,17 +190,15 @@ final class FuseSession implements ReaderWaits {
                 if (takesTurns && !inTurn) {
                     turns.passOn();
                 }
-                if (inTurn) {
-                    turns.serving(true);
-                }
+                long servingSince = inTurn ? turns.serving() : 0;
                 int result = dispatch(b, fd);
                 if (result != ShiftingNodes.NO_REPLY) {
                     reply(fd, b, result);
                 }
+                filesystem.afterReply(b);  // watched too: a listing's read-ahead is a getdents64 on a cold directory
                 if (inTurn) {
-                    turns.serving(false);
+                    turns.served(servingSince);
                 }
-                filesystem.afterReply(b);
                 if (opcode == FuseProtocol.INIT && result >= 0) {
                     if (rings != null) {
                         rings.start();  // after the answer: the kernel takes no REGISTER before it

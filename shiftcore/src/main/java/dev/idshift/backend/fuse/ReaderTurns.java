@@ -4,6 +4,7 @@ import dev.idshift.sys.Errno;
 import dev.idshift.sys.Linux;
 import dev.idshift.sys.files.FileCalls;
 import java.util.ArrayDeque;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -74,8 +75,13 @@ final class ReaderTurns {
     /** Until when (System.nanoTime) every thread reads, after the spinning reader was preempted, and for how long it was. */
     private long backOffUntil;
     private long backOff = LEAST_BACK_OFF;
-    /** When (System.nanoTime) the reader began the request it serves in turn; 0: none. */
-    private volatile long servingSince;
+    /**
+     * When (System.nanoTime, odd) the reader began the request it serves in turn; 0: none. Cleared when
+     * the reading changes hands: a thread taken over from, done at last, must not clear the new reader's
+     * (which would hide that one stuck from the watcher), nor leave its own for the watcher to find
+     * against the new reader (which would take the reading from a thread serving nothing).
+     */
+    private final AtomicLong servingSince = new AtomicLong();
     /** False while the reader sleeps in the device's queue (nothing to watch then). */
     private volatile boolean readerAwake = true;
     private Thread reader;
@@ -122,6 +128,7 @@ final class ReaderTurns {
         synchronized (this) {
             oneAtATime = false;
             reader = null;
+            servingSince.set(0);
             waiting = parked.toArray(new Thread[0]);
             parked.clear();
         }
@@ -157,12 +164,14 @@ final class ReaderTurns {
             }
             if (reader == null) {
                 reader = me;
+                servingSince.set(0);  // a stamp left from a back-off, when every thread served: not this reader's
                 return true;
             }
             parked.push(me);
         }
         while (true) {
             boolean watching;
+            Thread watcher;
             synchronized (this) {
                 if (ended) {
                     return false;
@@ -171,12 +180,20 @@ final class ReaderTurns {
                     return true;
                 }
                 watching = parked.peek() == me && readerAwake;
-                long since = servingSince;
+                long since = servingSince.get();
                 if (watching && since != 0 && System.nanoTime() - since >= SLOW) {
                     parked.remove(me);
                     reader = me;  // the slow one parks when it is done
-                    return true;
+                    servingSince.set(0);
+                    watcher = parked.peek();
+                } else {
+                    watcher = me;
                 }
+            }
+            if (watcher != me) {
+                // Taken over. The thread first now watches this reader: it may have parked for good while it was not first.
+                wake(watcher);
+                return true;
             }
             if (watching) {
                 LockSupport.parkNanos(this, SLOW);
@@ -195,21 +212,39 @@ final class ReaderTurns {
             return;
         }
         Thread next;
+        Thread watcher;
         synchronized (this) {
             if (reader != Thread.currentThread()) {
                 return;  // taken over already
             }
             next = parked.poll();
             reader = next;
+            servingSince.set(0);
+            watcher = parked.peek();
         }
-        if (next != null) {
-            LockSupport.unpark(next);
+        wake(next);
+        wake(watcher);  // first now: it watches the new reader
+    }
+
+    private static void wake(Thread thread) {
+        if (thread != null) {
+            LockSupport.unpark(thread);
         }
     }
 
-    /** The reader starts ({@code true}) or ends serving a request in turn. */
-    void serving(boolean starts) {
-        servingSince = starts ? System.nanoTime() | 1 : 0;
+    /** The reader starts serving a request in turn: what to give {@link #served} when it is done. */
+    long serving() {
+        if (!oneAtATime) {
+            return 0;  // every thread reads: nothing to take over
+        }
+        long since = System.nanoTime() | 1;
+        servingSince.set(since);
+        return since;
+    }
+
+    /** The request begun at {@code since} is served: nothing to watch, unless the reading has changed hands meanwhile. */
+    void served(long since) {
+        servingSince.compareAndSet(since, 0);
     }
 
     /** A thread stops serving: {@code deviceGone}, every thread waiting for a turn returns; otherwise its turn, if it has it, passes on. */

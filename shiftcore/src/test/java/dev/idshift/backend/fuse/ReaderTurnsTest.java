@@ -100,20 +100,112 @@ class ReaderTurnsTest {
         onReader(work, () -> turns.requestsThroughDevice(true, EXT4));
         Waiter next = new Waiter(turns, "next");
         parked(next);
+        long[] stuck = new long[1];
         // Between requests (awake, serving nothing) the reader keeps its turn.
         assertNull(next.answer(3 * ReaderTurns.SLOW / 1_000_000 + 20));
         long started = System.nanoTime();
-        onReader(work, () -> turns.serving(true));
+        onReader(work, () -> stuck[0] = turns.serving());
         assertEquals(Boolean.TRUE, next.answer(2000), "a reader stuck in one request is taken over");
         long tookMillis = (next.answeredAt - started) / 1_000_000;
         assertTrue(tookMillis < 200, "taken over after " + tookMillis + " ms");
-        onReader(work, () -> turns.serving(false));
+        onReader(work, () -> turns.served(stuck[0]));
         // The stuck one, done, waits for its turn again.
         Waiter former = new Waiter(turns, "former");
         parked(former);
         assertNull(former.answer(50));
         turns.leave(true);
         assertEquals(Boolean.FALSE, former.answer(2000));
+    }
+
+    /**
+     * The thread given the reading is watched in its turn, whether it took it over from a reader stuck
+     * serving or had it passed on: the thread first in line after it, parked for good while it was not
+     * first, is woken to watch. Before, a second request stuck held every caller (two or three stuck
+     * requests, not four, stalled the view).
+     */
+    @Test
+    void theNextInLineWatchesTheThreadGivenTheReading() throws InterruptedException {
+        for (boolean takenOver : new boolean[] {true, false}) {
+            BlockingQueue<Runnable> work = new LinkedBlockingQueue<>();
+            ReaderTurns turns = spinningTurns(work);
+            Waiter third = new Waiter(turns, "third");
+            parked(third);
+            Waiter second = new Waiter(turns, "second");
+            parked(second);
+            // Stuck for good, or a READ: served out of turn.
+            onReader(work, takenOver ? turns::serving : turns::passOn);
+            assertEquals(Boolean.TRUE, second.answer(2000), "the second thread reads");
+            assertTakenOverFromStuck(turns, third, null);
+        }
+    }
+
+    /**
+     * A reader taken over from, done at last, does not clear what the new reader serves: the new one
+     * stuck is still taken over from.
+     */
+    @Test
+    void aFormerReaderDoneDoesNotHideTheNewReaderStuck() throws InterruptedException {
+        BlockingQueue<Runnable> work = new LinkedBlockingQueue<>();
+        long[] first = new long[1];
+        ReaderTurns turns = takenOverFromStuckReader(work, first);
+        assertTakenOverFromStuck(turns, null, () -> onReader(work, () -> turns.served(first[0])));
+    }
+
+    /**
+     * A thread that took the reading over serves nothing yet: the former reader's request, still going,
+     * is not its own, and the next in line does not take the reading from it (two would read at once).
+     */
+    @Test
+    void aReaderServingNothingKeepsItsTurn() throws InterruptedException {
+        ReaderTurns turns = takenOverFromStuckReader(new LinkedBlockingQueue<>(), new long[1]);
+        assertKeepsItsTurn(turns);
+    }
+
+    /** Turns of a view whose reader spins (through /dev/fuse, an ext4 source), made on a thread of their own. */
+    private static ReaderTurns spinningTurns(BlockingQueue<Runnable> work) throws InterruptedException {
+        ReaderTurns turns = turnsOfOwnThread(work);
+        onReader(work, () -> turns.requestsThroughDevice(true, EXT4));
+        return turns;
+    }
+
+    /** Spinning turns whose first reader got stuck serving (its stamp in {@code stamp}) and a second thread took the reading over. */
+    private static ReaderTurns takenOverFromStuckReader(BlockingQueue<Runnable> work, long[] stamp) throws InterruptedException {
+        ReaderTurns turns = spinningTurns(work);
+        Waiter second = new Waiter(turns, "second");
+        parked(second);
+        onReader(work, () -> stamp[0] = turns.serving());
+        assertEquals(Boolean.TRUE, second.answer(2000), "the second thread takes the reading over");
+        return turns;
+    }
+
+    /** Something the test thread does while the new reader is stuck. */
+    private interface Meanwhile {
+        void run() throws InterruptedException;
+    }
+
+    /**
+     * The reader now (the test thread stands in for it) gets stuck serving; {@code meanwhile} happens;
+     * the next in line ({@code next}, or one parking now) takes the reading over within 200 ms.
+     */
+    private static void assertTakenOverFromStuck(ReaderTurns turns, Waiter next, Meanwhile meanwhile) throws InterruptedException {
+        long started = System.nanoTime();
+        turns.serving();
+        if (meanwhile != null) {
+            meanwhile.run();
+        }
+        Waiter watcher = next != null ? next : new Waiter(turns, "next");
+        assertEquals(Boolean.TRUE, watcher.answer(2000), "the new reader, stuck, is taken over from");
+        long tookMillis = (watcher.answeredAt - started) / 1_000_000;
+        assertTrue(tookMillis < 200, "taken over after " + tookMillis + " ms");
+        turns.leave(true);
+    }
+
+    /** A thread parking now does not take the reading from the reader, which serves nothing. */
+    private static void assertKeepsItsTurn(ReaderTurns turns) throws InterruptedException {
+        Waiter next = new Waiter(turns, "next");
+        assertNull(next.answer(3 * ReaderTurns.SLOW / 1_000_000 + 20), "the reader lost its turn while serving nothing");
+        turns.leave(true);
+        assertEquals(Boolean.FALSE, next.answer(2000));
     }
 
     @Test
@@ -173,6 +265,21 @@ class ReaderTurnsTest {
         parked(second);
         turns.leave(true);
         assertEquals(Boolean.FALSE, second.answer(2000));
+    }
+
+    /**
+     * A request served during a back-off (every thread reading) is no reader's in turn: after the back-off
+     * the next in line does not take the reading from the first thread back on turns, serving nothing.
+     */
+    @Test
+    void whatWasServedDuringABackOffIsNotTheNextReaders() throws InterruptedException {
+        BlockingQueue<Runnable> work = new LinkedBlockingQueue<>();
+        ReaderTurns turns = spinningTurns(work);
+        onReader(work, turns::preempted);
+        turns.serving();  // a thread serving for good, taken while every thread read
+        Thread.sleep(ReaderTurns.LEAST_BACK_OFF / 1_000_000 + 100);
+        assertEquals(Boolean.TRUE, new Waiter(turns, "first after").answer(2000));
+        assertKeepsItsTurn(turns);
     }
 
     @Test
