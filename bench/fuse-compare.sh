@@ -135,7 +135,7 @@ settle() { sync; echo 2 > /proc/sys/vm/drop_caches; sleep 0.5; sync; }
 cpu_ns() {
     local pid=${server[$1]:-}
     if [ -z "$pid" ]; then echo 0; return; fi
-    cat /proc/"$pid"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%d", s }'
+    cat /proc/"$pid"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%.0f", s }'
 }
 
 # run VARIANT WORKLOAD: prints elapsed us and the server's CPU us over the timed command
