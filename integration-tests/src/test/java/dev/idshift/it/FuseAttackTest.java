@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.idshift.it.support.Exec;
+import dev.idshift.it.support.FuseTransport;
+import dev.idshift.it.support.FuseView;
 import dev.idshift.it.support.Host;
 import dev.idshift.it.support.Scratch;
 import java.io.IOException;
@@ -364,6 +366,128 @@ class FuseAttackTest {
                 Exec.run(List.of(Host.launcher().toString(), "umount", view.toString()));
             }
         }
+    }
+
+    /**
+     * Run by host root: argv SOURCE-FILE VIEW-FILE OP TRIES, OP write, truncate or open (O_TRUNC). The
+     * file (on disk 1000:1100, 06777) is written, truncated or opened with O_TRUNC through the view by
+     * host uid 101002 (neither owner nor in the group: setuid and setgid are to go), while its owner,
+     * on-disk uid 1000, does chmod 0700 on the source a random moment later (within the time OP alone
+     * takes): whichever comes first, 0700 is what is left; anything else is the owner's chmod undone.
+     */
+    private static final String KILL_RACER = """
+            import os, random, struct, sys, time
+            src, view, op, tries = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+            def arm():
+                os.chown(src, 1000, 1100); os.chmod(src, 0o6777)
+            def child(uid, serve):
+                r1, w1 = os.pipe(); r2, w2 = os.pipe()
+                if os.fork() == 0:
+                    os.close(w1); os.close(r2)
+                    os.setgroups([]); os.setresgid(uid, uid, uid); os.setresuid(uid, uid, uid)
+                    serve(os.fdopen(r1, "rb", 0), os.fdopen(w2, "wb", 0)); os._exit(0)
+                os.close(r1); os.close(w2)
+                return os.fdopen(w1, "wb", 0), os.fdopen(r2, "rb", 0)
+            def caller(inp, out):
+                fd = os.open(view, os.O_WRONLY)
+                while inp.read(1) == b"g":
+                    try:
+                        if op == "write":
+                            os.pwrite(fd, b"x", 0)
+                        elif op == "truncate":
+                            os.ftruncate(fd, 0)
+                        else:
+                            os.close(os.open(view, os.O_WRONLY | os.O_TRUNC))
+                        out.write(b"o")
+                    except OSError:
+                        out.write(b"e")
+            def owner(inp, out):
+                while True:
+                    wait = inp.read(4)
+                    if len(wait) < 4:
+                        return
+                    until = time.perf_counter() + struct.unpack("<I", wait)[0] / 1e9
+                    while time.perf_counter() < until:
+                        pass
+                    os.chmod(src, 0o700); out.write(b"c")
+            with open(src, "w") as f:
+                f.write("s")
+            arm()
+            to_caller, from_caller = child(101002, caller)
+            to_owner, from_owner = child(1000, owner)
+            to_caller.write(b"g"); from_caller.read(1)
+            print("alone %o" % (os.stat(src).st_mode & 0o7777))
+            took = []
+            for _ in range(51):
+                arm(); start = time.perf_counter_ns(); to_caller.write(b"g"); from_caller.read(1)
+                took.append(time.perf_counter_ns() - start)
+            took = sorted(took)[25]
+            widened = failed = 0
+            for _ in range(tries):
+                arm()
+                to_owner.write(struct.pack("<I", random.randint(0, took))); to_caller.write(b"g")
+                failed += from_caller.read(1) != b"o"; from_owner.read(1)
+                widened += os.stat(src).st_mode & 0o7777 != 0o700
+            to_caller.write(b"q"); to_owner.close()
+            print("owner's chmod 0700 undone after %d of %d, %d %ss failed (one alone: %d us)" % (widened, tries, failed, op, took // 1000))
+            """;
+
+    /**
+     * FUSE_HANDLE_KILLPRIV_V2 has the server clear setuid/setgid for a caller who could not keep them.
+     * Done by a stat and a chmod to the mode read minus the bits, a chmod on the source between the two
+     * was undone: its owner's chmod 0700 became 0777 again (before: 19 to 657 of 10,000 truncates,
+     * opens with O_TRUNC and, without passthrough, writes; through /dev/fuse and io_uring alike). The
+     * source's kernel now clears them under the inode's lock (a chown to -1, -1): nothing comes between.
+     */
+    @Test
+    void clearingSetuidForAWriterNeverUndoesTheOwnersConcurrentChmod() throws Exception {
+        Host.requireRoot();
+        Host.requireExecutable("python3");
+        try (Scratch scratch = new Scratch()) {
+            List<String> undone = new ArrayList<>();
+            undone.addAll(raceKills(scratch, "passthrough", Map.of(), false));
+            undone.addAll(raceKills(scratch, "no-passthrough", Map.of("IDSHIFT_FUSE_PASSTHROUGH", "0"), false));
+            assertEquals(List.of(), undone, "the owner's chmod undone by a clearing of setuid");
+        }
+    }
+
+    /** The same, served through FUSE over io_uring (without passthrough, so writes reach the server too). */
+    @Test
+    void clearingSetuidThroughTheRingNeverUndoesTheOwnersConcurrentChmod() throws Exception {
+        Host.requireRoot();
+        Host.requireExecutable("python3");
+        try (Scratch scratch = new Scratch(); FuseTransport ring = FuseTransport.ringOn()) {
+            Map<String, String> environment = new LinkedHashMap<>(FuseTransport.URING);
+            environment.put("IDSHIFT_FUSE_PASSTHROUGH", "0");
+            assertEquals(List.of(), raceKills(scratch, "io_uring", environment, true),
+                    "the owner's chmod undone by a clearing of setuid");
+        }
+    }
+
+    /** KILL_RACER's write, truncate and open on a view mounted with {@code environment}: the races lost. */
+    private static List<String> raceKills(Scratch scratch, String label, Map<String, String> environment, boolean ring)
+            throws Exception {
+        Path racer = script(scratch, "kill-racer.py", KILL_RACER);
+        List<String> undone = new ArrayList<>();
+        try (FuseView view = FuseView.mount(scratch.dir("source-" + label), scratch.dir("view-" + label), environment,
+                MAP.toArray(String[]::new))) {
+            if (ring) {
+                assertTrue(!FuseTransport.awaitRingThreads(view.serverPid(), FuseTransport.possibleCpus()).isEmpty(),
+                        "served through the ring");
+            }
+            for (String op : List.of("write", "truncate", "open")) {
+                Exec.Result race = Exec.run(List.of("python3", racer.toString(),
+                        scratch.path().resolve("source-" + label).resolve(op).toString(), view.resolve(op).toString(), op,
+                        "10000"));
+                String what = label + " " + op + ": " + race.describe();
+                assertEquals(0, race.exit(), what);
+                assertTrue(race.stdout().startsWith("alone 777\n"), "setuid and setgid cleared: " + what);
+                if (!race.stdout().contains("chmod 0700 undone after 0 of 10000")) {
+                    undone.add(what);
+                }
+            }
+        }
+        return undone;
     }
 
     /** A script in the scratch directory (0644, so a container's root reads it). */
