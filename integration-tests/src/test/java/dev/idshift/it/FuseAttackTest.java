@@ -282,17 +282,15 @@ class FuseAttackTest {
     }
 
     /**
-     * Run by host root: argv SOURCE-FILE VIEW-FILE TRIES. The file (on disk 1000:1100, 06777) gets an
-     * access ACL through the view from its owner (host uid 101000, not in the group: setgid is to go),
-     * while on-disk uid 1002, neither owner nor in the group, writes it on the source a random moment
-     * later (within the time an ACL write alone takes): every write clears setuid, so setuid left
-     * afterwards is a write's clearing undone.
+     * Python both racers below start with. arm() gives their src (set after) on-disk 1000:1100 and
+     * 06777; child(uid, serve) forks serve(input, output) as uid (no groups): asked(request) serves
+     * request() per "g" read, delayed(setup, act) act(setup()'s result) after each wait (ns) read.
+     * race() makes src, runs request() through the view alone once (printing the mode left), then 51
+     * times for its median time, then TRIES times with act on the source a random moment from
+     * earliest(median) to the median later: how often lost() holds after, how many requests failed.
      */
-    private static final String ACL_RACER = """
+    private static final String RACE_PARTS = """
             import os, random, struct, sys, time
-            src, view, tries = sys.argv[1], sys.argv[2], int(sys.argv[3])
-            acl = struct.pack("<I", 2) + b"".join(struct.pack("<HHI", tag, perm, i) for tag, perm, i in
-                    ((1, 7, 0xffffffff), (2, 4, 101003), (4, 7, 0xffffffff), (0x10, 7, 0xffffffff), (0x20, 7, 0xffffffff)))
             def arm():
                 os.chown(src, 1000, 1100); os.chmod(src, 0o6777)
             def child(uid, serve):
@@ -303,41 +301,64 @@ class FuseAttackTest {
                     serve(os.fdopen(r1, "rb", 0), os.fdopen(w2, "wb", 0)); os._exit(0)
                 os.close(r1); os.close(w2)
                 return os.fdopen(w1, "wb", 0), os.fdopen(r2, "rb", 0)
-            def owner(inp, out):
-                while inp.read(1) == b"g":
-                    try:
-                        os.setxattr(view, "system.posix_acl_access", acl); out.write(b"o")
-                    except OSError:
-                        out.write(b"e")
-            def writer(inp, out):
-                fd = os.open(src, os.O_WRONLY)
-                while True:
-                    wait = inp.read(4)
-                    if len(wait) < 4:
-                        return
-                    until = time.perf_counter() + struct.unpack("<I", wait)[0] / 1e9
-                    while time.perf_counter() < until:
-                        pass
-                    os.pwrite(fd, b"x", 0); out.write(b"w")
-            with open(src, "w") as f:
-                f.write("s")
-            arm()
-            to_owner, from_owner = child(101000, owner)
-            to_writer, from_writer = child(1002, writer)
-            to_owner.write(b"g"); from_owner.read(1)
-            print("alone %o" % (os.stat(src).st_mode & 0o7777))
-            took = []
-            for _ in range(51):
-                arm(); start = time.perf_counter_ns(); to_owner.write(b"g"); from_owner.read(1)
-                took.append(time.perf_counter_ns() - start)
-            took = sorted(took)[25]  # the chmod, if any, comes last: writes aimed at up to the answer
-            kept = failed = 0
-            for _ in range(tries):
+            def asked(request):
+                def serve(inp, out):
+                    while inp.read(1) == b"g":
+                        try:
+                            request(); out.write(b"o")
+                        except OSError:
+                            out.write(b"e")
+                return serve
+            def delayed(setup, act):
+                def serve(inp, out):
+                    state = setup()
+                    while True:
+                        wait = inp.read(4)
+                        if len(wait) < 4:
+                            return
+                        until = time.perf_counter() + struct.unpack("<I", wait)[0] / 1e9
+                        while time.perf_counter() < until:
+                            pass
+                        act(state); out.write(b"d")
+                return serve
+            def race(view_uid, request, source_uid, setup, act, earliest, tries, lost):
+                with open(src, "w") as f:
+                    f.write("s")
                 arm()
-                to_writer.write(struct.pack("<I", random.randint(took // 3, took))); to_owner.write(b"g")
-                failed += from_owner.read(1) != b"o"; from_writer.read(1)
-                kept += os.stat(src).st_mode & 0o4000 != 0
-            to_owner.write(b"q"); to_writer.close()
+                to_view, from_view = child(view_uid, asked(request))
+                to_source, from_source = child(source_uid, delayed(setup, act))
+                to_view.write(b"g"); from_view.read(1)
+                print("alone %o" % (os.stat(src).st_mode & 0o7777))
+                took = []
+                for _ in range(51):
+                    arm(); start = time.perf_counter_ns(); to_view.write(b"g"); from_view.read(1)
+                    took.append(time.perf_counter_ns() - start)
+                took = sorted(took)[25]
+                hits = failed = 0
+                for _ in range(tries):
+                    arm()
+                    to_source.write(struct.pack("<I", random.randint(earliest(took), took))); to_view.write(b"g")
+                    failed += from_view.read(1) != b"o"; from_source.read(1)
+                    hits += lost()
+                to_view.write(b"q"); to_source.close()
+                return hits, failed, took
+            """;
+
+    /**
+     * Run by host root: argv SOURCE-FILE VIEW-FILE TRIES. The file (on disk 1000:1100, 06777) gets an
+     * access ACL through the view from its owner (host uid 101000, not in the group: setgid is to go),
+     * while on-disk uid 1002, neither owner nor in the group, writes it on the source a random moment
+     * later (within the time an ACL write alone takes): every write clears setuid, so setuid left
+     * afterwards is a write's clearing undone.
+     */
+    private static final String ACL_RACER = RACE_PARTS + """
+            src, view, tries = sys.argv[1], sys.argv[2], int(sys.argv[3])
+            acl = struct.pack("<I", 2) + b"".join(struct.pack("<HHI", tag, perm, i) for tag, perm, i in
+                    ((1, 7, 0xffffffff), (2, 4, 101003), (4, 7, 0xffffffff), (0x10, 7, 0xffffffff), (0x20, 7, 0xffffffff)))
+            # the chmod, if any, comes last: writes aimed at the last two thirds of an ACL write's median time
+            kept, failed, _ = race(101000, lambda: os.setxattr(view, "system.posix_acl_access", acl),
+                    1002, lambda: os.open(src, os.O_WRONLY), lambda fd: os.pwrite(fd, b"x", 0), lambda took: took // 3, tries,
+                    lambda: os.stat(src).st_mode & 0o4000 != 0)
             print("setuid put back after %d of %d, %d ACL writes failed" % (kept, tries, failed))
             """;
 
@@ -375,60 +396,20 @@ class FuseAttackTest {
      * on-disk uid 1000, does chmod 0700 on the source a random moment later (within the time OP alone
      * takes): whichever comes first, 0700 is what is left; anything else is the owner's chmod undone.
      */
-    private static final String KILL_RACER = """
-            import os, random, struct, sys, time
+    private static final String KILL_RACER = RACE_PARTS + """
             src, view, op, tries = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
-            def arm():
-                os.chown(src, 1000, 1100); os.chmod(src, 0o6777)
-            def child(uid, serve):
-                r1, w1 = os.pipe(); r2, w2 = os.pipe()
-                if os.fork() == 0:
-                    os.close(w1); os.close(r2)
-                    os.setgroups([]); os.setresgid(uid, uid, uid); os.setresuid(uid, uid, uid)
-                    serve(os.fdopen(r1, "rb", 0), os.fdopen(w2, "wb", 0)); os._exit(0)
-                os.close(r1); os.close(w2)
-                return os.fdopen(w1, "wb", 0), os.fdopen(r2, "rb", 0)
-            def caller(inp, out):
-                fd = os.open(view, os.O_WRONLY)
-                while inp.read(1) == b"g":
-                    try:
-                        if op == "write":
-                            os.pwrite(fd, b"x", 0)
-                        elif op == "truncate":
-                            os.ftruncate(fd, 0)
-                        else:
-                            os.close(os.open(view, os.O_WRONLY | os.O_TRUNC))
-                        out.write(b"o")
-                    except OSError:
-                        out.write(b"e")
-            def owner(inp, out):
-                while True:
-                    wait = inp.read(4)
-                    if len(wait) < 4:
-                        return
-                    until = time.perf_counter() + struct.unpack("<I", wait)[0] / 1e9
-                    while time.perf_counter() < until:
-                        pass
-                    os.chmod(src, 0o700); out.write(b"c")
-            with open(src, "w") as f:
-                f.write("s")
-            arm()
-            to_caller, from_caller = child(101002, caller)
-            to_owner, from_owner = child(1000, owner)
-            to_caller.write(b"g"); from_caller.read(1)
-            print("alone %o" % (os.stat(src).st_mode & 0o7777))
-            took = []
-            for _ in range(51):
-                arm(); start = time.perf_counter_ns(); to_caller.write(b"g"); from_caller.read(1)
-                took.append(time.perf_counter_ns() - start)
-            took = sorted(took)[25]
-            widened = failed = 0
-            for _ in range(tries):
-                arm()
-                to_owner.write(struct.pack("<I", random.randint(0, took))); to_caller.write(b"g")
-                failed += from_caller.read(1) != b"o"; from_owner.read(1)
-                widened += os.stat(src).st_mode & 0o7777 != 0o700
-            to_caller.write(b"q"); to_owner.close()
+            opened = []
+            def request():
+                if not opened:
+                    opened.append(os.open(view, os.O_WRONLY))
+                if op == "write":
+                    os.pwrite(opened[0], b"x", 0)
+                elif op == "truncate":
+                    os.ftruncate(opened[0], 0)
+                else:
+                    os.close(os.open(view, os.O_WRONLY | os.O_TRUNC))
+            widened, failed, took = race(101002, request, 1000, lambda: None, lambda _: os.chmod(src, 0o700), lambda took: 0,
+                    tries, lambda: os.stat(src).st_mode & 0o7777 != 0o700)
             print("owner's chmod 0700 undone after %d of %d, %d %ss failed (one alone: %d us)" % (widened, tries, failed, op, took // 1000))
             """;
 
