@@ -232,14 +232,27 @@ final class ReaderTurns {
         }
     }
 
-    /** The reader starts serving a request in turn: what to give {@link #served} when it is done. */
+    /**
+     * The reader starts serving a request in turn: what to give {@link #served} when it is done. Any
+     * other thread serves out of turn (0): one that read during a back-off that has ended since (it
+     * slept in the device's queue meanwhile) would put its stamp over the reader's and then clear it,
+     * hiding the reader stuck from the watcher, or let the watcher take the reading from a reader
+     * serving nothing.
+     */
     long serving() {
-        if (!oneAtATime) {
-            return 0;  // every thread reads: nothing to take over
+        synchronized (this) {
+            if (!inTurn()) {
+                return 0;  // every thread reads, or this one is not the reader: nothing to take over
+            }
+            long since = System.nanoTime() | 1;
+            servingSince.set(since);
+            return since;
         }
-        long since = System.nanoTime() | 1;
-        servingSince.set(since);
-        return since;
+    }
+
+    /** Whether threads take turns and the calling thread is the reader (guarded by this). */
+    private boolean inTurn() {
+        return oneAtATime && reader == Thread.currentThread();
     }
 
     /** The request begun at {@code since} is served: nothing to watch, unless the reading has changed hands meanwhile. */

@@ -20,9 +20,13 @@ class ReaderTurnsTest {
     private static final long NFS = 0x6969L;
     private static final long SPIN = 50_000;
 
-    /** A thread that waits for a turn and reports what await() answered and when. */
+    /**
+     * A thread that waits for a turn and reports what await() answered and when; then it does what it
+     * is given ({@link #onReader}), as the reader it may have become.
+     */
     private static final class Waiter {
         final BlockingQueue<Boolean> answers = new LinkedBlockingQueue<>();
+        final BlockingQueue<Runnable> work = new LinkedBlockingQueue<>();
         final Thread thread;
         volatile long answeredAt;
 
@@ -31,6 +35,13 @@ class ReaderTurnsTest {
                 boolean answer = turns.await();
                 answeredAt = System.nanoTime();
                 answers.add(answer);
+                try {
+                    while (true) {
+                        work.take().run();
+                    }
+                } catch (InterruptedException e) {
+                    // done
+                }
             }, name);
             thread.setDaemon(true);
             thread.start();
@@ -135,7 +146,7 @@ class ReaderTurnsTest {
             // Stuck for good, or a READ: served out of turn.
             onReader(work, takenOver ? turns::serving : turns::passOn);
             assertEquals(Boolean.TRUE, second.answer(2000), "the second thread reads");
-            assertTakenOverFromStuck(turns, third, null);
+            assertTakenOverFromStuck(turns, second.work, third, null);
         }
     }
 
@@ -147,8 +158,9 @@ class ReaderTurnsTest {
     void aFormerReaderDoneDoesNotHideTheNewReaderStuck() throws InterruptedException {
         BlockingQueue<Runnable> work = new LinkedBlockingQueue<>();
         long[] first = new long[1];
-        ReaderTurns turns = takenOverFromStuckReader(work, first);
-        assertTakenOverFromStuck(turns, null, () -> onReader(work, () -> turns.served(first[0])));
+        Waiter[] second = new Waiter[1];
+        ReaderTurns turns = takenOverFromStuckReader(work, first, second);
+        assertTakenOverFromStuck(turns, second[0].work, null, () -> onReader(work, () -> turns.served(first[0])));
     }
 
     /**
@@ -157,7 +169,7 @@ class ReaderTurnsTest {
      */
     @Test
     void aReaderServingNothingKeepsItsTurn() throws InterruptedException {
-        ReaderTurns turns = takenOverFromStuckReader(new LinkedBlockingQueue<>(), new long[1]);
+        ReaderTurns turns = takenOverFromStuckReader(new LinkedBlockingQueue<>(), new long[1], new Waiter[1]);
         assertKeepsItsTurn(turns);
     }
 
@@ -168,13 +180,17 @@ class ReaderTurnsTest {
         return turns;
     }
 
-    /** Spinning turns whose first reader got stuck serving (its stamp in {@code stamp}) and a second thread took the reading over. */
-    private static ReaderTurns takenOverFromStuckReader(BlockingQueue<Runnable> work, long[] stamp) throws InterruptedException {
+    /**
+     * Spinning turns whose first reader got stuck serving (its stamp in {@code stamp}) and a second thread
+     * ({@code second}) took the reading over.
+     */
+    private static ReaderTurns takenOverFromStuckReader(BlockingQueue<Runnable> work, long[] stamp, Waiter[] second)
+            throws InterruptedException {
         ReaderTurns turns = spinningTurns(work);
-        Waiter second = new Waiter(turns, "second");
-        parked(second);
+        second[0] = new Waiter(turns, "second");
+        parked(second[0]);
         onReader(work, () -> stamp[0] = turns.serving());
-        assertEquals(Boolean.TRUE, second.answer(2000), "the second thread takes the reading over");
+        assertEquals(Boolean.TRUE, second[0].answer(2000), "the second thread takes the reading over");
         return turns;
     }
 
@@ -184,12 +200,13 @@ class ReaderTurnsTest {
     }
 
     /**
-     * The reader now (the test thread stands in for it) gets stuck serving; {@code meanwhile} happens;
-     * the next in line ({@code next}, or one parking now) takes the reading over within 200 ms.
+     * The reader now (running {@code reader}'s work) gets stuck serving; {@code meanwhile} happens; the
+     * next in line ({@code next}, or one parking now) takes the reading over within 200 ms.
      */
-    private static void assertTakenOverFromStuck(ReaderTurns turns, Waiter next, Meanwhile meanwhile) throws InterruptedException {
+    private static void assertTakenOverFromStuck(ReaderTurns turns, BlockingQueue<Runnable> reader, Waiter next, Meanwhile meanwhile)
+            throws InterruptedException {
         long started = System.nanoTime();
-        turns.serving();
+        onReader(reader, turns::serving);
         if (meanwhile != null) {
             meanwhile.run();
         }
@@ -280,6 +297,31 @@ class ReaderTurnsTest {
         Thread.sleep(ReaderTurns.LEAST_BACK_OFF / 1_000_000 + 100);
         assertEquals(Boolean.TRUE, new Waiter(turns, "first after").answer(2000));
         assertKeepsItsTurn(turns);
+    }
+
+    /**
+     * A thread that read during a back-off and serves after it has ended is not the reader: what it
+     * serves neither hides the reader stuck from the watcher (its stamp over the reader's, then cleared)
+     * nor lets the watcher take the reading from a reader serving nothing.
+     */
+    @Test
+    void whatIsServedOutOfTurnAfterABackOffIsNotTheReaders() throws InterruptedException {
+        for (boolean readerStuck : new boolean[] {true, false}) {
+            BlockingQueue<Runnable> work = new LinkedBlockingQueue<>();
+            ReaderTurns turns = spinningTurns(work);
+            onReader(work, turns::preempted);
+            Thread.sleep(ReaderTurns.LEAST_BACK_OFF / 1_000_000 + 100);
+            BlockingQueue<Boolean> first = new LinkedBlockingQueue<>();
+            onReader(work, () -> first.add(turns.await()));
+            assertEquals(Boolean.TRUE, first.poll(2, TimeUnit.SECONDS), "after the back-off the first thread reads");
+            if (readerStuck) {
+                // The test thread read during the back-off; it serves a request quickly while the reader is stuck.
+                assertTakenOverFromStuck(turns, work, null, () -> turns.served(turns.serving()));
+            } else {
+                turns.serving();  // the test thread, out of turn, serving for good
+                assertKeepsItsTurn(turns);
+            }
+        }
     }
 
     @Test
