@@ -255,6 +255,11 @@ final class ReaderTurns {
         return oneAtATime && reader == Thread.currentThread();
     }
 
+    /** As {@link #inTurn}, for a thread about to read. */
+    private synchronized boolean readsInTurn() {
+        return inTurn();
+    }
+
     /** The request begun at {@code since} is served: nothing to watch, unless the reading has changed hands meanwhile. */
     void served(long since) {
         servingSince.compareAndSet(since, 0);
@@ -327,7 +332,9 @@ final class ReaderTurns {
 
         /** The next request into {@code buffer}: its length, or minus an errno. */
         long next(long buffer, long size) {
-            if (!spinning || !oneAtATime) {
+            // Only the reader spins: a thread let read by a back-off that ended before it got here
+            // would spin beside it and mark it asleep (readerAwake) while it serves.
+            if (!spinning || !readsInTurn()) {
                 blocking(true);
                 return calls.read(fd, buffer, size);
             }
