@@ -446,7 +446,7 @@ public final class StagingStore {
         // Several mounts may be stacked there (a retry after a partial failure): detach all.
         for (int i = 0; i < 16; i++) {
             try {
-                MountCalls.kernel().umount2(mountPoint, Linux.MNT_DETACH | UMOUNT_NOFOLLOW);
+                MountCalls.kernel().umount2(mountPoint, Linux.MNT_DETACH | Linux.UMOUNT_NOFOLLOW);
             } catch (SyscallException e) {
                 if (e.errno() == Errno.EINVAL || e.errno() == Errno.ENOENT) {
                     return;
@@ -455,9 +455,6 @@ public final class StagingStore {
             }
         }
     }
-
-    /** umount2 flag: do not follow a symlink at the mount point. */
-    private static final int UMOUNT_NOFOLLOW = 8;
 
     private static void deleteIfExists(Path path) {
         try {

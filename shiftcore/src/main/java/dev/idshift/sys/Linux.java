@@ -84,6 +84,8 @@ public final class Linux {
     public static final long MS_UNBINDABLE = 1 << 17;
 
     public static final int MNT_DETACH = 2;
+    /** umount2: do not follow a symlink at the target. */
+    public static final int UMOUNT_NOFOLLOW = 8;
 
     public static final int F_DUPFD_CLOEXEC = 1030;
     public static final int F_SETFL = 4;

@@ -263,10 +263,15 @@ public final class FuseMounts {
         }
     }
 
+    /**
+     * Detaches a view a failed start may have left at {@code target}: only one of ours (fuse.idshift,
+     * not any FUSE mount) and never through a symlink put in the target's place (a root-run mount
+     * command's target may sit in a directory a user can write).
+     */
     private static void detachIfFuse(String target) {
-        if (MountInfo.fsTypeAt(target).startsWith("fuse")) {
+        if (MountInfo.fsTypeAt(target).equals("fuse.idshift")) {
             try {
-                MountCalls.kernel().umount2(target, Linux.MNT_DETACH);
+                MountCalls.kernel().umount2(target, Linux.MNT_DETACH | Linux.UMOUNT_NOFOLLOW);
             } catch (SyscallException alreadyGone) {
                 // gone with its server
             }
