@@ -31,8 +31,8 @@ import java.util.concurrent.locks.LockSupport;
  * added as before ({@link ReaderWaits}).
  *
  * <p>The spinning costs CPU: up to {@code spinNanos} of one CPU after each request, none while the
- * view is idle. Where the CPU is wanted by other work it costs the callers too (create10k beside two
- * CPU hogs: 4.1 s spinning, 3.3 s not), so a spinning reader that finds itself preempted (a read
+ * view is idle. Where the CPU is wanted by other work it costs the callers too (create10k beside four
+ * CPU hogs: 3.13 s spinning, 2.91 s not), so a spinning reader that finds itself preempted (a read
  * returning {@link #PREEMPTED} after the last) lets every thread read, none spinning, for a back-off
  * that doubles while preemptions keep coming ({@link #preempted}). It is used only where it pays and
  * cannot hold callers up for long: requests through
@@ -43,8 +43,13 @@ import java.util.concurrent.locks.LockSupport;
 final class ReaderTurns {
     /** A request served in turn this long (ns) lets the next thread take the reading over. */
     static final long SLOW = 2_000_000;
-    /** A spinning reader's read that came back this long (ns) after the last one: it was preempted. */
-    static final long PREEMPTED = 30_000;
+    /**
+     * A spinning reader's read that came back this long (ns) after the last one: another task had this
+     * CPU for a time slice. Brief interruptions (a kernel worker, the JVM's compiler, the watcher) are
+     * shorter: with 30 us they backed the reader off on a quiet machine, and create10k lost all of the
+     * gain (1.45 s, as without spinning, against 1.22 s with none); with 0.5 ms, 1.32 s.
+     */
+    static final long PREEMPTED = 500_000;
     /**
      * How long (ns) every thread reads and none spins after the spinning reader was preempted: the
      * least, after a preemption out of the blue (a kernel worker, the JVM's compiler), and the most,
@@ -109,7 +114,8 @@ final class ReaderTurns {
 
     /**
      * The spinning reader was preempted: other work wants this CPU, and spinning would take it from
-     * that work and from the callers (create10k with two CPU hogs running: 4.1 s spinning, 3.3 s not).
+     * that work and from the callers (create10k beside four CPU hogs: 3.13 s spinning without a back-off,
+     * 2.91 s not spinning, 2.83 s with it).
      * Every thread reads, none spins, for a while ({@link #LEAST_BACK_OFF}, twice the last one if the
      * last one ended less than its own length ago, up to {@link #MOST_BACK_OFF}); then turns again.
      */
