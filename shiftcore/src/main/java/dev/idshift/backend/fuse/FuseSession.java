@@ -359,8 +359,8 @@ final class FuseSession implements ReaderWaits {
         // HANDLE_KILLPRIV_V2: the server clears setuid/setgid where asked (PrivilegeKills); the kernel then
         // asks for security.capability only before a file's first write since its attributes were last
         // read (not before each one), and skips the GETATTR it sent before each chown and truncate.
-        // SETXATTR_EXT: the kernel says when an access ACL's writer could not keep setgid, which the server
-        // (acting with CAP_FSETID) must then clear itself; without it the kernel drops that flag.
+        // SETXATTR_EXT: the kernel says when an access ACL's writer could not keep setgid (the server then
+        // writes the ACL without CAP_FSETID, so the source's kernel clears it); without it the flag is dropped.
         long wanted = InitFlag.maskOf(InitFlag.ASYNC_READ, InitFlag.BIG_WRITES, InitFlag.DONT_MASK, InitFlag.AUTO_INVAL_DATA,
                 InitFlag.DO_READDIRPLUS, InitFlag.ASYNC_DIO, InitFlag.PARALLEL_DIROPS, InitFlag.POSIX_ACL, InitFlag.MAX_PAGES,
                 InitFlag.CACHE_SYMLINKS, InitFlag.HANDLE_KILLPRIV_V2, InitFlag.SETXATTR_EXT, InitFlag.INIT_EXT);
